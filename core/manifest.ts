@@ -1,0 +1,120 @@
+/**
+ * The backup-set manifest: `manifest.json`, written last by jobs/upload.sh. It is the commit
+ * marker of a set: a set without one is incomplete and is never chosen for a restore.
+ *
+ * jobs/upload.sh writes it line-oriented (one artifact object per line) so that the restore's
+ * fetch step, in an image without a JSON tool, can read the artifacts with sed; this module is
+ * the reader for TypeScript and the reference for the format.
+ */
+import { ALL_COMPONENTS, BACKUP_ID_PATTERN, Component } from "./contract";
+
+export const MANIFEST_FORMAT_VERSION = 1;
+export const MANIFEST_FILE = "manifest.json";
+
+export const Compression = { Gzip: "gzip", Zstd: "zstd", None: "none" } as const;
+export type Compression = (typeof Compression)[keyof typeof Compression];
+
+/** One file of a set. */
+export interface Artifact {
+    /** File name inside the set. */
+    name: string;
+    /** Full object key in the bucket. */
+    key: string;
+    /** Size in bytes of the object as stored. */
+    size: number;
+    /** Hex sha256 of the object as stored. */
+    sha256: string;
+    compression: Compression;
+}
+
+export interface Manifest {
+    formatVersion: number;
+    component: Component;
+    backupId: string;
+    /** ISO-8601 UTC. */
+    startedAt: string;
+    finishedAt: string;
+    /** sql | directory for postgres, rdb for redis, kots for kots. */
+    format: string;
+    tool: { name: string; version: string };
+    server: { version: string };
+    artifacts: Artifact[];
+}
+
+/** `<prefix>/<component>/<backupId>/` */
+export function setKeyPrefix(prefix: string, component: Component, backupId: string): string {
+    return `${prefix ? prefix + "/" : ""}${component}/${backupId}/`;
+}
+
+export function manifestKey(prefix: string, component: Component, backupId: string): string {
+    return setKeyPrefix(prefix, component, backupId) + MANIFEST_FILE;
+}
+
+function fail(what: string): never {
+    throw new Error(`invalid manifest: ${what}`);
+}
+
+function str(o: Record<string, unknown>, field: string, where: string): string {
+    const value = o[field];
+    if (typeof value !== "string" || value === "") fail(`${where}.${field} must be a non-empty string, got ${JSON.stringify(value)}`);
+    return value;
+}
+
+function isoTime(o: Record<string, unknown>, field: string): string {
+    const value = str(o, field, "manifest");
+    if (Number.isNaN(Date.parse(value))) fail(`manifest.${field} must be an ISO-8601 time, got ${JSON.stringify(value)}`);
+    return value;
+}
+
+function obj(value: unknown, where: string): Record<string, unknown> {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${where} must be an object`);
+    return value as Record<string, unknown>;
+}
+
+/** Parses and validates a manifest; throws an Error naming the bad field. */
+export function parseManifest(text: string): Manifest {
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (e) {
+        fail(`not JSON (${(e as Error).message})`);
+    }
+    const m = obj(raw, "manifest");
+    if (m.formatVersion !== MANIFEST_FORMAT_VERSION) {
+        fail(`formatVersion ${JSON.stringify(m.formatVersion)} is not supported (this package reads ${MANIFEST_FORMAT_VERSION})`);
+    }
+    const component = str(m, "component", "manifest") as Component;
+    if (!ALL_COMPONENTS.includes(component)) fail(`component ${JSON.stringify(component)} is not one of ${ALL_COMPONENTS.join(", ")}`);
+    const backupId = str(m, "backupId", "manifest");
+    if (!BACKUP_ID_PATTERN.test(backupId)) fail(`backupId ${JSON.stringify(backupId)} is not a UTC id like 20261127T020000Z`);
+    const tool = obj(m.tool, "manifest.tool");
+    const server = obj(m.server, "manifest.server");
+    if (!Array.isArray(m.artifacts) || m.artifacts.length === 0) fail("artifacts must be a non-empty array");
+    const artifacts = m.artifacts.map((a: unknown, i: number): Artifact => {
+        const where = `artifacts[${i}]`;
+        const o = obj(a, where);
+        const size = o.size;
+        if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) fail(`${where}.size must be a byte count, got ${JSON.stringify(size)}`);
+        const sha256 = str(o, "sha256", where);
+        if (!/^[0-9a-f]{64}$/.test(sha256)) fail(`${where}.sha256 must be 64 hex digits, got ${JSON.stringify(sha256)}`);
+        const compression = str(o, "compression", where) as Compression;
+        if (!Object.values(Compression).includes(compression)) fail(`${where}.compression ${JSON.stringify(compression)} is not gzip, zstd or none`);
+        return { name: str(o, "name", where), key: str(o, "key", where), size, sha256, compression };
+    });
+    return {
+        formatVersion: MANIFEST_FORMAT_VERSION,
+        component,
+        backupId,
+        startedAt: isoTime(m, "startedAt"),
+        finishedAt: isoTime(m, "finishedAt"),
+        format: str(m, "format", "manifest"),
+        tool: { name: str(tool, "name", "manifest.tool"), version: typeof tool.version === "string" ? tool.version : "" },
+        server: { version: typeof server.version === "string" ? server.version : "" },
+        artifacts,
+    };
+}
+
+/** Total stored bytes of a set. */
+export function manifestBytes(m: Manifest): number {
+    return m.artifacts.reduce((n, a) => n + a.size, 0);
+}

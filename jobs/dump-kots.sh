@@ -1,0 +1,41 @@
+#!/bin/sh
+# Dump step of the kots backup (init container, kotsadm image: /kots and kubectl).
+# `kots download --current` saves the deployed version's configuration (ConfigValues stay
+# encrypted with the kotsadm-encryption key); the encryption-key Secrets a restore needs are
+# exported beside it. Never `-o json`: it makes kots exit 0 on failure.
+set -eu
+. "${0%/*}/lib.sh"
+GGB_STEP=dump-kots
+
+need GGB_KOTS_NAMESPACE GGB_KOTS_APP_SLUG GGB_KOTS_SECRETS GGB_COMPRESSION
+check_compression_tool
+begin_dump kots kots
+KOTS=${GGB_KOTS:-/kots}
+KUBECTL=${GGB_KUBECTL:-kubectl}
+ext=$(compression_ext)
+
+meta toolVersion "$("$KOTS" version 2>/dev/null | sed -n '1p')"
+meta serverVersion ""
+log "kots download of app '$GGB_KOTS_APP_SLUG' in namespace '$GGB_KOTS_NAMESPACE', set $BACKUP_ID"
+
+work="$STAGE/.kots"
+rm -rf "$work"
+mkdir -p "$work/app" "$work/secrets"
+"$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite \
+	>"$STAGE/.stderr" 2>&1 || die "kots download failed: $(first_line "$STAGE/.stderr")"
+[ -n "$(ls -A "$work/app")" ] || die "kots download wrote nothing to $work/app"
+run_to "$STAGE/kots-app.tar$ext" tar -cf - -C "$work/app" .
+
+# The Secret names are split on commas only; each is passed as one argument.
+rest="$GGB_KOTS_SECRETS,"
+while [ -n "$rest" ]; do
+	secret=${rest%%,*}
+	rest=${rest#*,}
+	[ -n "$secret" ] || continue
+	case "$secret" in *[!a-z0-9.-]*) die "Secret name '$secret' is not a Kubernetes name" ;; esac
+	"$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml >"$work/secrets/$secret.yaml" 2>"$STAGE/.stderr" ||
+		die "cannot export Secret '$secret': $(first_line "$STAGE/.stderr")"
+done
+run_to "$STAGE/kots-secrets.tar$ext" tar -cf - -C "$work/secrets" .
+rm -rf "$work"
+end_dump

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Dump step of the redis backup (init container, redis image): a fresh RDB snapshot over the
+# replication protocol (redis-cli --rdb), compressed. The password comes in REDISCLI_AUTH,
+# which redis-cli reads itself, so it is never on a command line.
+set -eu
+. "${0%/*}/lib.sh"
+GGB_STEP=dump-redis
+
+need GGB_REDIS_HOST GGB_REDIS_PORT GGB_COMPRESSION
+check_compression_tool
+begin_dump redis-cli rdb
+
+# redis ARGS...: redis-cli against the configured server, as the configured ACL user.
+redis() {
+	if [ -n "${GGB_REDIS_USER:-}" ]; then
+		redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" --user "$GGB_REDIS_USER" "$@"
+	else
+		redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" "$@"
+	fi
+}
+
+# redis-cli exits 0 on some server errors: read its answer, not only its status.
+info=$(redis INFO server 2>&1) || die "cannot reach Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT: $info"
+case "$info" in
+*redis_version:*) ;;
+*) die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT refused INFO: $info" ;;
+esac
+server_version=$(printf '%s\n' "$info" | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')
+meta toolVersion "$(redis-cli --version)"
+meta serverVersion "$server_version"
+log "Redis $server_version at $GGB_REDIS_HOST:$GGB_REDIS_PORT, set $BACKUP_ID"
+
+rdb="$STAGE/.dump.rdb"
+rm -f "$rdb"
+redis --rdb "$rdb" >"$STAGE/.stderr" 2>&1 || die "redis-cli --rdb failed: $(first_line "$STAGE/.stderr")"
+[ -s "$rdb" ] || die "redis-cli --rdb wrote an empty snapshot: $(first_line "$STAGE/.stderr")"
+case "$(head -c 5 "$rdb")" in
+REDIS) ;;
+*) die "the snapshot from $GGB_REDIS_HOST:$GGB_REDIS_PORT is not an RDB file" ;;
+esac
+ext=$(compression_ext)
+run_to "$STAGE/dump.rdb$ext" cat "$rdb"
+rm -f "$rdb"
+end_dump

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# Builds (from the Go module proxy) and caches, keyed by version, the binaries
+# the test-suite needs. See scripts/tools/README.md.
+#
+#   scripts/tools/build.sh <tool>... | all        build what is missing; stdout: <tool>=<dir>
+#   scripts/tools/build.sh --print <tool>... | all print the cached dir(s); exit 1 if absent
+set -euo pipefail
+
+# --------------------------------------------------------------------------
+# Pinned versions -- the ONE place to change them (each overridable by env).
+# tool                        version                                                                            build time (2 cores)
+MINIO_VERSION="${GGB_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"                   # github.com/minio/minio
+KWOK_VERSION="${GGB_KWOK_VERSION:-v0.8.0}"                                                  # sigs.k8s.io/kwok
+KUBE_VERSION="${GGB_KUBE_VERSION:-v1.36.3}"                                                 # k8s.io/kubernetes
+KUBE_STAGING_VERSION="${GGB_KUBE_STAGING_VERSION:-v0.${KUBE_VERSION#v1.}}"                  # k8s.io/<staging> (v1.X.Y -> v0.X.Y)
+PULUMI_VERSION="${GGB_PULUMI_VERSION:-v3.274.1}"                                            # github.com/pulumi/pulumi/{pkg,sdk}/v3
+PULUMI_K8S_MODULE_VERSION="${GGB_PULUMI_K8S_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}" # github.com/pulumi/pulumi-kubernetes/provider/v4
+PULUMI_K8S_VERSION="${GGB_PULUMI_K8S_VERSION:-4.34.2}"                                      # version it reports (= @pulumi/kubernetes npm version)
+PULUMI_YAML_VERSION="${GGB_PULUMI_YAML_VERSION:-v1.25.0}"                                   # github.com/pulumi/pulumi-yaml
+# --------------------------------------------------------------------------
+
+TOOLS=(minio kwok kube pulumi pulumi-resource-kubernetes pulumi-language-yaml) # build order
+CACHE="${GGB_CACHE:-$HOME/.cache/pulumi-gitguardian-backup}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+export CGO_ENABLED=0
+# For builds inside wrapper modules (they resolve go.mod/go.sum on the fly).
+WRAP_GOFLAGS="-mod=mod -buildvcs=false"
+# Let the go command fetch a newer toolchain (through the module proxy) if a pinned module needs one.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+
+usage() {
+  echo "usage: $0 [--print] <tool>...|all   (tools: ${TOOLS[*]})" >&2
+  exit 2
+}
+
+# Version key used in the cache dir name.
+tool_key() {
+  case "$1" in
+    minio) echo "$MINIO_VERSION" ;;
+    kwok) echo "$KWOK_VERSION" ;;
+    kube) echo "$KUBE_VERSION" ;;
+    pulumi) echo "$PULUMI_VERSION" ;;
+    pulumi-resource-kubernetes) echo "${PULUMI_K8S_VERSION}_${PULUMI_K8S_MODULE_VERSION}" ;;
+    pulumi-language-yaml) echo "$PULUMI_YAML_VERSION" ;;
+    *) die "unknown tool '$1' (tools: ${TOOLS[*]})" ;;
+  esac
+}
+
+tool_bins() {
+  case "$1" in
+    kube) echo "kube-apiserver kube-controller-manager" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+tool_estimate() {
+  case "$1" in
+    minio) echo "about 3 min" ;;
+    kwok) echo "about 2 min" ;;
+    kube) echo "about 8 min" ;;
+    pulumi) echo "about 6 min" ;;
+    pulumi-resource-kubernetes) echo "about 9 min" ;;
+    pulumi-language-yaml) echo "about 3 min" ;;
+  esac
+}
+
+tool_dir() { echo "$CACHE/bin/$1-$(tool_key "$1")"; }
+
+tool_present() {
+  local dir b
+  dir="$(tool_dir "$1")"
+  for b in $(tool_bins "$1"); do
+    [[ -x "$dir/$b" ]] || return 1
+  done
+}
+
+# ---- helpers for wrapper modules -----------------------------------------
+
+# go mod download -json <module@version> (prints the JSON; fails on error)
+mod_info() { go mod download -json "$1"; }
+
+# Copy a module's own replace directives that point at other module versions
+# (those are ignored once it is a dependency) into the current wrapper module.
+# Directory replaces (=> ./x, => ../x) are skipped.
+copy_module_replaces() {
+  local gomod="$1" spec
+  while IFS= read -r spec; do
+    [[ -n "$spec" ]] && go mod edit -replace="$spec"
+  done < <(go mod edit -json "$gomod" | jq -r '
+    .Replace // [] | .[] | select(.New.Version != null)
+    | "\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)@\(.New.Version)"')
+}
+
+new_wrapper_module() { # <dir>
+  mkdir -p "$1"
+  (cd "$1" && go mod init ggb.local/toolwrapper >/dev/null 2>&1)
+}
+
+# ---- recipes: build_<tool> <outdir> ---------------------------------------
+
+build_minio() {
+  local out="$1" ldflags="-s -w" v="$MINIO_VERSION"
+  # Give `minio --version` a meaningful value when pinned to a pseudo-version.
+  if [[ "$v" =~ ^v0\.0\.0-([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})-([0-9a-f]{12})$ ]]; then
+    local r=("${BASH_REMATCH[@]}")
+    local ts="${r[1]}-${r[2]}-${r[3]}T${r[4]}:${r[5]}:${r[6]}Z"
+    ldflags+=" -X github.com/minio/minio/cmd.Version=$ts"
+    ldflags+=" -X github.com/minio/minio/cmd.ReleaseTag=DEVELOPMENT.${ts//:/-}"
+    ldflags+=" -X github.com/minio/minio/cmd.CommitID=${r[7]}"
+    ldflags+=" -X github.com/minio/minio/cmd.ShortCommitID=${r[7]}"
+    ldflags+=" -X github.com/minio/minio/cmd.CopyrightYear=${r[1]}"
+  fi
+  GOBIN="$out" nice go install -trimpath -ldflags "$ldflags" "github.com/minio/minio@$v"
+}
+
+build_kwok() {
+  local out="$1"
+  GOBIN="$out" nice go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+build_kube() {
+  local out="$1" work="$2/mod" info gomod date mod
+  info="$(mod_info "k8s.io/kubernetes@$KUBE_VERSION")"
+  gomod="$(jq -r .GoMod <<<"$info")"
+  date="$(jq -r '.Time // empty' <<<"$info")"
+  new_wrapper_module "$work"
+  cd "$work"
+  go mod edit -require="k8s.io/kubernetes@$KUBE_VERSION"
+  # k8s.io/kubernetes replaces its staging modules (required at v0.0.0) with
+  # ./staging/src/k8s.io/<m>; point each at its published version instead.
+  while IFS= read -r mod; do
+    go mod edit -replace="$mod=$mod@$KUBE_STAGING_VERSION"
+  done < <(go mod edit -json "$gomod" | jq -r '
+    [.Require[]?.Path] as $req
+    | .Replace // [] | .[]
+    | select(.New.Version == null and (.New.Path | startswith("./staging/")))
+    | .Old.Path | select(. as $p | $req | index($p))')
+  copy_module_replaces "$gomod"
+  local ver="${KUBE_VERSION#v}" ldflags=(-s -w) kv
+  local major="${ver%%.*}" rest="${ver#*.}"
+  local minor="${rest%%.*}"
+  for kv in "gitVersion=$KUBE_VERSION" "gitMajor=$major" "gitMinor=$minor" "gitTreeState=clean" ${date:+"buildDate=$date"}; do
+    ldflags+=("-X" "k8s.io/component-base/version.$kv" "-X" "k8s.io/client-go/pkg/version.$kv")
+  done
+  GOFLAGS="$WRAP_GOFLAGS" go get k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -ldflags "${ldflags[*]}" -o "$out/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+}
+
+build_pulumi() {
+  local out="$1" work="$2/mod" gomod
+  gomod="$(mod_info "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" | jq -r .GoMod)"
+  new_wrapper_module "$work"
+  cd "$work"
+  go mod edit -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" \
+    -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION"
+  copy_module_replaces "$gomod" # e.g. github.com/atotto/clipboard => fork
+  GOFLAGS="$WRAP_GOFLAGS" go get github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -o "$out/pulumi" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+build_pulumi-resource-kubernetes() {
+  local out="$1" work="$2/mod" info gomod dir src
+  local m=github.com/pulumi/pulumi-kubernetes/provider/v4
+  info="$(mod_info "$m@$PULUMI_K8S_MODULE_VERSION")"
+  gomod="$(jq -r .GoMod <<<"$info")"
+  dir="$(jq -r .Dir <<<"$info")"
+  src="$dir/cmd/pulumi-resource-kubernetes"
+  [[ -f "$src/schema.json" && -f "$src/terraform-mapping.json" ]] \
+    || die "schema.json / terraform-mapping.json not found in $src"
+  new_wrapper_module "$work"
+  cd "$work"
+  go mod edit -require="$m@$PULUMI_K8S_MODULE_VERSION"
+  copy_module_replaces "$gomod"
+  # The upstream main.go embeds files produced by its generate.go (which
+  # minifies schema.json with .version set); do the same here.
+  jq -c --arg v "$PULUMI_K8S_VERSION" '.version = $v' "$src/schema.json" >schema-embed.json
+  jq -c . "$src/terraform-mapping.json" >terraform-mapping-embed.json
+  cp "$HERE/pulumi-resource-kubernetes.main.go.txt" main.go
+  GOFLAGS="$WRAP_GOFLAGS" go get "$m/pkg/provider" "$m/pkg/version"
+  GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -o "$out/pulumi-resource-kubernetes" \
+    -ldflags "-s -w -X $m/pkg/version.Version=$PULUMI_K8S_VERSION" .
+}
+
+build_pulumi-language-yaml() {
+  local out="$1"
+  GOBIN="$out" nice go install -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION" \
+    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$PULUMI_YAML_VERSION"
+}
+
+# ---- smoke tests: verify_<tool> <dir> --------------------------------------
+
+expect() { # <what> <needle> <cmd...> : run cmd, require exit 0 and needle in output
+  local what="$1" needle="$2" output
+  shift 2
+  output="$(timeout 60 "$@" 2>&1)" || die "$what: '$*' failed: $output"
+  [[ "$output" == *"$needle"* ]] || die "$what: '$*' output lacks '$needle': $output"
+  echo "  ok: $* -> $(head -n1 <<<"$output")"
+}
+
+verify_minio() { expect minio "minio version" "$1/minio" --version; }
+verify_kwok() { expect kwok "${KWOK_VERSION#v}" "$1/kwok" --version; }
+verify_kube() {
+  expect kube "$KUBE_VERSION" "$1/kube-apiserver" --version
+  expect kube "$KUBE_VERSION" "$1/kube-controller-manager" --version
+}
+verify_pulumi() { expect pulumi "$PULUMI_VERSION" "$1/pulumi" version; }
+verify_pulumi-resource-kubernetes() {
+  expect pulumi-resource-kubernetes "Usage" "$1/pulumi-resource-kubernetes" --help
+  expect pulumi-resource-kubernetes "version.Version=$PULUMI_K8S_VERSION" go version -m "$1/pulumi-resource-kubernetes"
+}
+verify_pulumi-language-yaml() {
+  expect pulumi-language-yaml "Usage" "$1/pulumi-language-yaml" --help
+  expect pulumi-language-yaml "version.Version=$PULUMI_YAML_VERSION" go version -m "$1/pulumi-language-yaml"
+}
+
+# ---- build one tool atomically ---------------------------------------------
+
+TMP_DIRS=()
+cleanup() {
+  local d
+  for d in "${TMP_DIRS[@]}"; do
+    # the module cache marks files read-only; make sure we can delete them
+    chmod -R u+w "$d" 2>/dev/null || true
+    rm -rf "$d"
+  done
+}
+trap cleanup EXIT
+
+ensure_tool() {
+  local tool="$1" dir key tmp start
+  dir="$(tool_dir "$tool")"
+  key="$(tool_key "$tool")"
+  tool_present "$tool" && return 0
+  mkdir -p "$CACHE/bin" "$CACHE/tmp" "$CACHE/locks"
+  # Serialise concurrent builds of the same tool (flock is optional).
+  if command -v flock >/dev/null; then
+    exec {lockfd}>"$CACHE/locks/$tool-$key.lock"
+    flock "$lockfd"
+  fi
+  if ! tool_present "$tool"; then
+    echo "building $tool $key ($(tool_estimate "$tool") on 2 cores, cached afterwards)" >&2
+    start=$SECONDS
+    tmp="$(mktemp -d "$CACHE/tmp/$tool-$key.XXXXXX")"
+    TMP_DIRS+=("$tmp")
+    mkdir "$tmp/out"
+    # Build in a subshell (recipes cd into their wrapper module); all build
+    # chatter goes to stderr so stdout stays machine-readable.
+    (
+      "build_$tool" "$tmp/out" "$tmp" >&2
+      "verify_$tool" "$tmp/out" >&2
+    ) || die "building $tool $key failed (partial work discarded)"
+    # An incomplete leftover (e.g. a binary deleted by hand) is moved aside.
+    [[ -e "$dir" ]] && mv -T "$dir" "$tmp/old"
+    mv -T "$tmp/out" "$dir"
+    echo "built $tool $key in $((SECONDS - start))s -> $dir" >&2
+  fi
+  if [[ -n "${lockfd:-}" ]]; then
+    exec {lockfd}>&-
+    unset lockfd
+  fi
+}
+
+# ---- main -----------------------------------------------------------------
+
+print_only=false
+if [[ "${1:-}" == "--print" ]]; then
+  print_only=true
+  shift
+fi
+[[ $# -gt 0 ]] || usage
+requested=()
+for arg in "$@"; do
+  case "$arg" in
+    all) requested+=("${TOOLS[@]}") ;;
+    -h | --help) usage ;;
+    *) tool_key "$arg" >/dev/null && requested+=("$arg") ;;
+  esac
+done
+
+if $print_only; then
+  rc=0
+  for tool in "${requested[@]}"; do
+    if tool_present "$tool"; then
+      echo "$tool=$(tool_dir "$tool")"
+    else
+      echo "build.sh: $tool $(tool_key "$tool") is not built (run: $0 $tool)" >&2
+      rc=1
+    fi
+  done
+  exit "$rc"
+fi
+
+command -v go >/dev/null || die "go not found in PATH"
+command -v jq >/dev/null || die "jq not found in PATH (apt-get install jq)"
+
+# Build in the canonical order regardless of argument order, without duplicates.
+for tool in "${TOOLS[@]}"; do
+  for want in "${requested[@]}"; do
+    if [[ "$want" == "$tool" ]]; then
+      ensure_tool "$tool"
+      echo "$tool=$(tool_dir "$tool")"
+      break
+    fi
+  done
+done
