@@ -1,0 +1,243 @@
+/**
+ * Public arguments of GitGuardianBackupPolicy. They follow the component-provider rules
+ * (interfaces only, no unions, string choices as `as const` enums) so that the schema inferred
+ * from these types gives every Pulumi language the same API. Mutually exclusive options are
+ * optional fields checked at construction (see validate.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** How the PostgreSQL job dumps. */
+export const PostgresFormat = {
+    /** `pg_dumpall`, compressed: GitGuardian's documented procedure, restored with `psql`. */
+    Sql: "sql",
+    /** `pg_dumpall --globals-only` plus `pg_dump -Fd -j N` per database, restored with `pg_restore -j`. */
+    Directory: "directory",
+} as const;
+export type PostgresFormat = (typeof PostgresFormat)[keyof typeof PostgresFormat];
+
+/** Compressor of the artifacts. */
+export const CompressionAlgorithm = {
+    Gzip: "gzip",
+    /** Needs `zstd` in the dump image. */
+    Zstd: "zstd",
+    None: "none",
+} as const;
+export type CompressionAlgorithm = (typeof CompressionAlgorithm)[keyof typeof CompressionAlgorithm];
+
+/** S3 Object Lock retention mode. */
+export const ObjectLockMode = {
+    /** Users with s3:BypassGovernanceRetention can still delete. */
+    Governance: "GOVERNANCE",
+    /** Nobody, root included, can delete before the retention ends. */
+    Compliance: "COMPLIANCE",
+} as const;
+export type ObjectLockMode = (typeof ObjectLockMode)[keyof typeof ObjectLockMode];
+
+/** A key of a Kubernetes Secret in the backup namespace. */
+export interface SecretKeyRefArgs {
+    /** Secret name. */
+    name: string;
+    /** Key inside the Secret. */
+    key: string;
+}
+
+/** A Kubernetes Secret with static S3 credentials. */
+export interface S3CredentialsSecretArgs {
+    /** Secret name, in the backup namespace. */
+    name: string;
+    /** Key of the access key id. Default `AWS_ACCESS_KEY_ID`. */
+    accessKeyIdKey?: string;
+    /** Key of the secret access key. Default `AWS_SECRET_ACCESS_KEY`. */
+    secretAccessKeyKey?: string;
+}
+
+/** IAM Roles for Service Accounts: the job ServiceAccount assumes a role through the cluster's OIDC provider. */
+export interface IrsaArgs {
+    /** ARN of the cluster's IAM OIDC provider, e.g. `arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
+    oidcProviderArn: pulumi.Input<string>;
+    /** Issuer URL of that provider without `https://`, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
+    oidcProviderUrl: pulumi.Input<string>;
+}
+
+/** Credentials of the jobs for a bucket this component creates. Set at most one; default `createIamUser`. */
+export interface BucketCredentialsArgs {
+    /** Use IRSA: an IAM role trusted by the job ServiceAccount. */
+    irsa?: IrsaArgs;
+    /** Create an IAM user and store its access key in a Kubernetes Secret (values are Pulumi secrets). Default when nothing else is set. */
+    createIamUser?: boolean;
+    /** Use static credentials from an existing Kubernetes Secret. */
+    existingSecret?: S3CredentialsSecretArgs;
+}
+
+/** S3 Object Lock against deletion and ransomware. The bucket must be created with it. */
+export interface ObjectLockArgs {
+    /** GOVERNANCE or COMPLIANCE. */
+    mode: ObjectLockMode;
+    /** Default retention in days of every new object (1 or more, at most retentionDays). */
+    days: number;
+}
+
+/** An AWS S3 bucket created and secured by this component. */
+export interface CreateBucketArgs {
+    /** AWS region of the bucket, e.g. `eu-west-1`. */
+    region: string;
+    /** Bucket name. Default: generated from the component name. */
+    bucketName?: string;
+    /** KMS key ARN for SSE-KMS. Default: SSE-S3 (AES256). */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** Object Lock default retention. Default: none. */
+    objectLock?: ObjectLockArgs;
+    /** Delete the bucket with its backups on `pulumi destroy`. Default false: a destroy fails while backups exist. */
+    forceDestroy?: boolean;
+    /** How the jobs authenticate. Default: a generated IAM user. */
+    credentials?: BucketCredentialsArgs;
+}
+
+/** A bucket that exists already, on AWS or any S3-compatible store (MinIO, Ceph RGW). */
+export interface ExistingBucketArgs {
+    /** Bucket name. */
+    name: string;
+    /** Endpoint URL of an S3-compatible store, e.g. `https://minio.example:9000`. Default: AWS. */
+    endpoint?: string;
+    /** Region. Default `us-east-1`. */
+    region?: string;
+    /** Static credentials. Default: none, for IRSA or another ambient identity (see serviceAccountAnnotations). */
+    credentialsSecret?: S3CredentialsSecretArgs;
+}
+
+/** Where the backup sets go. Set exactly one of createBucket and existingBucket. */
+export interface BackupStorageArgs {
+    /** Create and secure an AWS S3 bucket. */
+    createBucket?: CreateBucketArgs;
+    /** Use an existing bucket. */
+    existingBucket?: ExistingBucketArgs;
+    /** Key prefix of every set: `<prefix>/<component>/<backupId>/`. Default `gitguardian`. */
+    prefix?: string;
+}
+
+/** Requests and limits of a container. */
+export interface ResourceRequirementsArgs {
+    /** e.g. `{ cpu: "250m", memory: "256Mi" }`. */
+    requests?: { [key: string]: string };
+    /** e.g. `{ cpu: "2", memory: "1Gi" }`. */
+    limits?: { [key: string]: string };
+}
+
+/** A pod toleration. */
+export interface TolerationArgs {
+    key?: string;
+    /** `Exists` or `Equal`. */
+    operator?: string;
+    value?: string;
+    /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`. */
+    effect?: string;
+    tolerationSeconds?: number;
+}
+
+/** The PostgreSQL backup (GitGuardian's embedded PostgreSQL is 16). */
+export interface PostgresBackupArgs {
+    /** Run this backup. Default true. */
+    enabled?: boolean;
+    /** Cron schedule overriding the policy's. */
+    schedule?: string;
+    /** Host name of the server (a Service name in the namespace, or an external host). */
+    host: string;
+    /** Port. Default 5432. */
+    port?: number;
+    /** A superuser that can read every database and role. Default `postgres`. */
+    user?: string;
+    /** The user's password. */
+    passwordSecret: SecretKeyRefArgs;
+    /** sql (default, the documented procedure) or directory (parallel). */
+    format?: PostgresFormat;
+    /** Parallel workers of the directory format. Default 2. */
+    parallelJobs?: number;
+    /** Dump image; its major version must be at least the server's. Default `postgres:16-alpine`. */
+    image?: string;
+}
+
+/** The Redis backup: an RDB snapshot over the replication protocol. */
+export interface RedisBackupArgs {
+    /** Run this backup. Default true. */
+    enabled?: boolean;
+    /** Cron schedule overriding the policy's. */
+    schedule?: string;
+    /** Host name of the Redis master. */
+    host: string;
+    /** Port. Default 6379. */
+    port?: number;
+    /** ACL user (needs +sync and +info). Default: the default user. */
+    user?: string;
+    /** Password. Default: none. */
+    passwordSecret?: SecretKeyRefArgs;
+    /** Image with redis-cli. Default `redis:7.2-alpine`. */
+    image?: string;
+}
+
+/** The KOTS configuration backup: `kots download --current` plus the encryption-key Secrets. */
+export interface KotsBackupArgs {
+    /** Run this backup. Default true. */
+    enabled?: boolean;
+    /** Cron schedule overriding the policy's. */
+    schedule?: string;
+    /** KOTS app slug. Default `gitguardian` (older installs: `gitguardian-seal`). */
+    appSlug?: string;
+    /** The kotsadm image matching the installed KOTS version, e.g. `kotsadm/kotsadm:v1.124.0` (it carries /kots and kubectl). */
+    image: string;
+    /** Secrets a restore needs, exported with the configuration. Default `gim-secrets` (Django key) and `kotsadm-encryption` (KOTS config key). */
+    secrets?: string[];
+}
+
+/** Staging volume of the dump step. */
+export interface StagingArgs {
+    /** Size limit of the emptyDir, or size of the ephemeral volume. Default `20Gi`. */
+    size?: string;
+    /** With a storage class, an ephemeral PVC is used instead of an emptyDir (for dumps larger than node disk). */
+    storageClassName?: string;
+}
+
+/** Arguments of GitGuardianBackupPolicy. */
+export interface GitGuardianBackupPolicyArgs {
+    /** Namespace of the GitGuardian installation; the jobs, ServiceAccount and RBAC go there. */
+    namespace: string;
+    /** Cron schedule of every backup (5 fields or a macro such as `@daily`). Required: there is no default. */
+    schedule: string;
+    /** IANA time zone of the schedules, e.g. `Europe/Paris`. Default `Etc/UTC`. */
+    timeZone?: string;
+    /** Days the sets are kept (bucket lifecycle; noncurrent versions too). At least 1. */
+    retentionDays: number;
+    /** Where the sets go. */
+    storage: BackupStorageArgs;
+    /** PostgreSQL backup. Omit to disable it. */
+    postgres?: PostgresBackupArgs;
+    /** Redis backup. Omit to disable it. */
+    redis?: RedisBackupArgs;
+    /** KOTS configuration backup. Omit to disable it. */
+    kots?: KotsBackupArgs;
+    /** Compressor of the artifacts. Default gzip (pigz when the image has it). */
+    compression?: CompressionAlgorithm;
+    /** Image of the upload step (aws CLI). Default `amazon/aws-cli:2.22.35`. */
+    uploaderImage?: string;
+    /** Staging volume. Default a 20Gi emptyDir. */
+    staging?: StagingArgs;
+    /** Seconds after which a run is killed (activeDeadlineSeconds). Default 14400 (4 h). */
+    activeDeadlineSeconds?: number;
+    /** Retries of a failed run (backoffLimit, 0 to 10). Default 2. */
+    backoffLimit?: number;
+    /** Seconds a missed run may still start (startingDeadlineSeconds). Default 3600. */
+    startingDeadlineSeconds?: number;
+    /** Seconds a finished Job is kept (ttlSecondsAfterFinished). Default 86400. */
+    ttlSecondsAfterFinished?: number;
+    /** Successful Jobs kept per CronJob. Default 3. */
+    successfulJobsHistoryLimit?: number;
+    /** Failed Jobs kept per CronJob. Default 3. */
+    failedJobsHistoryLimit?: number;
+    /** Resources of every container. Default requests 100m/128Mi, limits 2 CPU/1Gi. */
+    resources?: ResourceRequirementsArgs;
+    /** Node selector of the job pods. */
+    nodeSelector?: { [key: string]: string };
+    /** Tolerations of the job pods. */
+    tolerations?: TolerationArgs[];
+    /** Extra annotations of the ServiceAccount (e.g. for another workload identity). */
+    serviceAccountAnnotations?: { [key: string]: string };
+}

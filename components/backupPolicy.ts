@@ -1,0 +1,146 @@
+/**
+ * GitGuardianBackupPolicy: everything a scheduled backup of a self-hosted GitGuardian needs —
+ * the bucket (created and secured, or an existing S3-compatible one), the jobs' credentials,
+ * a ServiceAccount with least-privilege RBAC, the scripts ConfigMap and one CronJob per
+ * component (postgres, redis, kots).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Component } from "../core/contract";
+import { jobScripts } from "../core/paths";
+import { GitGuardianBackupPolicyArgs } from "./args";
+import { createJobCredentials, JobCredentials } from "./credentials";
+import { cronJobSpec, labels, roleRules } from "./jobSpec";
+import { createBackupBucket } from "./storage";
+import { PolicySpec, resolvePolicy } from "./validate";
+
+/** Where a policy's sets are, as a GitGuardianRestore reads them. */
+export interface BackupStorageLocation {
+    /** Bucket name. */
+    bucketName: string;
+    /** Key prefix of the sets. */
+    prefix: string;
+    /** Region of the bucket. */
+    region: string;
+    /** S3-compatible endpoint; empty for AWS. */
+    endpoint?: string;
+    /** Secret (in the namespace) with the static credentials the jobs use, if any. */
+    credentialsSecret?: { name: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+}
+
+/** The CronJob name of each enabled component. */
+export interface BackupCronJobNames {
+    postgres?: string;
+    redis?: string;
+    kots?: string;
+}
+
+export const BACKUP_POLICY_TYPE = "gitguardian-backup:index:GitGuardianBackupPolicy";
+
+export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
+    /** Name of the bucket the sets go to. */
+    public readonly bucketName: pulumi.Output<string>;
+    /** Key prefix of every set (`<prefix>/<component>/<backupId>/`). */
+    public readonly prefix: pulumi.Output<string>;
+    /** ServiceAccount the jobs run as. */
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** CronJob name per enabled component. */
+    public readonly cronJobNames: pulumi.Output<BackupCronJobNames>;
+    /** ARN of the IAM role of the jobs (IRSA mode only; empty otherwise). */
+    public readonly roleArn: pulumi.Output<string>;
+    /** Where the sets are, to hand to a GitGuardianRestore. */
+    public readonly storage: pulumi.Output<BackupStorageLocation>;
+
+    constructor(name: string, args: GitGuardianBackupPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate before registering anything, so a preview fails fast with the reason.
+        const spec = resolvePolicy(name, args);
+        super(BACKUP_POLICY_TYPE, name, {}, opts);
+        const k8sOpts: pulumi.CustomResourceOptions = { parent: this };
+
+        let bucketName: pulumi.Output<string>;
+        let credentials: JobCredentials = { serviceAccountAnnotations: {} };
+        if (spec.storageMode === "createBucket") {
+            const cb = args.storage.createBucket!;
+            const bucket = createBackupBucket(name, spec, cb.kmsKeyArn, this);
+            bucketName = bucket.name;
+            credentials = createJobCredentials(name, spec, bucket.arn, cb.credentials?.irsa, cb.kmsKeyArn, this, k8sOpts);
+        } else {
+            bucketName = pulumi.output(spec.bucket.name!);
+        }
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-backup`,
+            {
+                metadata: {
+                    name: spec.names.serviceAccount,
+                    namespace: spec.namespace,
+                    labels: labels(spec),
+                    annotations: { ...spec.serviceAccountAnnotations, ...credentials.serviceAccountAnnotations },
+                },
+                // Only the kots job mounts a token (set per pod); nothing else talks to the API server.
+                automountServiceAccountToken: false,
+            },
+            k8sOpts,
+        );
+        const rules = roleRules(spec);
+        if (rules.length > 0) {
+            const role = new k8s.rbac.v1.Role(
+                `${name}-backup`,
+                { metadata: { name: spec.names.role, namespace: spec.namespace, labels: labels(spec) }, rules },
+                k8sOpts,
+            );
+            new k8s.rbac.v1.RoleBinding(
+                `${name}-backup`,
+                {
+                    metadata: { name: spec.names.role, namespace: spec.namespace, labels: labels(spec) },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: spec.names.role },
+                    subjects: [{ kind: "ServiceAccount", name: spec.names.serviceAccount, namespace: spec.namespace }],
+                },
+                { ...k8sOpts, dependsOn: [role, serviceAccount] },
+            );
+        }
+        const scripts = new k8s.core.v1.ConfigMap(
+            `${name}-backup-scripts`,
+            { metadata: { name: spec.names.scripts, namespace: spec.namespace, labels: labels(spec) }, data: jobScripts() },
+            k8sOpts,
+        );
+
+        const cronJobNames: BackupCronJobNames = {};
+        for (const c of spec.components) {
+            new k8s.batch.v1.CronJob(`${name}-backup-${c.component}`, cronJobSpec(spec, c, bucketName), {
+                ...k8sOpts,
+                dependsOn: [serviceAccount, scripts],
+            });
+            cronJobNames[c.component as Component] = spec.names.cronJob[c.component];
+        }
+
+        this.bucketName = bucketName;
+        this.prefix = pulumi.output(spec.prefix);
+        this.serviceAccountName = serviceAccount.metadata.name;
+        this.cronJobNames = pulumi.output(cronJobNames);
+        this.roleArn = credentials.roleArn ?? pulumi.output("");
+        this.storage = bucketName.apply((b) => storageLocation(spec, b));
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            prefix: this.prefix,
+            serviceAccountName: this.serviceAccountName,
+            cronJobNames: this.cronJobNames,
+            roleArn: this.roleArn,
+            storage: this.storage,
+        });
+    }
+}
+
+function storageLocation(spec: PolicySpec, bucketName: string): BackupStorageLocation {
+    const secret =
+        spec.credentials.mode === "iamUser"
+            ? { name: spec.names.credentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" }
+            : spec.credentials.secret;
+    return {
+        bucketName,
+        prefix: spec.prefix,
+        region: spec.bucket.region,
+        ...(spec.bucket.endpoint ? { endpoint: spec.bucket.endpoint } : {}),
+        ...(secret ? { credentialsSecret: secret } : {}),
+    };
+}

@@ -1,0 +1,28 @@
+/** Files of the package found at run time, from the sources or from dist/. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SCRIPT } from "./contract";
+
+/** The package root: the folder holding jobs/ (two levels above dist/core, one above core). */
+export function packageRoot(): string {
+    let dir = __dirname;
+    for (let i = 0; i < 4; i++) {
+        if (fs.existsSync(path.join(dir, "jobs", SCRIPT.lib))) return dir;
+        dir = path.dirname(dir);
+    }
+    throw new Error(`pulumi-gitguardian-backup: jobs/${SCRIPT.lib} not found above ${__dirname}; is the package installed whole?`);
+}
+
+export function jobsDir(): string {
+    return path.join(packageRoot(), "jobs");
+}
+
+/** jobs/*.sh by file name: the data of the scripts ConfigMap. */
+export function jobScripts(): { [file: string]: string } {
+    const dir = jobsDir();
+    const scripts: { [file: string]: string } = {};
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).sort()) {
+        scripts[file] = fs.readFileSync(path.join(dir, file), "utf8");
+    }
+    return scripts;
+}

@@ -1,0 +1,82 @@
+/**
+ * Cron schedules as Kubernetes CronJobs read them (5 fields or a macro, robfig/cron's standard
+ * parser), checked and iterated with cron-parser. Shared by the component's validation and the
+ * policy pack's recovery-point check, so both judge a schedule the same way.
+ */
+import { CronExpressionParser } from "cron-parser";
+
+/** Macros Kubernetes accepts; @midnight is @daily. */
+const MACROS: Record<string, string> = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+};
+
+export const SCHEDULE_ALLOWED =
+    'allowed: 5 cron fields "minute hour day-of-month month day-of-week" (e.g. "0 2 * * *") or one of ' +
+    Object.keys(MACROS).join(", ");
+
+/** Returns why a schedule is not one Kubernetes runs, or undefined when it is. */
+export function scheduleProblem(schedule: string, timeZone = "Etc/UTC"): string | undefined {
+    const expr = schedule.trim();
+    if (expr === "") return "it is empty";
+    if (/^(CRON_)?TZ=/.test(expr)) return "time zones belong in timeZone, not in the schedule";
+    let fields = expr;
+    if (expr.startsWith("@")) {
+        const macro = MACROS[expr];
+        if (!macro) return `unknown macro ${expr}`;
+        fields = macro;
+    }
+    const parts = fields.split(/\s+/);
+    if (parts.length !== 5) return `it has ${parts.length} fields, Kubernetes takes 5`;
+    // robfig/cron (Kubernetes) has no L, W or # (cron-parser has): refuse them so preview fails, not the API server.
+    const rest = parts.map((p, i) => (i >= 3 ? p.replace(/[A-Za-z]{3}/g, "") : p));
+    if (rest.some((p) => /[^0-9*,\-/?]/.test(p))) return "only digits, * , - / ? and month or day names are allowed (Kubernetes has no L, W or #)";
+    try {
+        CronExpressionParser.parse(fields, { tz: timeZone, strict: false });
+    } catch (e) {
+        return (e as Error).message;
+    }
+    return undefined;
+}
+
+/** True when timeZone is an IANA zone this runtime (and Kubernetes' tzdata) knows. */
+export function isTimeZone(timeZone: string): boolean {
+    if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(timeZone)) return false;
+    try {
+        new Intl.DateTimeFormat("en-US", { timeZone });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The longest gap, in hours, between two consecutive runs of a schedule over `days` days from
+ * `from`, in its time zone (daylight-saving changes included). This is the recovery point
+ * objective the schedule actually gives.
+ */
+export function maxIntervalHours(schedule: string, timeZone = "Etc/UTC", from = new Date(Date.UTC(2026, 0, 1)), days = 366): number {
+    const problem = scheduleProblem(schedule, timeZone);
+    if (problem) throw new Error(`schedule ${JSON.stringify(schedule)} is invalid: ${problem}`);
+    const fields = MACROS[schedule.trim()] ?? schedule.trim();
+    const end = from.getTime() + days * 86_400_000;
+    const it = CronExpressionParser.parse(fields, { tz: timeZone, currentDate: new Date(from.getTime() - 1), endDate: new Date(end) });
+    let previous: number | undefined;
+    let first: number | undefined;
+    let worst = 0;
+    while (it.hasNext()) {
+        const t = it.next().getTime();
+        if (first === undefined) first = t;
+        if (previous !== undefined) worst = Math.max(worst, t - previous);
+        previous = t;
+    }
+    if (previous === undefined || first === undefined) return Infinity;
+    // The gap that wraps around the window (last run to the first run a window later) counts too.
+    worst = Math.max(worst, first + days * 86_400_000 - previous);
+    return worst / 3_600_000;
+}

@@ -1,0 +1,10 @@
+/**
+ * pulumi-gitguardian-backup: declarative backup and restore of a self-hosted GitGuardian
+ * (Replicated KOTS on Kubernetes) with Pulumi.
+ * @packageDocumentation
+ */
+export * from "./components";
+export { Component } from "./core/contract";
+export { Manifest, Artifact, parseManifest, manifestKey } from "./core/manifest";
+export { BackupSet, groupSets, selectSet, parseSelector } from "./core/backupSet";
+export { scheduleProblem, maxIntervalHours } from "./core/schedule";
