@@ -118,7 +118,8 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const HOST = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+\]?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const IMAGE = /^[a-z0-9]+([._\-/:@][A-Za-z0-9]+)*$/;
-const PREFIX = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+/** '/'-separated parts of letters, digits, - _ . ; no ".." anywhere, no "." part (as jobs/lib.sh check_prefix). */
+const PREFIX = /^(?!.*\.\.)(?!(.*\/)?\.(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
@@ -185,7 +186,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     // Storage: exactly one of createBucket and existingBucket.
     const storage = args.storage;
     if (!storage || typeof storage !== "object") bad("storage", storage, "allowed: { createBucket: {...} } or { existingBucket: {...} }");
-    const prefix = text("storage.prefix", storage.prefix ?? DEFAULTS.prefix, PREFIX, "allowed: letters, digits, '-', '_', '.' in '/'-separated parts, without leading or trailing '/'", 200);
+    const prefix = text("storage.prefix", storage.prefix ?? DEFAULTS.prefix, PREFIX, "allowed: letters, digits, '-', '_', '.' in '/'-separated parts, without leading or trailing '/' and without '.' or '..' parts", 200);
     if ((storage.createBucket === undefined) === (storage.existingBucket === undefined)) {
         bad("storage", Object.keys(storage), "set exactly one of storage.createBucket and storage.existingBucket");
     }

@@ -47,7 +47,7 @@ check_component() {
 # check_prefix PREFIX: letters, digits and - _ . / only, no leading or trailing slash, no '..'.
 check_prefix() {
 	case "$1" in
-	"" | /* | */ | *//* | *..* | *[!A-Za-z0-9._/-]*) die "GGB_S3_PREFIX '$1' must be letters, digits, '-', '_', '.', '/' without leading, trailing or double slashes" ;;
+	"" | /* | */ | *//* | *..* | ./* | */./* | */. | . | *[!A-Za-z0-9._/-]*) die "GGB_S3_PREFIX '$1' must be letters, digits, '-', '_', '.', '/' without leading, trailing or double slashes, '..' or '.' parts" ;;
 	esac
 }
 

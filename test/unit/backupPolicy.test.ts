@@ -1,0 +1,257 @@
+/** The resource graph of GitGuardianBackupPolicy under Pulumi mocks, per storage and credentials mode. */
+import * as assert from "node:assert/strict";
+import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
+import { GitGuardianBackupPolicyArgs } from "../../components/args";
+import { ALL_ENV } from "../../core/contract";
+import { byType, oneOfType, RecordedResource, runUnderMocks, valueOf } from "../harness/mocks";
+import { awsArgs, minioArgs } from "./fixtures";
+
+const T = {
+    component: "gitguardian-backup:index:GitGuardianBackupPolicy",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    sa: "kubernetes:core/v1:ServiceAccount",
+    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    binding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    secret: "kubernetes:core/v1:Secret",
+    bucket: "aws:s3/bucket:Bucket",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    publicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    policy: "aws:s3/bucketPolicy:BucketPolicy",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    role_: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    user: "aws:iam/user:User",
+    userPolicy: "aws:iam/userPolicy:UserPolicy",
+    accessKey: "aws:iam/accessKey:AccessKey",
+};
+
+async function build(args: GitGuardianBackupPolicyArgs) {
+    const { resources, result } = await runUnderMocks(() => new GitGuardianBackupPolicy("gitguardian", args));
+    return { resources, policy: result };
+}
+
+const types = (rs: RecordedResource[]) => rs.map((r) => r.type).sort();
+const pod = (cj: RecordedResource) => cj.inputs.spec.jobTemplate.spec.template.spec;
+const envOf = (container: any) => Object.fromEntries(container.env.map((e: any) => [e.name, e]));
+
+describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
+    this.timeout(20_000);
+
+    it("existingBucket with a credentials Secret: Kubernetes objects only, no AWS resource", async () => {
+        const { resources } = await build(minioArgs());
+        assert.deepEqual(types(resources), [T.component, T.configMap, T.cronJob, T.cronJob, T.cronJob, T.role, T.binding, T.sa].sort());
+        for (const cj of byType(resources, T.cronJob)) {
+            const upload = envOf(pod(cj).containers[0]);
+            assert.equal(upload.GGB_S3_ENDPOINT.value, "http://minio.storage.svc:9000");
+            assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_ACCESS_KEY_ID" } });
+            assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
+        }
+    });
+
+    it("createBucket with a generated IAM user: secure bucket, least-privilege user, key in a Secret as Pulumi secrets", async () => {
+        const { resources } = await build(awsArgs());
+        for (const t of [T.bucket, T.versioning, T.encryption, T.publicAccess, T.policy, T.lifecycle, T.user, T.userPolicy, T.accessKey, T.secret]) {
+            assert.equal(byType(resources, t).length, 1, t);
+        }
+        assert.equal(byType(resources, T.objectLock).length, 0);
+        assert.equal(byType(resources, T.role_).length, 0);
+        const versioning = oneOfType(resources, T.versioning).inputs;
+        assert.equal(versioning.versioningConfiguration.status, "Enabled");
+        const sse = oneOfType(resources, T.encryption).inputs.rules[0].applyServerSideEncryptionByDefault;
+        assert.equal(sse.sseAlgorithm, "AES256");
+        const pab = oneOfType(resources, T.publicAccess).inputs;
+        for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(pab[k], true, k);
+        const policy = JSON.parse(oneOfType(resources, T.policy).inputs.policy);
+        assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
+        assert.equal(policy.Statement[0].Effect, "Deny");
+        const rule = oneOfType(resources, T.lifecycle).inputs.rules[0];
+        assert.equal(rule.expiration.days, 30);
+        assert.equal(rule.noncurrentVersionExpiration.noncurrentDays, 30);
+        assert.equal(rule.filter.prefix, "gitguardian/");
+        const userPolicy = JSON.parse(oneOfType(resources, T.userPolicy).inputs.policy);
+        const actions = userPolicy.Statement.flatMap((s: any) => s.Action).sort();
+        assert.deepEqual(actions, ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+        assert.ok(!JSON.stringify(userPolicy).includes("s3:DeleteObject"));
+        assert.deepEqual(userPolicy.Statement[1].Resource, ["arn:aws:s3:::gitguardian-backups-abc123/gitguardian/*"]);
+        assert.deepEqual(userPolicy.Statement[0].Condition, { StringLike: { "s3:prefix": ["gitguardian/*", "gitguardian/"] } });
+        const secret = oneOfType(resources, T.secret).inputs;
+        assert.equal(secret.metadata.name, "gitguardian-backup-s3");
+        // The key reaches the provider as a Pulumi secret (the wire's secret sentinel), never as a plain value.
+        assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+        assert.deepEqual(Object.keys(secret.stringData.value).sort(), ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+        for (const cj of byType(resources, T.cronJob)) {
+            const upload = envOf(pod(cj).containers[0]);
+            assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "gitguardian-backup-s3", key: "AWS_SECRET_ACCESS_KEY" } });
+            assert.equal(upload.GGB_S3_BUCKET.value, "gitguardian-backups-abc123");
+            assert.equal(upload.GGB_S3_ENDPOINT, undefined);
+            assert.equal(upload.AWS_DEFAULT_REGION.value, "eu-west-1");
+        }
+    });
+
+    it("createBucket with SSE-KMS and Object Lock", async () => {
+        const kms = "arn:aws:kms:eu-west-1:123456789012:key/1234";
+        const { resources } = await build(minioArgs({ storage: { createBucket: { region: "eu-west-1", kmsKeyArn: kms, objectLock: { mode: "COMPLIANCE", days: 14 } } } }));
+        const sse = oneOfType(resources, T.encryption).inputs.rules[0];
+        assert.deepEqual(sse.applyServerSideEncryptionByDefault, { sseAlgorithm: "aws:kms", kmsMasterKeyId: kms });
+        assert.equal(sse.bucketKeyEnabled, true);
+        assert.equal(oneOfType(resources, T.bucket).inputs.objectLockEnabled, true);
+        assert.deepEqual(oneOfType(resources, T.objectLock).inputs.rule, { defaultRetention: { mode: "COMPLIANCE", days: 14 } });
+        const userPolicy = JSON.parse(oneOfType(resources, T.userPolicy).inputs.policy);
+        assert.deepEqual(userPolicy.Statement[2], { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kms] });
+    });
+
+    it("createBucket with IRSA: a role trusted by exactly the job ServiceAccount, no static key", async () => {
+        const { resources, policy } = await build(
+            awsArgs({ irsa: { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", oidcProviderUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" } }),
+        );
+        assert.equal(byType(resources, T.user).length, 0);
+        assert.equal(byType(resources, T.secret).length, 0);
+        const trust = JSON.parse(oneOfType(resources, T.role_).inputs.assumeRolePolicy);
+        assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:gitguardian:gitguardian-backup",
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+        });
+        assert.equal(oneOfType(resources, T.sa).inputs.metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
+        assert.equal(await valueOf(policy.roleArn), "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
+        for (const cj of byType(resources, T.cronJob)) {
+            const upload = envOf(pod(cj).containers[0]);
+            assert.equal(upload.AWS_ACCESS_KEY_ID, undefined);
+            assert.equal(upload.AWS_SECRET_ACCESS_KEY, undefined);
+        }
+    });
+
+    it("createBucket with an existing credentials Secret", async () => {
+        const { resources } = await build(awsArgs({ existingSecret: { name: "s3-creds", accessKeyIdKey: "id", secretAccessKeyKey: "key" } }));
+        assert.equal(byType(resources, T.user).length, 0);
+        const upload = envOf(pod(byType(resources, T.cronJob)[0]).containers[0]);
+        assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "s3-creds", key: "id" } });
+        assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "s3-creds", key: "key" } });
+    });
+
+    it("every CronJob carries the security and scheduling defaults", async () => {
+        const { resources } = await build(minioArgs({ timeZone: "Europe/Paris", nodeSelector: { pool: "ops" }, tolerations: [{ key: "ops", operator: "Exists", effect: "NoSchedule" }] }));
+        for (const cj of byType(resources, T.cronJob)) {
+            const s = cj.inputs.spec;
+            assert.equal(s.concurrencyPolicy, "Forbid");
+            assert.equal(s.timeZone, "Europe/Paris");
+            assert.equal(s.schedule, "0 2 * * *");
+            assert.equal(s.startingDeadlineSeconds, 3600);
+            assert.equal(s.successfulJobsHistoryLimit, 3);
+            assert.equal(s.failedJobsHistoryLimit, 3);
+            assert.equal(s.suspend, false);
+            const job = s.jobTemplate.spec;
+            assert.equal(job.backoffLimit, 2);
+            assert.equal(job.activeDeadlineSeconds, 14400);
+            assert.equal(job.ttlSecondsAfterFinished, 86400);
+            const p = job.template.spec;
+            assert.equal(p.restartPolicy, "Never");
+            assert.deepEqual(p.securityContext.seccompProfile, { type: "RuntimeDefault" });
+            assert.equal(p.securityContext.runAsNonRoot, true);
+            assert.deepEqual(p.nodeSelector, { pool: "ops" });
+            assert.deepEqual(p.tolerations, [{ key: "ops", operator: "Exists", effect: "NoSchedule" }]);
+            assert.equal(p.serviceAccountName, "gitguardian-backup");
+            assert.deepEqual(p.volumes.find((v: any) => v.name === "staging"), { name: "staging", emptyDir: { sizeLimit: "20Gi" } });
+            for (const c of [...p.initContainers, ...p.containers]) {
+                assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
+                assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
+                assert.equal(c.securityContext.runAsNonRoot, true, c.name);
+                assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] }, c.name);
+                assert.ok(c.resources.limits.memory && c.resources.requests.cpu, c.name);
+                assert.deepEqual(c.command.slice(0, 1), ["sh"]);
+            }
+            // Only the kots job talks to the API server.
+            assert.equal(p.automountServiceAccountToken, cj.name.endsWith("kots"));
+        }
+    });
+
+    it("uses an ephemeral PVC for staging when a storage class is given", async () => {
+        const { resources } = await build(minioArgs({ staging: { size: "100Gi", storageClassName: "gp3" } }));
+        const staging = pod(byType(resources, T.cronJob)[0]).volumes.find((v: any) => v.name === "staging");
+        assert.deepEqual(staging.ephemeral.volumeClaimTemplate.spec, { accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: "100Gi" } } });
+    });
+
+    it("passes secrets only through secretKeyRef and values only through env of the contract", async () => {
+        const { resources } = await build(minioArgs({ redis: { host: "redis-master", user: "backup", passwordSecret: { name: "redis", key: "redis-password" } } }));
+        const contract = new Set([...ALL_ENV.map((e) => e.name), "HOME"]);
+        for (const cj of byType(resources, T.cronJob)) {
+            for (const c of [...pod(cj).initContainers, ...pod(cj).containers]) {
+                for (const e of c.env) {
+                    assert.ok(contract.has(e.name), `${cj.name}/${c.name}: ${e.name} is not in the contract`);
+                    const spec = ALL_ENV.find((x) => x.name === e.name);
+                    if (spec?.secret) assert.ok(e.valueFrom?.secretKeyRef && e.value === undefined, `${e.name} must come from a Secret`);
+                }
+                assert.equal(c.args, undefined, "nothing reaches the scripts as arguments");
+            }
+        }
+        const pg = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("postgres"))!).initContainers[0]);
+        assert.deepEqual(pg.PGPASSWORD.valueFrom, { secretKeyRef: { name: "postgresql", key: "postgres-password" } });
+        assert.equal(pg.PGHOST.value, "postgresql");
+        assert.equal(pg.PGPORT.value, "5432");
+        assert.equal(pg.GGB_PG_FORMAT.value, "sql");
+        const redis = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!).initContainers[0]);
+        assert.deepEqual(redis.REDISCLI_AUTH.valueFrom, { secretKeyRef: { name: "redis", key: "redis-password" } });
+        assert.equal(redis.GGB_REDIS_USER.value, "backup");
+        const kots = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("kots"))!).initContainers[0]);
+        assert.equal(kots.GGB_KOTS_SECRETS.value, "gim-secrets,kotsadm-encryption");
+        assert.equal(kots.GGB_KOTS_APP_SLUG.value, "gitguardian");
+        assert.equal(kots.GGB_KOTS_NAMESPACE.value, "gitguardian");
+    });
+
+    it("grants the ServiceAccount only what kots download and the Secret export need", async () => {
+        const { resources } = await build(minioArgs({ kots: { image: "kotsadm/kotsadm:v1.124.0", secrets: ["gim-secrets", "kotsadm-encryption", "extra-key"] } }));
+        assert.deepEqual(oneOfType(resources, T.role).inputs.rules, [
+            { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+            { apiGroups: [""], resources: ["pods/portforward"], verbs: ["create"] },
+            { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["kotsadm-authstring", "gim-secrets", "kotsadm-encryption", "extra-key"] },
+        ]);
+        const binding = oneOfType(resources, T.binding).inputs;
+        assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "gitguardian-backup", namespace: "gitguardian" }]);
+        assert.equal(oneOfType(resources, T.sa).inputs.automountServiceAccountToken, false);
+    });
+
+    for (const off of ["postgres", "redis", "kots"] as const) {
+        it(`disables ${off} alone`, async () => {
+            const args = minioArgs();
+            (args as any)[off] = { ...(args as any)[off], enabled: false };
+            const { resources, policy } = await build(args);
+            const names = byType(resources, T.cronJob).map((r) => r.inputs.metadata.name).sort();
+            assert.deepEqual(names, ["postgres", "redis", "kots"].filter((c) => c !== off).map((c) => `gitguardian-backup-${c}`).sort());
+            assert.equal((await valueOf(policy.cronJobNames))[off], undefined);
+            // Without the kots job, the ServiceAccount gets no Kubernetes permission at all.
+            assert.equal(byType(resources, T.role).length, off === "kots" ? 0 : 1);
+        });
+    }
+
+    it("overrides the schedule per component", async () => {
+        const { resources } = await build(minioArgs({ redis: { host: "redis-master", schedule: "0 */6 * * *" } }));
+        const schedules = Object.fromEntries(byType(resources, T.cronJob).map((r) => [r.inputs.metadata.name, r.inputs.spec.schedule]));
+        assert.deepEqual(schedules, { "gitguardian-backup-postgres": "0 2 * * *", "gitguardian-backup-redis": "0 */6 * * *", "gitguardian-backup-kots": "0 2 * * *" });
+    });
+
+    it("exposes its outputs", async () => {
+        const { policy } = await build(minioArgs());
+        assert.equal(await valueOf(policy.bucketName), "gitguardian-backups");
+        assert.equal(await valueOf(policy.prefix), "gitguardian");
+        assert.equal(await valueOf(policy.serviceAccountName), "gitguardian-backup");
+        assert.deepEqual(await valueOf(policy.cronJobNames), { postgres: "gitguardian-backup-postgres", redis: "gitguardian-backup-redis", kots: "gitguardian-backup-kots" });
+        assert.equal(await valueOf(policy.roleArn), "");
+        assert.deepEqual(await valueOf(policy.storage), {
+            bucketName: "gitguardian-backups",
+            prefix: "gitguardian",
+            region: "us-east-1",
+            endpoint: "http://minio.storage.svc:9000",
+            credentialsSecret: { name: "minio-backup-credentials", accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" },
+        });
+    });
+
+    it("ships jobs/*.sh in the scripts ConfigMap", async () => {
+        const { resources } = await build(minioArgs());
+        const data = oneOfType(resources, T.configMap).inputs.data;
+        for (const f of ["lib.sh", "dump-postgres.sh", "dump-redis.sh", "dump-kots.sh", "upload.sh", "restore-fetch.sh", "restore-postgres.sh", "restore-redis.sh"]) {
+            assert.ok(data[f]?.startsWith(f === "lib.sh" ? "# shellcheck shell=sh" : "#!/bin/sh"), f);
+        }
+    });
+});
