@@ -64,19 +64,17 @@ export function maxIntervalHours(schedule: string, timeZone = "Etc/UTC", from = 
     const problem = scheduleProblem(schedule, timeZone);
     if (problem) throw new Error(`schedule ${JSON.stringify(schedule)} is invalid: ${problem}`);
     const fields = MACROS[schedule.trim()] ?? schedule.trim();
-    const end = from.getTime() + days * 86_400_000;
-    const it = CronExpressionParser.parse(fields, { tz: timeZone, currentDate: new Date(from.getTime() - 1), endDate: new Date(end) });
+    // Runs over twice the window, so the gap that starts late in the window (a yearly run) is seen whole.
+    const windowEnd = from.getTime() + days * 86_400_000;
+    const it = CronExpressionParser.parse(fields, { tz: timeZone, currentDate: new Date(from.getTime() - 1), endDate: new Date(windowEnd + days * 86_400_000) });
     let previous: number | undefined;
-    let first: number | undefined;
     let worst = 0;
     while (it.hasNext()) {
         const t = it.next().getTime();
-        if (first === undefined) first = t;
         if (previous !== undefined) worst = Math.max(worst, t - previous);
+        if (t >= windowEnd) break;
         previous = t;
     }
-    if (previous === undefined || first === undefined) return Infinity;
-    // The gap that wraps around the window (last run to the first run a window later) counts too.
-    worst = Math.max(worst, first + days * 86_400_000 - previous);
+    if (previous === undefined || worst === 0) return Infinity;
     return worst / 3_600_000;
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: installs what it needs, lints the job scripts, builds the binaries the
+# suites need (cached by version), and runs every mocha suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+echo "test: shellcheck jobs/*.sh (POSIX sh) and the repository's bash scripts" >&2
+shellcheck -s sh -x jobs/*.sh
+shellcheck -x scripts/*.sh scripts/tools/*.sh .ci/run
+
+echo "test: Go-built binaries (built once, then cached by version)" >&2
+scripts/tools/build.sh minio >/dev/null
+
+npx mocha "$@"
