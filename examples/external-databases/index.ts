@@ -1,0 +1,28 @@
+// GitGuardian with external databases (e.g. Amazon RDS for PostgreSQL 16 and ElastiCache):
+// the parallel directory format for a large database, an ACL user for Redis, and a staging
+// volume on a storage class because the dump is larger than the node's disk.
+import { GitGuardianBackupPolicy, PostgresFormat } from "pulumi-gitguardian-backup";
+
+const backups = new GitGuardianBackupPolicy("gitguardian", {
+    namespace: "gitguardian",
+    schedule: "30 1 * * *",
+    retentionDays: 35,
+    storage: { createBucket: { region: "eu-west-1", credentials: { createIamUser: true } } },
+    postgres: {
+        host: "gitguardian.abcdefghij.eu-west-1.rds.amazonaws.com",
+        user: "gitguardian_admin",
+        passwordSecret: { name: "rds-credentials", key: "password" },
+        format: PostgresFormat.Directory,
+        parallelJobs: 4,
+    },
+    redis: {
+        host: "master.gitguardian.abcdef.euw1.cache.amazonaws.com",
+        user: "backup",
+        passwordSecret: { name: "elasticache-credentials", key: "backup-password" },
+    },
+    kots: { appSlug: "gitguardian", image: "kotsadm/kotsadm:v1.124.0" },
+    staging: { size: "200Gi", storageClassName: "gp3" },
+    resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "4", memory: "2Gi" } },
+});
+
+export const bucket = backups.bucketName;
