@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Component } from "../core/contract";
 import { jobScripts } from "../core/paths";
-import { GitGuardianBackupPolicyArgs } from "./args";
+import { GitGuardianBackupPolicyArgs, S3CredentialsSecretArgs } from "./args";
 import { createJobCredentials, JobCredentials } from "./credentials";
 import { cronJobSpec, labels, roleRules } from "./jobSpec";
 import { createBackupBucket } from "./storage";
@@ -25,7 +25,7 @@ export interface BackupStorageLocation {
     /** S3-compatible endpoint; empty for AWS. */
     endpoint?: string;
     /** Secret (in the namespace) with the static credentials the jobs use, if any. */
-    credentialsSecret?: { name: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+    credentialsSecret?: S3CredentialsSecretArgs;
 }
 
 /** The CronJob name of each enabled component. */

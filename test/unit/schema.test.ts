@@ -1,0 +1,92 @@
+/**
+ * The schema every other Pulumi language sees, inferred by @pulumi/pulumi's component analyzer
+ * from components/args.ts: every documented argument and output is present with its type,
+ * required-ness and TSDoc description.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { componentProvider } from "../../provider/componentHost";
+
+const TOKEN = "gitguardian-backup:index:GitGuardianBackupPolicy";
+const t = (name: string) => `#/types/gitguardian-backup:index:${name}`;
+
+describe("component provider schema (gitguardian-backup)", function () {
+    this.timeout(120_000);
+    let schema: any;
+    before(async () => {
+        schema = JSON.parse(await componentProvider().getSchema());
+    });
+
+    it("names the package and the component", () => {
+        assert.equal(schema.name, "gitguardian-backup");
+        assert.equal(schema.resources[TOKEN].isComponent, true);
+    });
+
+    it("has every top-level argument with its type, required-ness and description", () => {
+        const r = schema.resources[TOKEN];
+        const expected: [string, string, boolean][] = [
+            ["namespace", "string", true],
+            ["schedule", "string", true],
+            ["retentionDays", "number", true],
+            ["storage", t("BackupStorageArgs"), true],
+            ["timeZone", "string", false],
+            ["postgres", t("PostgresBackupArgs"), false],
+            ["redis", t("RedisBackupArgs"), false],
+            ["kots", t("KotsBackupArgs"), false],
+            ["compression", t("CompressionAlgorithm"), false],
+            ["uploaderImage", "string", false],
+            ["staging", t("StagingArgs"), false],
+            ["activeDeadlineSeconds", "number", false],
+            ["backoffLimit", "number", false],
+            ["startingDeadlineSeconds", "number", false],
+            ["ttlSecondsAfterFinished", "number", false],
+            ["successfulJobsHistoryLimit", "number", false],
+            ["failedJobsHistoryLimit", "number", false],
+            ["resources", t("ResourceRequirementsArgs"), false],
+            ["nodeSelector", "object", false],
+            ["tolerations", "array", false],
+            ["serviceAccountAnnotations", "object", false],
+        ];
+        assert.deepEqual(Object.keys(r.inputProperties).sort(), expected.map((e) => e[0]).sort());
+        for (const [name, type, required] of expected) {
+            const p = r.inputProperties[name];
+            assert.equal(p.$ref ?? p.type, type, name);
+            assert.equal(r.requiredInputs.includes(name), required, `${name} required`);
+            assert.ok(p.description && p.description.length > 10, `${name} has a description`);
+        }
+        assert.equal(r.inputProperties.schedule.description, "Cron schedule of every backup (5 fields or a macro such as `@daily`). Required: there is no default.");
+    });
+
+    it("has every output", () => {
+        const r = schema.resources[TOKEN];
+        assert.deepEqual(Object.keys(r.properties).sort(), ["bucketName", "cronJobNames", "prefix", "roleArn", "serviceAccountName", "storage"]);
+        assert.equal(r.properties.bucketName.type, "string");
+        assert.equal(r.properties.storage.$ref, t("BackupStorageLocation"));
+        assert.equal(r.properties.cronJobNames.$ref, t("BackupCronJobNames"));
+        assert.deepEqual([...r.required].sort(), ["bucketName", "cronJobNames", "prefix", "roleArn", "serviceAccountName", "storage"]);
+    });
+
+    it("turns the string choices into enums", () => {
+        assert.deepEqual(schema.types["gitguardian-backup:index:PostgresFormat"].enum.map((e: any) => e.value).sort(), ["directory", "sql"]);
+        assert.deepEqual(schema.types["gitguardian-backup:index:CompressionAlgorithm"].enum.map((e: any) => e.value).sort(), ["gzip", "none", "zstd"]);
+        assert.deepEqual(schema.types["gitguardian-backup:index:ObjectLockMode"].enum.map((e: any) => e.value).sort(), ["COMPLIANCE", "GOVERNANCE"]);
+    });
+
+    it("describes the nested types, storage options included", () => {
+        const storage = schema.types["gitguardian-backup:index:BackupStorageArgs"];
+        assert.deepEqual(Object.keys(storage.properties).sort(), ["createBucket", "existingBucket", "prefix"]);
+        assert.deepEqual(storage.required ?? [], []);
+        const pg = schema.types["gitguardian-backup:index:PostgresBackupArgs"];
+        assert.deepEqual([...pg.required].sort(), ["host", "passwordSecret"]);
+        assert.equal(pg.properties.format.$ref, t("PostgresFormat"));
+        const existing = schema.types["gitguardian-backup:index:ExistingBucketArgs"];
+        assert.deepEqual([...existing.required], ["name"]);
+        assert.match(existing.properties.endpoint.description, /S3-compatible store/);
+    });
+
+    it("is what the README documents: every input of the schema appears in the README's argument table", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "..", "README.md"), "utf8");
+        for (const name of Object.keys(schema.resources[TOKEN].inputProperties)) assert.ok(readme.includes(`\`${name}`), `README documents ${name}`);
+    });
+});
