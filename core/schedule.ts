@@ -59,22 +59,58 @@ export function isTimeZone(timeZone: string): boolean {
  * The longest gap, in hours, between two consecutive runs of a schedule over `days` days from
  * `from`, in its time zone (daylight-saving changes included). This is the recovery point
  * objective the schedule actually gives.
+ *
+ * A schedule whose day-of-month and month fields are `*` repeats weekly in wall-clock time, so
+ * a 15-day window gives every gap of its pattern, and windows around each change of the zone's
+ * UTC offset give the gaps that a change stretches or shortens: exact, without iterating a
+ * year of a 5-minute schedule (105,000 runs). Other schedules are followed over the year.
  */
 export function maxIntervalHours(schedule: string, timeZone = "Etc/UTC", from = new Date(Date.UTC(2026, 0, 1)), days = 366): number {
     const problem = scheduleProblem(schedule, timeZone);
     if (problem) throw new Error(`schedule ${JSON.stringify(schedule)} is invalid: ${problem}`);
     const fields = MACROS[schedule.trim()] ?? schedule.trim();
-    // Runs over twice the window, so the gap that starts late in the window (a yearly run) is seen whole.
-    const windowEnd = from.getTime() + days * 86_400_000;
-    const it = CronExpressionParser.parse(fields, { tz: timeZone, currentDate: new Date(from.getTime() - 1), endDate: new Date(windowEnd + days * 86_400_000) });
+    const [, , dayOfMonth, month] = fields.split(/\s+/);
+    const any = (f: string) => f === "*" || f === "?";
+    const start = from.getTime();
+    const end = start + days * DAY;
+    if (!(any(dayOfMonth) && any(month)) || days <= 15) return longestGap(fields, timeZone, start, end, days) / HOUR;
+    let worst = longestGap(fields, timeZone, start, start + 15 * DAY, days);
+    for (const change of offsetChanges(timeZone, start, end)) {
+        worst = Math.max(worst, longestGap(fields, timeZone, Math.max(start, change - 8 * DAY), Math.min(end, change + 8 * DAY), days));
+    }
+    return worst / HOUR;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * The longest gap between consecutive runs whose earlier run falls in [start, end); the run
+ * after `end` is looked for up to `lookAheadDays` later (a yearly run's gap is seen whole).
+ */
+function longestGap(fields: string, timeZone: string, start: number, end: number, lookAheadDays: number): number {
+    const it = CronExpressionParser.parse(fields, { tz: timeZone, currentDate: new Date(start - 1), endDate: new Date(end + lookAheadDays * DAY) });
     let previous: number | undefined;
     let worst = 0;
     while (it.hasNext()) {
         const t = it.next().getTime();
         if (previous !== undefined) worst = Math.max(worst, t - previous);
-        if (t >= windowEnd) break;
+        if (t >= end) break;
         previous = t;
     }
-    if (previous === undefined || worst === 0) return Infinity;
-    return worst / 3_600_000;
+    return previous === undefined || worst === 0 ? Infinity : worst;
+}
+
+/** The days (as times) on which the zone's UTC offset differs from the day before. */
+function offsetChanges(timeZone: string, start: number, end: number): number[] {
+    const format = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" });
+    const offset = (t: number) => format.formatToParts(new Date(t)).find((p) => p.type === "timeZoneName")?.value;
+    const changes: number[] = [];
+    let last = offset(start);
+    for (let t = start + DAY; t <= end; t += DAY) {
+        const now = offset(t);
+        if (now !== last) changes.push(t);
+        last = now;
+    }
+    return changes;
 }

@@ -96,3 +96,22 @@ describe("backup sets", () => {
         assert.equal(backupIdTime("20261127T020005Z").getTime(), t.getTime());
     });
 });
+
+describe("schedules: the weekly-pattern shortcut equals following the whole year", () => {
+    // "1-31" in day-of-month means every day, like "*", but sends the schedule down the
+    // year-long path: both paths must give the same gap.
+    for (const [minute, hour, tz] of [
+        ["0", "2", "Europe/Paris"],
+        ["30", "2", "Europe/Paris"],
+        ["0", "12", "America/New_York"],
+        ["0", "*/6", "Australia/Lord_Howe"],
+        ["15", "1", "Europe/London"],
+    ] as const) {
+        it(`${minute} ${hour} * * * in ${tz}`, () => {
+            assert.equal(maxIntervalHours(`${minute} ${hour} * * *`, tz), maxIntervalHours(`${minute} ${hour} 1-31 * *`, tz));
+        });
+    }
+    it("measures a five-minute schedule across daylight-saving changes", () => {
+        assert.equal(maxIntervalHours("*/5 * * * *", "Europe/Paris"), 5 / 60);
+    });
+});
