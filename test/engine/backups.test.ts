@@ -1,0 +1,203 @@
+/**
+ * `pulumi up` for real: the Pulumi CLI and Kubernetes provider built from their Go modules,
+ * a real kube-apiserver, inline programs through the Automation API. Proves what mocks cannot:
+ * the API server accepts every object as declared, a second up changes nothing, updates happen
+ * in place, a disabled component's CronJob goes, destroy leaves nothing, and the CronJobs as
+ * Kubernetes stored them run the scripts to a restorable set.
+ */
+import * as k8s from "@kubernetes/client-node";
+import * as kubernetes from "@pulumi/kubernetes";
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { GitGuardianBackupPolicyArgs } from "../../components/args";
+import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
+import { listSets, readManifest, s3Client } from "../../core/catalog";
+import { SCRIPT } from "../../core/contract";
+import { jobScripts } from "../../core/paths";
+import { rootProgram } from "../../program/program";
+import { makeFakeKots, makeFakeKubectl } from "../harness/fakeKots";
+import { KubeCluster, startKube } from "../harness/kube";
+import { MinioServer, startMinio } from "../harness/minio";
+import { runPod } from "../harness/podRunner";
+import { PostgresServer, startPostgres } from "../harness/postgres";
+import { runJob } from "../harness/jobRunner";
+import { makeTempDir, removeTempDir } from "../harness/proc";
+import { Engine, startEngine } from "../harness/pulumi";
+import { RedisServer, startRedis } from "../harness/redis";
+
+const NS = "gitguardian";
+const PART_OF = "app.kubernetes.io/part-of=pulumi-gitguardian-backup";
+
+describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", function () {
+    this.timeout(900_000);
+    let kube: KubeCluster;
+    let engine: Engine;
+    let pg: PostgresServer;
+    let redis: RedisServer;
+    let minio: MinioServer;
+    let core: k8s.CoreV1Api;
+    let batch: k8s.BatchV1Api;
+    let rbac: k8s.RbacAuthorizationV1Api;
+
+    const args = (over: Partial<GitGuardianBackupPolicyArgs> = {}): GitGuardianBackupPolicyArgs => ({
+        namespace: NS,
+        schedule: "0 2 * * *",
+        retentionDays: 14,
+        storage: { existingBucket: { name: minio.bucket, endpoint: minio.endpoint, region: "us-east-1", credentialsSecret: { name: "minio-backup-credentials" } } },
+        postgres: { host: "127.0.0.1", port: pg.port, user: "postgres", passwordSecret: { name: "postgresql", key: "postgres-password" } },
+        redis: { host: "127.0.0.1", port: redis.port, passwordSecret: { name: "redis", key: "redis-password" } },
+        kots: { appSlug: "gitguardian", image: "kotsadm/kotsadm:v1.124.0" },
+        ...over,
+    });
+    const program = (a: () => GitGuardianBackupPolicyArgs) => async () => {
+        const provider = new kubernetes.Provider("kube", { kubeconfig: kube.kubeconfig });
+        const backups = new GitGuardianBackupPolicy("gitguardian", a(), { providers: { kubernetes: provider } });
+        return { bucketName: backups.bucketName, cronJobNames: backups.cronJobNames };
+    };
+
+    before(async function () {
+        [kube, pg, redis, minio] = await Promise.all([startKube(), startPostgres(), startRedis(), startMinio({ bucket: "gitguardian-backups" })]);
+        engine = startEngine();
+        const kc = kube.admin();
+        core = kc.makeApiClient(k8s.CoreV1Api);
+        batch = kc.makeApiClient(k8s.BatchV1Api);
+        rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+        await kube.createNamespace(NS);
+        const secret = (name: string, data: { [k: string]: string }) => core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: data } });
+        await secret("postgresql", { "postgres-password": pg.password });
+        await secret("redis", { "redis-password": redis.password });
+        await secret("minio-backup-credentials", { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey });
+    });
+    after(async () => {
+        engine?.stop();
+        await Promise.all([kube?.stop(), pg?.destroy(), redis?.destroy(), minio?.destroy()]);
+    });
+
+    const cronJobs = async () => (await batch.listNamespacedCronJob({ namespace: NS, labelSelector: PART_OF })).items;
+
+    it("up creates every object as declared; a second up changes nothing", async () => {
+        const stack = await engine.stack("gitguardian-backup", "real", program(() => args()));
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.equal(up.summary.result, "succeeded");
+        const jobs = await cronJobs();
+        assert.deepEqual(jobs.map((j) => j.metadata!.name).sort(), ["gitguardian-backup-kots", "gitguardian-backup-postgres", "gitguardian-backup-redis"]);
+        for (const j of jobs) {
+            assert.equal(j.spec!.schedule, "0 2 * * *");
+            assert.equal(j.spec!.concurrencyPolicy, "Forbid");
+            assert.equal(j.spec!.timeZone, "Etc/UTC");
+            const pod = j.spec!.jobTemplate.spec!.template.spec!;
+            assert.equal(pod.securityContext!.seccompProfile!.type, "RuntimeDefault");
+            assert.equal(pod.initContainers![0].securityContext!.readOnlyRootFilesystem, true);
+        }
+        const cm = await core.readNamespacedConfigMap({ name: "gitguardian-backup-scripts", namespace: NS });
+        assert.deepEqual(cm.data, jobScripts());
+        const sa = await core.readNamespacedServiceAccount({ name: "gitguardian-backup", namespace: NS });
+        assert.equal(sa.automountServiceAccountToken, false);
+        const role = await rbac.readNamespacedRole({ name: "gitguardian-backup", namespace: NS });
+        assert.deepEqual(role.rules!.map((r) => r.resources![0]), ["pods", "pods/portforward", "secrets"]);
+        await rbac.readNamespacedRoleBinding({ name: "gitguardian-backup", namespace: NS });
+        // Every child is parented to the component (URN chain in the engine's state).
+        const state = await stack.exportStack();
+        const component = state.deployment.resources.find((r: any) => r.type === "gitguardian-backup:index:GitGuardianBackupPolicy");
+        for (const r of state.deployment.resources.filter((r: any) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")) {
+            assert.equal(r.parent, component.urn, r.urn);
+        }
+
+        const again = await stack.up({ onOutput: () => undefined });
+        assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+    });
+
+    it("a new schedule updates the CronJob in place; disabling a component removes its CronJob", async () => {
+        const stack = await engine.stack("gitguardian-backup", "real", program(() => args({ redis: { host: "127.0.0.1", port: redis.port, schedule: "0 */6 * * *", passwordSecret: { name: "redis", key: "redis-password" } } })));
+        const before = (await batch.readNamespacedCronJob({ name: "gitguardian-backup-redis", namespace: NS })).metadata!.uid;
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.equal(up.summary.resourceChanges?.update, 1);
+        assert.equal(up.summary.resourceChanges?.replace, undefined);
+        const after = await batch.readNamespacedCronJob({ name: "gitguardian-backup-redis", namespace: NS });
+        assert.equal(after.spec!.schedule, "0 */6 * * *");
+        assert.equal(after.metadata!.uid, before, "updated in place, not replaced");
+
+        const disabled = await engine.stack("gitguardian-backup", "real", program(() => args({ kots: { image: "kotsadm/kotsadm:v1.124.0", enabled: false } })));
+        await disabled.up({ onOutput: () => undefined });
+        assert.deepEqual((await cronJobs()).map((j) => j.metadata!.name).sort(), ["gitguardian-backup-postgres", "gitguardian-backup-redis"]);
+        // Without the kots job the ServiceAccount has no Role at all.
+        await assert.rejects(rbac.readNamespacedRole({ name: "gitguardian-backup", namespace: NS }));
+    });
+
+    it("the CronJobs as Kubernetes stored them run the scripts to a set that restores", async () => {
+        const stack = await engine.stack("gitguardian-backup", "real", program(() => args()));
+        await stack.up({ onOutput: () => undefined });
+        await pg.psql("CREATE TABLE IF NOT EXISTS incidents (id serial PRIMARY KEY, detector text); INSERT INTO incidents (detector) SELECT 'aws-' || g FROM generate_series(1, 500) g;");
+        await redis.command("SET", "celery:heartbeat", "42");
+        const kots = makeFakeKots({ appSlug: "gitguardian", namespace: NS });
+        const kubectl = makeFakeKubectl({ namespace: NS, secrets: { "gim-secrets": { DJANGO_SECRET_KEY: "k" }, "kotsadm-encryption": { encryptionKey: "e" } } });
+        for (const j of await cronJobs()) {
+            const stored = await batch.readNamespacedCronJob({ name: j.metadata!.name!, namespace: NS });
+            const runs = await runPod(stored.spec!.jobTemplate.spec!.template.spec!, {
+                namespace: NS,
+                core,
+                binds: [{ source: kots.bin, target: "/kots" }],
+                pathPrefix: [path.dirname(kubectl.bin)],
+            });
+            for (const r of runs) assert.equal(r.exitCode, 0, `${j.metadata!.name}/${r.name}: ${r.stderr}`);
+            assert.equal(runs.length, 2, "init container then upload");
+        }
+        // (kots test double) the exact arguments the stored kots container passed.
+        assert.deepEqual(kots.calls().find((c) => c[0] === "download"), ["download", "gitguardian", "--namespace", NS, "--current", "--dest", "/staging/.kots/app", "--overwrite"]);
+
+        const location = { bucketName: minio.bucket, prefix: "gitguardian", endpoint: minio.endpoint, credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey } };
+        const s3 = s3Client(location);
+        try {
+            for (const component of ["postgres", "redis", "kots"] as const) {
+                const sets = await listSets(s3, location, component);
+                assert.equal(sets.filter((s) => s.complete).length, 1, component);
+                const manifest = await readManifest(s3, location, component, sets[0].backupId);
+                assert.ok(manifest.artifacts.length >= 1);
+            }
+            // Restore the postgres set into a fresh server with the restore scripts.
+            const pgSet = (await listSets(s3, location, "postgres"))[0];
+            const target = await startPostgres({ password: pg.password });
+            const staging = makeTempDir("engine-restore");
+            try {
+                const env = { ...minio.env(), GGB_S3_PREFIX: "gitguardian", GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: pgSet.backupId };
+                const fetched = await runJob(SCRIPT.fetch, { shell: "bash", env });
+                assert.equal(fetched.exitCode, 0, fetched.stderr);
+                const applied = await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: staging } });
+                assert.equal(applied.exitCode, 0, applied.stderr);
+                assert.equal((await target.psql("SELECT count(*) FROM incidents")).trim(), "500");
+            } finally {
+                removeTempDir(staging);
+                await target.destroy();
+            }
+        } finally {
+            s3.destroy();
+        }
+    });
+
+    it("destroy leaves nothing of the package behind", async () => {
+        const stack = await engine.stack("gitguardian-backup", "real", program(() => args()));
+        await stack.destroy({ onOutput: () => undefined });
+        assert.deepEqual(await cronJobs(), []);
+        const left = (await core.listNamespacedConfigMap({ namespace: NS, labelSelector: PART_OF })).items;
+        assert.deepEqual(left, []);
+        assert.deepEqual((await core.listNamespacedServiceAccount({ namespace: NS, labelSelector: PART_OF })).items, []);
+        await stack.workspace.removeStack("real");
+    });
+
+    it("the root Pulumi.yaml program runs from stack config through the same path", async () => {
+        const stack = await engine.stack("gitguardian-backup", "root", async () => rootProgram());
+        await stack.setAllConfig({
+            // What a user's stack has: the default Kubernetes provider's kubeconfig, as a secret.
+            "kubernetes:kubeconfig": { value: kube.kubeconfig, secret: true },
+            "gitguardian-backup:schedule": { value: "30 1 * * *" },
+            "gitguardian-backup:retentionDays": { value: "7" },
+            "gitguardian-backup:storage": { value: JSON.stringify({ existingBucket: { name: minio.bucket, endpoint: minio.endpoint } }) },
+            "gitguardian-backup:postgres": { value: JSON.stringify({ host: "127.0.0.1", port: pg.port, passwordSecret: { name: "postgresql", key: "postgres-password" } }) },
+        });
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.equal(up.outputs.bucketName.value, minio.bucket);
+        assert.deepEqual((await cronJobs()).map((j) => [j.metadata!.name, j.spec!.schedule]), [["gitguardian-backup-postgres", "30 1 * * *"]]);
+        await stack.destroy({ onOutput: () => undefined });
+        assert.deepEqual(await cronJobs(), []);
+    });
+});
