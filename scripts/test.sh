@@ -11,6 +11,6 @@ shellcheck -s sh -x jobs/*.sh
 shellcheck -x scripts/*.sh scripts/tools/*.sh .ci/run
 
 echo "test: Go-built binaries (built once, then cached by version)" >&2
-scripts/tools/build.sh minio >/dev/null
+scripts/tools/build.sh all >/dev/null
 
 npx mocha "$@"
