@@ -1,0 +1,321 @@
+/**
+ * The RestoreExecutor on a real cluster, with @kubernetes/client-node: Jobs created and polled
+ * (failures surfaced with the Job's reason and the failing container's termination message),
+ * StatefulSets scaled through their scale subresource, Secrets and ConfigMaps server-side applied.
+ * Only the permissions of rbac.ts are used.
+ */
+import * as k8s from "@kubernetes/client-node";
+import type { V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
+import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
+import { RESTORE_NAMES, RESTORE_LABELS } from "./jobs";
+import { PART_OF } from "../components/jobSpec";
+
+export const FIELD_MANAGER = "gitguardian-restore";
+
+/** Container waiting reasons that do not fix themselves soon: reported instead of waiting for the deadline. */
+const STUCK_REASONS = new Set(["CreateContainerConfigError", "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerError", "ErrImageNeverPull"]);
+
+/** A KubeConfig from kubeconfig text, or the ambient one (KUBECONFIG, ~/.kube/config, in-cluster). */
+export function loadKubeConfig(kubeconfig?: string): k8s.KubeConfig {
+    const kc = new k8s.KubeConfig();
+    if (kubeconfig) kc.loadFromString(kubeconfig);
+    else kc.loadFromDefault();
+    if (!kc.getCurrentCluster()) throw new Error("no Kubernetes cluster in the kubeconfig (set the kubeconfig argument, KUBECONFIG or ~/.kube/config)");
+    return kc;
+}
+
+/** HTTP status of a client-node error (undefined for a network error). */
+export function statusOf(e: unknown): number | undefined {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "number" ? code : undefined;
+}
+
+/** A one-line reason of a client-node error: status and the API server's message, never headers. */
+export function apiErrorText(e: unknown): string {
+    const err = e as { code?: number; body?: unknown; message?: string };
+    if (typeof err.code === "number") {
+        let body = err.body as { reason?: string; message?: string } | string | undefined;
+        if (typeof body === "string") {
+            try {
+                body = JSON.parse(body) as { reason?: string; message?: string };
+            } catch {
+                /* plain text */
+            }
+        }
+        const detail = typeof body === "object" && body ? `${body.reason ?? ""}${body.message ? `: ${body.message}` : ""}` : String(body ?? "");
+        return `HTTP ${err.code}${detail ? ` ${detail}` : ""}`;
+    }
+    return (err.message ?? String(e)).split("\n")[0];
+}
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+        return await fn();
+    } catch (e) {
+        const err = new Error(`${what}: ${apiErrorText(e)}`);
+        (err as Error & { status?: number }).status = statusOf(e);
+        throw err;
+    }
+}
+
+async function orMissing<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+        return await fn();
+    } catch (e) {
+        if (statusOf(e) === 404 || (e as { status?: number }).status === 404) return undefined;
+        throw e;
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function jobCondition(job: V1Job, type: string): { reason?: string; message?: string } | undefined {
+    return job.status?.conditions?.find((c) => c.type === type && c.status === "True");
+}
+
+/** Why a pod failed or is stuck, from its container statuses (init containers first). */
+export function podProblem(pod: V1Pod): { reason: string; detail: string; stuck: boolean } | undefined {
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    for (const s of statuses) {
+        const t = s.state?.terminated;
+        if (t && t.exitCode !== 0) {
+            const msg = (t.message ?? "").trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" | ");
+            return { reason: t.reason ?? "Error", detail: `container ${s.name} exited ${t.exitCode}${t.reason ? ` (${t.reason})` : ""}${msg ? `: ${msg}` : ""}`, stuck: false };
+        }
+        const w = s.state?.waiting;
+        if (w?.reason && STUCK_REASONS.has(w.reason)) {
+            return { reason: w.reason, detail: `container ${s.name} cannot start (${w.reason})${w.message ? `: ${w.message}` : ""}`, stuck: true };
+        }
+    }
+    if (pod.status?.phase === "Failed") return { reason: pod.status.reason ?? "Failed", detail: `pod ${pod.metadata?.name} failed${pod.status.message ? `: ${pod.status.message}` : ""}`, stuck: false };
+    return undefined;
+}
+
+/** One line about a pod for progress and timeout messages. */
+export function podSummary(pod: V1Pod): string {
+    const phase = pod.status?.phase ?? "Unknown";
+    const notReady = pod.status?.conditions?.find((c) => c.status !== "True" && c.reason);
+    const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.state?.waiting?.reason);
+    const why = waiting ? `, ${waiting.name} ${waiting.state!.waiting!.reason}` : notReady ? `, ${notReady.type} ${notReady.reason}` : "";
+    return `${pod.metadata?.name} ${phase}${pod.spec?.nodeName ? "" : " (not scheduled)"}${why}`;
+}
+
+export interface KubernetesExecutorOptions {
+    /** Poll interval of the waits. Default 1000 ms. */
+    pollMs?: number;
+    /** How long a container may stay in a stuck waiting state before the Job is reported failed. Default 120 s. */
+    stuckMs?: number;
+    /** Interval of progress lines during a wait. Default 15 s. */
+    progressEveryMs?: number;
+}
+
+export class KubernetesExecutor implements RestoreExecutor {
+    readonly kind = "kubernetes";
+    private readonly core: k8s.CoreV1Api;
+    private readonly batch: k8s.BatchV1Api;
+    private readonly apps: k8s.AppsV1Api;
+    private readonly objects: k8s.KubernetesObjectApi;
+    private readonly pollMs: number;
+    private readonly stuckMs: number;
+    private readonly progressEveryMs: number;
+
+    constructor(kc: k8s.KubeConfig, opts: KubernetesExecutorOptions = {}) {
+        this.core = kc.makeApiClient(k8s.CoreV1Api);
+        this.batch = kc.makeApiClient(k8s.BatchV1Api);
+        this.apps = kc.makeApiClient(k8s.AppsV1Api);
+        this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+        this.pollMs = opts.pollMs ?? 1000;
+        this.stuckMs = opts.stuckMs ?? 120_000;
+        this.progressEveryMs = opts.progressEveryMs ?? 15_000;
+    }
+
+    private apply(obj: k8s.KubernetesObject, what: string, fieldManager = FIELD_MANAGER): Promise<unknown> {
+        return call(what, () => this.objects.patch(obj, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply));
+    }
+
+    async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {
+        const secret = await orMissing(() => call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
+        const data = secret?.data?.[key];
+        return data === undefined ? undefined : Buffer.from(data, "base64").toString("utf8");
+    }
+
+    async applySecret(namespace: string, secret: V1Secret): Promise<void> {
+        await this.apply({ ...secret, metadata: { ...secret.metadata, namespace } }, `applying Secret ${namespace}/${secret.metadata?.name}`);
+    }
+
+    async applyScripts(namespace: string, name: string, data: { [file: string]: string }): Promise<void> {
+        const labels = { [RESTORE_LABELS.partOf]: PART_OF, [RESTORE_LABELS.managedBy]: "pulumi", [RESTORE_LABELS.name]: "gitguardian-restore" };
+        await this.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace, labels }, data } as k8s.V1ConfigMap, `applying ConfigMap ${namespace}/${name}`);
+    }
+
+    async readProgress(namespace: string, key: string): Promise<ProgressRecord | undefined> {
+        const cm = await orMissing(() => call(`reading ConfigMap ${namespace}/${RESTORE_NAMES.progress}`, () => this.core.readNamespacedConfigMap({ name: RESTORE_NAMES.progress, namespace })));
+        const text = cm?.data?.[key];
+        if (!text) return undefined;
+        try {
+            return JSON.parse(text) as ProgressRecord;
+        } catch {
+            return undefined;
+        }
+    }
+
+    async writeProgress(namespace: string, key: string, record: ProgressRecord): Promise<void> {
+        // One field manager per restore: each owns its own key of the shared ConfigMap.
+        const cm: k8s.V1ConfigMap = {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: RESTORE_NAMES.progress, namespace, labels: { [RESTORE_LABELS.partOf]: PART_OF } },
+            data: { [key]: JSON.stringify(record) },
+        };
+        await this.apply(cm as k8s.KubernetesObject, `recording progress in ConfigMap ${namespace}/${RESTORE_NAMES.progress}`, `${FIELD_MANAGER}-${key}`.slice(0, 128));
+    }
+
+    private readJob(namespace: string, name: string): Promise<V1Job | undefined> {
+        return orMissing(() => call(`reading Job ${namespace}/${name}`, () => this.batch.readNamespacedJob({ name, namespace })));
+    }
+
+    private async jobPods(namespace: string, name: string): Promise<V1Pod[]> {
+        const list = await call(`listing the pods of Job ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }));
+        return list.items.sort((a, b) => String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? "")));
+    }
+
+    private async failure(namespace: string, job: V1Job, fallbackReason: string): Promise<JobFailedError> {
+        const name = job.metadata!.name!;
+        const cond = jobCondition(job, "Failed");
+        const pods = await this.jobPods(namespace, name).catch(() => [] as V1Pod[]);
+        const problem = pods.map(podProblem).find((p) => p !== undefined);
+        const reason = cond?.reason ?? fallbackReason;
+        const detail = [cond?.message, problem?.detail].filter(Boolean).join("; ");
+        return new JobFailedError(`${namespace}/${name}`, reason, detail);
+    }
+
+    async runJob(job: V1Job, opts: { timeoutMs: number; progress: Progress }): Promise<JobOutcome> {
+        const namespace = job.metadata!.namespace!;
+        const name = job.metadata!.name!;
+        const started = Date.now();
+        let existing = await this.readJob(namespace, name);
+        if (existing && jobCondition(existing, "Complete")) {
+            opts.progress(`Job ${namespace}/${name} already succeeded in an earlier run; not running it again`);
+            return { name, durationMs: 0, alreadySucceeded: true };
+        }
+        if (existing && jobCondition(existing, "Failed")) {
+            opts.progress(`Job ${namespace}/${name} failed in an earlier run; deleting it to run it again`);
+            await call(`deleting Job ${namespace}/${name}`, () => this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }));
+            const deadline = Date.now() + 120_000;
+            while ((await this.readJob(namespace, name)) !== undefined) {
+                if (Date.now() > deadline) throw new TimeoutError(`Job ${namespace}/${name} of an earlier run was not deleted within 120 s`);
+                await sleep(this.pollMs);
+            }
+            existing = undefined;
+        }
+        if (existing) opts.progress(`Job ${namespace}/${name} is running from an earlier run; waiting for it`);
+        else {
+            try {
+                await call(`creating Job ${namespace}/${name}`, () => this.batch.createNamespacedJob({ namespace, body: job }));
+                opts.progress(`Job ${namespace}/${name} created`);
+            } catch (e) {
+                if ((e as { status?: number }).status !== 409) throw e;
+            }
+        }
+        const deadline = started + opts.timeoutMs;
+        let lastProgress = Date.now();
+        const stuckSince = new Map<string, number>();
+        for (;;) {
+            const current = await this.readJob(namespace, name);
+            if (!current) throw new JobFailedError(`${namespace}/${name}`, "Deleted", "the Job was deleted while the restore waited for it");
+            if (jobCondition(current, "Complete")) {
+                opts.progress(`Job ${namespace}/${name} succeeded`);
+                return { name, durationMs: Date.now() - started, alreadySucceeded: false };
+            }
+            if (jobCondition(current, "Failed")) throw await this.failure(namespace, current, "Failed");
+            const pods = await this.jobPods(namespace, name);
+            for (const pod of pods) {
+                const problem = podProblem(pod);
+                const podName = pod.metadata?.name ?? "";
+                if (problem?.stuck) {
+                    const since = stuckSince.get(podName) ?? Date.now();
+                    stuckSince.set(podName, since);
+                    if (Date.now() - since >= this.stuckMs) {
+                        throw new JobFailedError(`${namespace}/${name}`, problem.reason, `${problem.detail} (for ${Math.round((Date.now() - since) / 1000)} s; the Job is left in place for inspection)`);
+                    }
+                } else stuckSince.delete(podName);
+            }
+            if (Date.now() - lastProgress >= this.progressEveryMs) {
+                lastProgress = Date.now();
+                opts.progress(`Job ${namespace}/${name}: ${pods.length ? pods.map(podSummary).join("; ") : "no pod yet"}`);
+            }
+            if (Date.now() > deadline) {
+                throw new TimeoutError(`Job ${namespace}/${name} did not finish within ${Math.round(opts.timeoutMs / 1000)} s: ${pods.length ? pods.map(podSummary).join("; ") : "no pod was created"}`);
+            }
+            await sleep(this.pollMs);
+        }
+    }
+
+    async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
+        const sts = await orMissing(() => call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace })));
+        if (!sts) throw new Error(`StatefulSet ${namespace}/${name} does not exist (redis.statefulSet)`);
+        return {
+            name,
+            replicas: sts.spec?.replicas ?? 1,
+            readyReplicas: sts.status?.readyReplicas ?? 0,
+            volumeClaimTemplates: (sts.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? "").filter((n) => n !== ""),
+        };
+    }
+
+    async scaleStatefulSet(namespace: string, name: string, replicas: number): Promise<void> {
+        await call(`scaling StatefulSet ${namespace}/${name} to ${replicas}`, () =>
+            this.apps.patchNamespacedStatefulSetScale({ name, namespace, body: [{ op: "replace", path: "/spec/replicas", value: replicas }], fieldManager: FIELD_MANAGER }),
+        );
+    }
+
+    private async statefulSetPods(namespace: string, name: string): Promise<V1Pod[]> {
+        const sts = await call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace }));
+        const match = sts.spec?.selector?.matchLabels ?? {};
+        const labelSelector = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
+        const list = await call(`listing the pods of StatefulSet ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+        return list.items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.name === name));
+    }
+
+    async waitForStatefulSetPodsGone(namespace: string, name: string, opts: { timeoutMs: number; progress: Progress }): Promise<void> {
+        const deadline = Date.now() + opts.timeoutMs;
+        let lastProgress = Date.now();
+        for (;;) {
+            const pods = await this.statefulSetPods(namespace, name);
+            if (pods.length === 0) return;
+            if (Date.now() > deadline) {
+                throw new TimeoutError(`the pods of StatefulSet ${namespace}/${name} did not stop within ${Math.round(opts.timeoutMs / 1000)} s (redis.readyTimeoutSeconds): ${pods.map(podSummary).join("; ")}`);
+            }
+            if (Date.now() - lastProgress >= this.progressEveryMs) {
+                lastProgress = Date.now();
+                opts.progress(`waiting for the pods of StatefulSet ${namespace}/${name} to stop: ${pods.map(podSummary).join("; ")}`);
+            }
+            await sleep(this.pollMs);
+        }
+    }
+
+    async waitForStatefulSetReady(namespace: string, name: string, replicas: number, opts: { timeoutMs: number; progress: Progress }): Promise<void> {
+        const deadline = Date.now() + opts.timeoutMs;
+        let lastProgress = Date.now();
+        for (;;) {
+            const sts = await call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace }));
+            const ready = sts.status?.readyReplicas ?? 0;
+            const observed = (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
+            if (observed && ready >= replicas) return;
+            if (Date.now() > deadline || Date.now() - lastProgress >= this.progressEveryMs) {
+                const pods = await this.statefulSetPods(namespace, name).catch(() => [] as V1Pod[]);
+                const state = `${ready} of ${replicas} replicas ready; ${pods.length ? `pods: ${pods.map(podSummary).join("; ")}` : "no pod"}`;
+                if (Date.now() > deadline) {
+                    throw new TimeoutError(`StatefulSet ${namespace}/${name} did not become ready within ${Math.round(opts.timeoutMs / 1000)} s (redis.readyTimeoutSeconds): ${state}`);
+                }
+                lastProgress = Date.now();
+                opts.progress(`waiting for StatefulSet ${namespace}/${name}: ${state}`);
+            }
+            await sleep(this.pollMs);
+        }
+    }
+
+    async hasPersistentVolumeClaim(namespace: string, name: string): Promise<boolean> {
+        const pvc = await orMissing(() => call(`reading PersistentVolumeClaim ${namespace}/${name}`, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace })));
+        return pvc !== undefined;
+    }
+}

@@ -1,0 +1,53 @@
+/**
+ * The Kubernetes permissions the restore itself needs in the GitGuardian namespace (the identity
+ * of the kubeconfig that runs `pulumi up`), as Role rules. The tests run the whole sequence with
+ * exactly these and nothing else. `kots install` needs more (it creates the admin console and
+ * its cluster RBAC): run it with an administrator's kubeconfig, or install KOTS beforehand and
+ * omit kots.install.
+ */
+import { RESTORE_NAMES } from "./jobs";
+import { KOTSADM_ENCRYPTION } from "./validate";
+
+export interface PolicyRule {
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+}
+
+export interface RestoreRbacNames {
+    /** The S3 credentials Secret the provider reads to list the sets (storage.credentialsSecret.name). */
+    credentialsSecret?: string;
+    /** The KOTS Secrets restored (kots.secrets). Default kotsadm-encryption, gim-secrets. */
+    kotsSecrets?: string[];
+}
+
+/** The Role rules of a restore with these Secret names. */
+export function restoreRoleRules(names: RestoreRbacNames = {}): PolicyRule[] {
+    const kotsSecrets = names.kotsSecrets ?? [KOTSADM_ENCRYPTION, "gim-secrets"];
+    const readable = [...(names.credentialsSecret ? [names.credentialsSecret] : [])];
+    return [
+        // The restore Jobs: created, watched, and deleted to re-run one that failed.
+        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "create", "delete"] },
+        // Their pods (and the StatefulSet's): why one failed, whether they are gone or ready.
+        { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+        // The Redis StatefulSet: read, scaled to 0 and back.
+        { apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get"] },
+        { apiGroups: ["apps"], resources: ["statefulsets/scale"], verbs: ["patch"] },
+        // Its data PVC must exist.
+        { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get"] },
+        // The scripts and progress ConfigMaps (server-side apply creates them: create cannot be limited by name).
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [RESTORE_NAMES.scripts, RESTORE_NAMES.progress] },
+        // The KOTS encryption keys (applied), and the S3 credentials (read).
+        { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["secrets"], verbs: ["get", "patch"], resourceNames: kotsSecrets },
+        ...(readable.length ? [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: readable }] : []),
+    ];
+}
+
+/**
+ * The documented permissions, for the default KOTS Secrets and an S3 credentials Secret named
+ * `gitguardian-backup-s3` (use restoreRoleRules for other names).
+ */
+export const RESTORE_ROLE_RULES: readonly PolicyRule[] = restoreRoleRules({ credentialsSecret: "gitguardian-backup-s3" });

@@ -1,0 +1,86 @@
+/**
+ * Step 1 of the restore, as pure-ish functions over an ObjectStore: choose the set of each
+ * component (complete sets only, the selector semantics of core/backupSet.ts), read its
+ * manifest, and check every artifact against it (listed size always; sha256 when verifying by
+ * checksum). Nothing in the cluster is touched.
+ */
+import { BackupSelector, groupSets, selectSet } from "../core/backupSet";
+import { Component } from "../core/contract";
+import { Manifest, manifestBytes, manifestKey, parseManifest, setKeyPrefix } from "../core/manifest";
+import { ObjectStore } from "./s3";
+
+export interface ResolvedSet {
+    component: Component;
+    backupId: string;
+    manifest: Manifest;
+    /** Stored bytes of the set's artifacts. */
+    bytes: number;
+    /** Artifacts whose sha256 was compared with the manifest (0 when verifying sizes only). */
+    checksumsVerified: number;
+}
+
+/** Chooses and reads the set of one component; throws a message naming the component and what exists. */
+export async function resolveSet(store: ObjectStore, prefix: string, component: Component, selector: BackupSelector): Promise<{ set: ResolvedSet; sizes: Map<string, number> }> {
+    const base = `${prefix ? prefix + "/" : ""}${component}/`;
+    const listed = await store.list(base);
+    const sizes = new Map(listed.map((o) => [o.key, o.size]));
+    const sets = groupSets(prefix, component, listed.map((o) => o.key));
+    const chosen = selectSet(sets, selector, component);
+    const key = manifestKey(prefix, component, chosen.backupId);
+    let manifest: Manifest;
+    try {
+        manifest = parseManifest((await store.get(key)).toString("utf8"));
+    } catch (e) {
+        throw new Error(`${component}: the manifest of set ${chosen.backupId} is unreadable: ${(e as Error).message}`);
+    }
+    if (manifest.component !== component || manifest.backupId !== chosen.backupId) {
+        throw new Error(`${component}: the manifest at ${key} describes ${manifest.component} set ${manifest.backupId}; refusing to restore it`);
+    }
+    const setPrefix = setKeyPrefix(prefix, component, chosen.backupId);
+    for (const a of manifest.artifacts) {
+        if (!a.key.startsWith(setPrefix) || a.key.slice(setPrefix.length) !== a.name) {
+            throw new Error(`${component}: the manifest of set ${chosen.backupId} lists ${a.key} outside the set; refusing to restore it`);
+        }
+        const size = sizes.get(a.key);
+        if (size === undefined) throw new Error(`${component}: artifact ${a.name} of set ${chosen.backupId} is missing from the bucket; refusing to restore it`);
+        if (size !== a.size) {
+            throw new Error(`${component}: artifact ${a.name} of set ${chosen.backupId} is ${size} bytes in the bucket, the manifest says ${a.size}: corrupted or truncated; refusing to restore it`);
+        }
+    }
+    return { set: { component, backupId: chosen.backupId, manifest, bytes: manifestBytes(manifest), checksumsVerified: 0 }, sizes };
+}
+
+/** Streams every artifact of the set and compares size and sha256 with the manifest. */
+export async function verifyChecksums(store: ObjectStore, set: ResolvedSet, progress: (m: string) => void): Promise<number> {
+    let verified = 0;
+    for (const a of set.manifest.artifacts) {
+        progress(`verifying ${set.component} ${set.backupId}/${a.name} (${a.size} bytes)`);
+        const got = await store.hash(a.key);
+        if (got.size !== a.size) {
+            throw new Error(`${set.component}: artifact ${a.name} of set ${set.backupId} read back ${got.size} bytes, the manifest says ${a.size}: corrupted or truncated; refusing to restore it`);
+        }
+        if (got.sha256 !== a.sha256) {
+            throw new Error(`${set.component}: artifact ${a.name} of set ${set.backupId} has sha256 ${got.sha256}, the manifest says ${a.sha256}: corrupted; refusing to restore it`);
+        }
+        verified += 1;
+    }
+    return verified;
+}
+
+/**
+ * Resolves every requested component; all problems are reported together, so one `pulumi up`
+ * names every component without a complete set.
+ */
+export async function resolveSets(store: ObjectStore, prefix: string, components: readonly Component[], selector: BackupSelector): Promise<Map<Component, ResolvedSet>> {
+    const out = new Map<Component, ResolvedSet>();
+    const problems: string[] = [];
+    for (const c of components) {
+        try {
+            out.set(c, (await resolveSet(store, prefix, c, selector)).set);
+        } catch (e) {
+            problems.push((e as Error).message);
+        }
+    }
+    if (problems.length) throw new Error(problems.join("; "));
+    return out;
+}

@@ -1,0 +1,427 @@
+/**
+ * GitGuardianRestore on a real Kubernetes control plane (etcd, kube-apiserver,
+ * kube-controller-manager, kwok; test/harness/kube.ts), no mock of the API: the Jobs are created
+ * with the spec the provider builds and run by the Job controller (kwok plays the kubelet), the
+ * StatefulSet controller scales Redis, RBAC is enforced. The sets come from the jobs scripts
+ * into a real MinIO; kots is a test double (kots test double).
+ */
+import * as k8s from "@kubernetes/client-node";
+import { execa } from "execa";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
+import { Component, MOUNT, SCRIPT } from "../../core/contract";
+import { jobScripts } from "../../core/paths";
+import { RESTORE_NAMES, restoreJobName } from "../../provider/jobs";
+import { restoreRoleRules } from "../../provider/rbac";
+import { restoreProvider } from "../../provider/restore";
+import { makeRuntime } from "../../provider/runtime";
+import { RestoreInputs, resolveRestore } from "../../provider/validate";
+import { FAILED_JOB_MESSAGE, KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../harness/kube";
+import { MinioServer, startMinio } from "../harness/minio";
+import { runUnderMocks } from "../harness/mocks";
+import { PostgresServer, startPostgres } from "../harness/postgres";
+import { RedisServer, startRedis } from "../harness/redis";
+import { sleep } from "../harness/proc";
+import { awsArgs, minioArgs } from "../unit/fixtures";
+import { makeKotsDouble } from "./kotsDouble";
+import { APP_SLUG, BackupSets, KOTS_SECRETS, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, recorder, restoreInputs, seed } from "./support";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+const PG_PASSWORD = "pg-password-in-a-secret";
+const FAIL_NS = "restore-fail";
+
+describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-controller-manager, kwok)", function () {
+    this.timeout(300_000);
+    let kube: KubeCluster;
+    let minio: MinioServer;
+    let pg: PostgresServer;
+    let redis: RedisServer;
+    let sets: BackupSets;
+    let admin: k8s.KubeConfig;
+    let core: k8s.CoreV1Api;
+    let apps: k8s.AppsV1Api;
+    let batch: k8s.BatchV1Api;
+
+    before(async function () {
+        this.timeout(1_200_000);
+        if (await kubeUnavailable()) {
+            // Cached by version: instant once built (scripts/tools/build.sh kube kwok).
+            await execa("bash", [path.join(REPO_ROOT, "scripts/tools/build.sh"), "kube", "kwok"], { stdout: "ignore", stderr: "inherit" });
+        }
+        const missing = await kubeUnavailable();
+        if (missing) throw new Error(missing);
+        [kube, minio, pg, redis] = await Promise.all([startKube({ failJobsInNamespaces: [FAIL_NS] }), startMinio(), startPostgres(), startRedis()]);
+        await seed(pg, redis);
+        sets = await makeBackupSets({ minio, pg, redis, kots: true, namespace: "gitguardian" });
+        admin = kube.admin();
+        core = admin.makeApiClient(k8s.CoreV1Api);
+        apps = admin.makeApiClient(k8s.AppsV1Api);
+        batch = admin.makeApiClient(k8s.BatchV1Api);
+    });
+    after(async () => {
+        for (const s of [pg, redis, minio]) await s?.destroy().catch(() => undefined);
+        await kube?.stop();
+    });
+
+    /** A namespace as GitGuardian's: the S3 and PostgreSQL Secrets, a Redis StatefulSet with a data PVC. */
+    async function gitguardianNamespace(ns: string, o: { replicas?: number; neverReady?: boolean; redis?: boolean } = {}): Promise<void> {
+        await kube.createNamespace(ns);
+        await core.createNamespacedSecret({
+            namespace: ns,
+            body: { metadata: { name: "backup-s3" }, stringData: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey } },
+        });
+        await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "postgresql" }, stringData: { "postgres-password": PG_PASSWORD } } });
+        if (o.redis === false) return;
+        const labels = { app: "redis", ...(o.neverReady ? { [NEVER_READY_LABEL]: "true" } : {}) };
+        const replicas = o.replicas ?? 2;
+        await apps.createNamespacedStatefulSet({
+            namespace: ns,
+            body: {
+                metadata: { name: "redis-master" },
+                spec: {
+                    replicas,
+                    serviceName: "redis-headless",
+                    selector: { matchLabels: { app: "redis" } },
+                    template: { metadata: { labels }, spec: { containers: [{ name: "redis", image: "redis:7.2-alpine", volumeMounts: [{ name: "redis-data", mountPath: "/data" }] }] } },
+                    volumeClaimTemplates: [{ metadata: { name: "redis-data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+                },
+            },
+        });
+        await waitUntil(`PVC ${ns}/redis-data-redis-master-0`, async () => {
+            await core.readNamespacedPersistentVolumeClaim({ name: "redis-data-redis-master-0", namespace: ns });
+            return true;
+        });
+        if (!o.neverReady) {
+            await waitUntil(`StatefulSet ${ns}/redis-master ready`, async () => ((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns })).status?.readyReplicas ?? 0) === replicas);
+        }
+    }
+
+    async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            if (await check().catch(() => false)) return;
+            if (Date.now() > deadline) throw new Error(`${what}: timed out\n${kube.logs(10)}`);
+            await sleep(200);
+        }
+    }
+
+    /** Records every spec.replicas value the StatefulSet takes while `during` runs. */
+    async function replicaHistory<T>(ns: string, during: () => Promise<T>): Promise<{ result?: T; error?: unknown; history: number[] }> {
+        const history: number[] = [];
+        let stop = false;
+        const watcher = (async () => {
+            while (!stop) {
+                const sts = await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns }).catch(() => undefined);
+                const r = sts?.spec?.replicas;
+                if (r !== undefined && history[history.length - 1] !== r) history.push(r);
+                await sleep(50);
+            }
+        })();
+        try {
+            return { result: await during(), history };
+        } catch (error) {
+            return { error, history };
+        } finally {
+            stop = true;
+            await watcher;
+        }
+    }
+
+    function inputs(name: string, ns: string, extra: Partial<RestoreInputs> & { kotsBin?: string; kubeconfig?: string; components?: Component[] } = {}): RestoreInputs {
+        const components = extra.components ?? [Component.Postgres, Component.Redis, Component.Kots];
+        return {
+            ...restoreInputs({
+                name,
+                namespace: ns,
+                minio,
+                prefix: sets.prefix,
+                postgres: components.includes(Component.Postgres) ? { host: "postgresql", passwordSecret: { name: "postgresql", key: "postgres-password" } } : undefined,
+                redis: components.includes(Component.Redis) ? { statefulSet: "redis-master", readyTimeoutSeconds: 60 } : undefined,
+                kots: components.includes(Component.Kots)
+                    ? { appSlug: APP_SLUG, install: {}, deploy: true, databaseHostOverride: "postgresql.gitguardian.svc", kotsCommand: extra.kotsBin, timeoutSeconds: 60 }
+                    : undefined,
+                kotsInstall: components.includes(Component.Kots),
+                kubeconfig: extra.kubeconfig ?? kube.kubeconfig,
+            }),
+            ...Object.fromEntries(Object.entries(extra).filter(([k]) => !["kotsBin", "kubeconfig", "components"].includes(k))),
+        };
+    }
+
+    it("runs the whole sequence with only the documented permissions: Jobs with the right spec, Redis scaled to 0 and back, KOTS restored", async () => {
+        const ns = "gitguardian";
+        await gitguardianNamespace(ns, { replicas: 2 });
+        const rbac = await kube.tokenForRole(ns, restoreRoleRules({ credentialsSecret: "backup-s3" }));
+        const kots = makeKotsDouble();
+        const log = recorder();
+        const runtime = makeRuntime({ log });
+        const props = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
+
+        const { result, error, history } = await replicaHistory(ns, () => runtime.create(props as unknown as Record<string, unknown>));
+        if (error) throw error;
+        const outs = result!.outs as Record<string, any>;
+
+        assert.equal(outs.status, "complete");
+        assert.deepEqual(outs.steps.map((s: any) => `${s.name}:${s.status}`), ["plan:done", "postgres:done", "redis:done", "kots-secrets:done", "kots-install:done", "kots-upload:done"]);
+        for (const c of [Component.Postgres, Component.Redis, Component.Kots]) assert.equal(outs.restored[c].backupId, sets.ids[c]);
+        assert.ok(outs.checksumsVerified >= 4);
+
+        // Redis: scaled from 2 to 0, the restore ran, back to 2 and ready.
+        assert.deepEqual(history, [2, 0, 2], `spec.replicas over the run: ${history.join(" → ")}`);
+        const sts = await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns });
+        assert.equal(sts.status?.readyReplicas, 2);
+
+        // The Jobs, as the API server stored them, succeeded and have the documented shape.
+        const spec = resolveRestore(props);
+        const pgJob = await batch.readNamespacedJob({ name: restoreJobName(spec, Component.Postgres, sets.ids.postgres!), namespace: ns });
+        const redisJob = await batch.readNamespacedJob({ name: restoreJobName(spec, Component.Redis, sets.ids.redis!), namespace: ns });
+        for (const job of [pgJob, redisJob]) {
+            assert.ok(job.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True"), `${job.metadata?.name} complete`);
+            assert.equal(job.spec?.backoffLimit, 0);
+            const pod = job.spec!.template.spec!;
+            assert.equal(pod.automountServiceAccountToken, false);
+            assert.equal(pod.restartPolicy, "Never");
+            const fetch = pod.initContainers![0];
+            assert.deepEqual(fetch.command, ["sh", `${MOUNT.scripts}/${SCRIPT.fetch}`]);
+            assert.equal(fetch.image, "amazon/aws-cli:2.22.35");
+            const env = Object.fromEntries(fetch.env!.map((e) => [e.name, e.value ?? JSON.parse(JSON.stringify(e.valueFrom))]));
+            assert.equal(env.GGB_S3_BUCKET, minio.bucket);
+            assert.equal(env.GGB_S3_PREFIX, sets.prefix);
+            assert.equal(env.GGB_S3_ENDPOINT, minio.endpoint);
+            assert.deepEqual(env.AWS_SECRET_ACCESS_KEY, { secretKeyRef: { name: "backup-s3", key: "AWS_SECRET_ACCESS_KEY" } });
+            assert.ok(pod.volumes!.some((v) => v.name === "scripts" && v.configMap?.name === RESTORE_NAMES.scripts));
+            assert.equal(pod.containers[0].terminationMessagePolicy, "FallbackToLogsOnError");
+            const text = JSON.stringify(job.spec);
+            assertNoSecrets(text, [PG_PASSWORD, minio.secretKey, TEST_SHARED_PASSWORD], `Job ${job.metadata?.name}`);
+        }
+        const pgMain = pgJob.spec!.template.spec!.containers[0];
+        assert.deepEqual(pgMain.command, ["sh", `${MOUNT.scripts}/${SCRIPT.restorePostgres}`]);
+        assert.equal(pgMain.image, "postgres:16-alpine");
+        assert.deepEqual(JSON.parse(JSON.stringify(pgMain.env!.find((e) => e.name === "PGPASSWORD")?.valueFrom)), { secretKeyRef: { name: "postgresql", key: "postgres-password" } });
+        assert.equal(pgMain.env!.find((e) => e.name === "GGB_OVERWRITE")?.value, "false");
+        assert.equal(pgJob.spec!.template.spec!.initContainers![0].env!.find((e) => e.name === "GGB_BACKUP_ID")?.value, sets.ids.postgres);
+        const redisPod = redisJob.spec!.template.spec!;
+        assert.deepEqual(JSON.parse(JSON.stringify(redisPod.volumes!.find((v) => v.name === "data")?.persistentVolumeClaim)), { claimName: "redis-data-redis-master-0" });
+        assert.deepEqual(JSON.parse(JSON.stringify(redisPod.containers[0].volumeMounts!.find((m) => m.name === "data"))), { name: "data", mountPath: "/data" });
+        assert.equal(redisPod.containers[0].env!.find((e) => e.name === "GGB_REDIS_DATA_DIR")?.value, "/data");
+
+        // The scripts ConfigMap is jobs/*.sh.
+        const scripts = await core.readNamespacedConfigMap({ name: RESTORE_NAMES.scripts, namespace: ns });
+        assert.deepEqual(scripts.data, jobScripts());
+
+        // KOTS: the Secrets are in the namespace, cleaned; kots ran with the exact argv.
+        for (const [name, data] of Object.entries(KOTS_SECRETS)) {
+            const s = await core.readNamespacedSecret({ name, namespace: ns });
+            assert.deepEqual(Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])), data);
+            assert.notEqual(s.metadata?.resourceVersion, "4242");
+            assert.ok(!s.metadata?.uid?.startsWith("0b5d8a4e-0000"), "a new object, not the exported uid");
+        }
+        const [install, upload] = kots.calls();
+        assert.deepEqual(install.argv, ["install", APP_SLUG, "--namespace", ns, "--license-file", install.argv[5], "--no-port-forward", "--wait-duration", "5m"]);
+        assert.equal(install.license, TEST_LICENSE);
+        assert.equal(install.sharedPassword, TEST_SHARED_PASSWORD);
+        assert.ok(install.kubeconfigEnv && !fs.existsSync(install.kubeconfigEnv), "kots got the restore's kubeconfig in a file removed afterwards");
+        assert.deepEqual(upload.argv, ["upload", upload.argv[1], "--namespace", ns, "--slug", APP_SLUG, "--deploy"]);
+        assert.match(upload.uploadedConfig!, /value: postgresql\.gitguardian\.svc/);
+
+        // The run is recorded in the namespace.
+        const progress = await core.readNamespacedConfigMap({ name: RESTORE_NAMES.progress, namespace: ns });
+        const record = JSON.parse(progress.data!["restore-2026-11"]);
+        assert.ok(record.completedAt);
+        assert.deepEqual(Object.keys(record.steps), ["plan", "postgres", "redis", "kots-secrets", "kots-install", "kots-upload"]);
+
+        // Progress visible during the run; no secret anywhere.
+        assert.match(log.text(), /Job gitguardian\/ggb-restore-postgres-.* created[\s\S]*succeeded[\s\S]*scaling StatefulSet gitguardian\/redis-master from 2 to 0/);
+        assertNoSecrets(log.text() + JSON.stringify(outs), [PG_PASSWORD, minio.secretKey, TEST_SHARED_PASSWORD, TEST_LICENSE.trim(), rbac.token], "logs and outputs");
+    });
+
+    it("stops at a Job that fails, with the Job's reason and the script's message, and leaves the earlier steps' results in the error", async () => {
+        await gitguardianNamespace(FAIL_NS, { replicas: 1 });
+        const runtime = makeRuntime({ log: recorder() });
+        const props = inputs("restore-fail", FAIL_NS, { components: [Component.Postgres, Component.Redis] });
+        const { error, history } = await replicaHistory(FAIL_NS, () => runtime.create(props as unknown as Record<string, unknown>));
+        const e = error as Error & { id?: string; properties?: Record<string, any>; reasons?: string[] };
+        assert.ok(e, "create failed");
+        show(e.message);
+        assert.match(e.message, /^GitGuardianRestore "restore-fail": step 2\/3 "postgres" failed: Job restore-fail\/ggb-restore-postgres-[a-z0-9-]+ failed \(BackoffLimitExceeded\)/);
+        assert.ok(e.message.includes(`container restore-postgres exited 1 (Error): ${FAILED_JOB_MESSAGE}`), e.message);
+        assert.match(e.message, /Steps completed before it: plan \(done: postgres \d{8}T\d{6}Z/);
+        assert.match(e.message, /run `pulumi up` again/);
+        // The engine keeps the resource with this partial state (ErrorResourceInitFailed), so the next up resumes.
+        assert.ok(e.id && e.id.startsWith(`${FAIL_NS}/`));
+        assert.equal(e.properties!.status, "failed");
+        assert.equal(e.properties!.failedStep, "postgres");
+        assert.deepEqual(e.properties!.steps.map((s: any) => s.name), ["plan"]);
+        assert.deepEqual(e.reasons, [e.message]);
+        // Nothing after the failed step ran: Redis was never scaled.
+        assert.deepEqual(history, [1]);
+    });
+
+    it("times out clearly when the StatefulSet never becomes ready again", async () => {
+        const ns = "restore-stuck";
+        await gitguardianNamespace(ns, { replicas: 1, neverReady: true });
+        const runtime = makeRuntime({ log: recorder() });
+        const props = inputs("restore-stuck", ns, { components: [Component.Redis] });
+        props.redis!.readyTimeoutSeconds = 8;
+        const { error, history } = await replicaHistory(ns, () => runtime.create(props as unknown as Record<string, unknown>));
+        const e = error as Error;
+        assert.ok(e, "create failed");
+        show(e.message);
+        assert.match(
+            e.message,
+            /step 2\/2 "redis" failed: StatefulSet restore-stuck\/redis-master did not become ready within 8 s \(redis\.readyTimeoutSeconds\): 0 of 1 replicas ready; pods: redis-master-0 Pending/,
+        );
+        assert.deepEqual(history, [1, 0, 1], "scaled down, restored, scaled back (not left at 0)");
+    });
+
+    it("resumes after a fix: completed steps are skipped, their Jobs not run again", async () => {
+        const ns = "restore-resume";
+        await gitguardianNamespace(ns, { replicas: 1 });
+        const kots = makeKotsDouble();
+        kots.fail("Error: failed to upload: failed to get kotsadm pod: timed out waiting for kotsadm", 1, "upload");
+        const log = recorder();
+        const runtime = makeRuntime({ log });
+        const props = inputs("restore-resume", ns, { kotsBin: kots.bin });
+        let failure: Error & { id?: string; properties?: Record<string, any> };
+        try {
+            await runtime.create(props as unknown as Record<string, unknown>);
+            assert.fail("create should fail at kots-upload");
+        } catch (e) {
+            failure = e as typeof failure;
+        }
+        assert.match(failure!.message, /step 6\/6 "kots-upload" failed: kots upload failed \(exit 1\): Error: failed to upload: failed to get kotsadm pod/);
+        assert.match(failure!.message, /Steps completed before it: plan \(done[\s\S]*postgres \(done[\s\S]*redis \(done[\s\S]*kots-secrets \(done[\s\S]*kots-install \(done/);
+        assert.deepEqual(Object.keys(failure!.properties!.restored).sort(), ["postgres", "redis"]);
+        const spec = resolveRestore(props);
+        const uid = async (c: Component) => (await batch.readNamespacedJob({ name: restoreJobName(spec, c, sets.ids[c]!), namespace: ns })).metadata?.uid;
+        const before = [await uid(Component.Postgres), await uid(Component.Redis)];
+
+        kots.succeed();
+        kots.reset();
+        const { result, error, history } = await replicaHistory(ns, () => runtime.update(failure!.id!, failure!.properties!, props as unknown as Record<string, unknown>));
+        if (error) throw error;
+        const outs = result!.outs as Record<string, any>;
+        assert.deepEqual(outs.steps.map((s: any) => `${s.name}:${s.status}`), ["plan:done", "postgres:skipped", "redis:skipped", "kots-secrets:skipped", "kots-install:skipped", "kots-upload:done"]);
+        assert.equal(outs.runId, failure!.properties!.runId, "the same run, resumed");
+        assert.deepEqual([await uid(Component.Postgres), await uid(Component.Redis)], before, "the Jobs were not run again");
+        assert.deepEqual(history, [1], "Redis not touched again");
+        assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["upload"], "kots install not run again");
+        assert.match(log.text(), /resuming run \S+ .*done before: plan, postgres, redis, kots-secrets, kots-install/);
+        assert.match(log.text(), /step 2\/6 "postgres": skipped/);
+    });
+
+    it("refuses clearly without the documented permissions", async () => {
+        const ns = "restore-rbac";
+        await gitguardianNamespace(ns, { replicas: 1 });
+        // A user bound to nothing: the first call is refused, and the error says which and why.
+        const none = makeRuntime({ log: recorder() });
+        await assert.rejects(
+            none.create(inputs("restore-rbac", ns, { components: [Component.Postgres], kubeconfig: kube.kubeconfigFor(kube.restrictedToken, "restricted") }) as unknown as Record<string, unknown>),
+            /GitGuardianRestore "restore-rbac": reading ConfigMap restore-rbac\/gitguardian-restore-progress: HTTP 403 Forbidden: configmaps "gitguardian-restore-progress" is forbidden: User "restricted" cannot get resource "configmaps"/,
+        );
+        // Without the scale rule, the Redis step stops at the scale call (and says so); every documented rule is used.
+        const rules = restoreRoleRules({ credentialsSecret: "backup-s3" }).filter((r) => !r.resources.includes("statefulsets/scale"));
+        const limited = await kube.tokenForRole(ns, rules);
+        const runtime = makeRuntime({ log: recorder() });
+        await assert.rejects(
+            runtime.create(inputs("restore-rbac-2", ns, { components: [Component.Redis], kubeconfig: limited.kubeconfig }) as unknown as Record<string, unknown>),
+            /step 2\/2 "redis" failed: scaling StatefulSet restore-rbac\/redis-master to 0: HTTP 403 Forbidden: statefulsets\.apps "redis-master" is forbidden: .* cannot patch resource "statefulsets\/scale"/,
+        );
+    });
+
+    it("every Kubernetes object GitGuardianBackupPolicy declares is accepted by the API server (server-side apply)", async () => {
+        const objects = k8s.KubernetesObjectApi.makeApiClient(admin);
+        await kube.createNamespace("gitguardian-policy").catch(() => undefined);
+        const variants = [
+            { label: "existing MinIO bucket", args: { ...minioArgs(), namespace: "gitguardian-policy" } },
+            { label: "created bucket, IAM user", args: { ...awsArgs({ createIamUser: true }), namespace: "gitguardian-policy" } },
+        ];
+        const kinds: string[] = [];
+        for (const v of variants) {
+            const { resources } = await runUnderMocks(() => new GitGuardianBackupPolicy("gg", v.args));
+            const k8sResources = resources.filter((r) => r.type.startsWith("kubernetes:"));
+            assert.ok(k8sResources.length >= 5, `${v.label}: ${resources.map((r) => r.type).join(", ")}`);
+            for (const r of k8sResources) {
+                const [, groupVersion, kind] = /^kubernetes:([^:]+):(.+)$/.exec(r.type)!;
+                const apiVersion = groupVersion.startsWith("core/") ? groupVersion.slice(5) : groupVersion;
+                const obj = { ...unwrapSecrets(r.inputs), apiVersion, kind };
+                for (const dryRun of ["All", undefined]) {
+                    await objects.patch(obj, undefined, dryRun, "ggb-policy-test", true, k8s.PatchStrategy.ServerSideApply).catch((e) => {
+                        throw new Error(`${v.label}: ${kind} ${obj.metadata?.name} refused by the API server (dryRun=${dryRun ?? "none"}): ${e.code ?? ""} ${JSON.stringify(e.body ?? e.message)}`);
+                    });
+                }
+                kinds.push(kind);
+            }
+        }
+        for (const k of ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob", "Secret"]) assert.ok(kinds.includes(k), `${k} applied (${kinds.join(", ")})`);
+        const cron = await batch.readNamespacedCronJob({ name: "gg-backup-postgres", namespace: "gitguardian-policy" });
+        assert.equal(cron.spec?.schedule, "0 2 * * *");
+    });
+
+    it("the serialized provider loads and runs in a fresh Node process (execa, @kubernetes/client-node, AWS SDK)", async () => {
+        const ns = "restore-serialized";
+        await gitguardianNamespace(ns, { redis: false });
+        const kots = makeKotsDouble();
+        const props = inputs("restore-serialized", ns, { kotsBin: kots.bin, components: [Component.Kots] });
+        // A program folder elsewhere, with the package in node_modules, as a Pulumi project has it.
+        const program = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-program-"));
+        fs.mkdirSync(path.join(program, "node_modules"));
+        fs.symlinkSync(REPO_ROOT, path.join(program, "node_modules", "pulumi-gitguardian-backup"));
+        const write = async (file: string, provider: pulumi.dynamic.ResourceProvider) => {
+            const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+            assert.ok(sf.text.length < 8_000, `the serialized provider is small (${sf.text.length} characters)`);
+            fs.writeFileSync(path.join(program, file), sf.text);
+        };
+        await write("provider.js", restoreProvider());
+        await write("provider-by-package.js", restoreProvider("/nonexistent/dist/provider/runtime.js"));
+        fs.writeFileSync(path.join(program, "inputs.json"), JSON.stringify(props));
+        // What @pulumi/pulumi's dynamic-provider host does: requireFromString(text).handler().
+        const requireFromString = require.resolve("require-from-string", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] });
+        fs.writeFileSync(
+            path.join(program, "host.js"),
+            `const fs = require("node:fs");
+const requireFromString = require(${JSON.stringify(requireFromString)});
+(async () => {
+    const inputs = JSON.parse(fs.readFileSync("inputs.json", "utf8"));
+    const byPackage = requireFromString(fs.readFileSync("provider-by-package.js", "utf8")).handler();
+    const checked = await byPackage.check({}, inputs);
+    const diff = await byPackage.diff("id", { ...inputs, status: "complete", backupId: "latest" }, { ...inputs, backupId: "20261127T020000Z" });
+    const provider = requireFromString(fs.readFileSync("provider.js", "utf8")).handler();
+    const created = await provider.create(inputs);
+    process.stdout.write(JSON.stringify({ failures: checked.failures ?? [], replaces: diff.replaces, id: created.id, outs: created.outs }));
+})().catch((e) => { console.error("FAILED: " + (e && e.stack || e)); process.exit(1); });
+`,
+        );
+        const r = await execa(process.execPath, ["host.js"], { cwd: program, env: { PATH: process.env.PATH, HOME: program }, extendEnv: false, reject: false, timeout: 120_000 });
+        assert.equal(r.exitCode, 0, `fresh process failed:\n${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+        const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{"failures"')));
+        assert.deepEqual(out.failures, []);
+        assert.deepEqual(out.replaces, ["backupId"]);
+        assert.equal(out.outs.status, "complete");
+        assert.deepEqual(out.outs.steps.map((s: any) => s.name), ["plan", "kots-secrets", "kots-install", "kots-upload"]);
+        assert.equal(out.outs.restored.kots.backupId, sets.ids.kots);
+        assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "upload"]);
+        assert.match(r.stdout, /info: \[runtime\] GitGuardianRestore "restore-serialized": step 1\/4 "plan"/, "progress through pulumi.log");
+        assert.match(r.stdout, new RegExp(`GitGuardianRestore "restore-serialized": plan: kots ${sets.ids.kots} \\(2 artifacts, \\d+ bytes\\); steps: plan → kots-secrets → kots-install → kots-upload`), "check (preview) shows the plan");
+        assertNoSecrets(r.stdout, [TEST_SHARED_PASSWORD, minio.secretKey, kube.adminToken], "the fresh process's output");
+        fs.rmSync(program, { recursive: true, force: true });
+    });
+});
+
+/** GGB_SHOW_MESSAGES=1 prints the messages the administrator would read. */
+function show(message: string): void {
+    if (process.env.GGB_SHOW_MESSAGES) console.log(`      | ${message}`);
+}
+
+/** Pulumi secret envelopes (as mocks record them) replaced by their values. */
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        if (value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") return unwrapSecrets(value.value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}

@@ -1,0 +1,277 @@
+/** GitGuardianRestore's pure parts: validation, diff, the plan, the Job spec, KOTS helpers, redaction. */
+import * as assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { loadYaml, dumpYaml } from "@kubernetes/client-node";
+import * as pulumi from "@pulumi/pulumi";
+import { Component } from "../../core/contract";
+import { resolvePolicy } from "../../components/validate";
+import { RESTORE_STEPS, restorePlan, redisClaimTemplate, runRestore, RestoreStep } from "../../provider/plan";
+import { restoreJob, restoreJobName } from "../../provider/jobs";
+import { kotsInstallArgv, kotsUploadArgv, rewriteDatabaseHosts, secretsFromArtifact } from "../../provider/kots";
+import { RESTORE_ROLE_RULES, restoreRoleRules } from "../../provider/rbac";
+import { makeRuntime, redactor } from "../../provider/runtime";
+import { readTar, decompressByName } from "../../provider/tar";
+import { RestoreInputs, UNKNOWN, resolveRestore } from "../../provider/validate";
+import { restoreProps } from "../../provider/restore";
+import { LocalExecutor } from "./localExecutor";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { GitGuardianRestore } from "../../provider/restore";
+import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
+import { runUnderMocks } from "../harness/mocks";
+import { minioArgs } from "../unit/fixtures";
+import { recorder } from "./support";
+
+function valid(overrides: Partial<RestoreInputs> = {}): RestoreInputs {
+    return {
+        restoreName: "restore-2026-11",
+        namespace: "gitguardian",
+        storage: { bucketName: "gitguardian-backups", prefix: "gitguardian", region: "eu-west-1", credentialsSecret: { name: "backup-s3" } },
+        backupId: "latest",
+        postgres: { host: "postgresql", user: "postgres", passwordSecret: { name: "postgresql", key: "postgres-password" } },
+        redis: { statefulSet: "redis-master" },
+        kots: { appSlug: "gitguardian", install: {}, deploy: true, databaseHostOverride: "postgresql.gitguardian.svc" },
+        kotsLicense: "apiVersion: kots.io/v1beta1\nkind: License\nspec:\n  licenseID: abc\n",
+        kotsSharedPassword: "secret-password",
+        ...overrides,
+    };
+}
+
+/** A minimal tar (ustar) of files, for the KOTS helpers. */
+function tar(files: Record<string, string>): Buffer {
+    const blocks: Buffer[] = [];
+    for (const [name, text] of Object.entries(files)) {
+        const data = Buffer.from(text);
+        const h = Buffer.alloc(512);
+        h.write(name, 0);
+        h.write("0000644\0", 100);
+        h.write("0000000\0", 108);
+        h.write("0000000\0", 116);
+        h.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
+        h.write("00000000000\0", 136);
+        h.write("        ", 148);
+        h.write("0", 156);
+        h.write("ustar\0" + "00", 257);
+        let sum = 0;
+        for (const b of h) sum += b;
+        h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+        blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
+}
+
+describe("GitGuardianRestore (unit)", () => {
+    describe("validation: the policy's rules and messages for shared arguments", () => {
+        it("names the argument, the bad value and what is allowed, as GitGuardianBackupPolicy does", () => {
+            // The same value is refused with the same explanation by both components.
+            let policyMessage = "";
+            try {
+                resolvePolicy("p", { namespace: "Bad_NS", schedule: "@daily", retentionDays: 1, storage: { existingBucket: { name: "b-1" } }, postgres: { host: "h", passwordSecret: { name: "s", key: "k" } } });
+            } catch (e) {
+                policyMessage = (e as Error).message;
+            }
+            assert.throws(() => resolveRestore(valid({ namespace: "Bad_NS" })), (e: Error) => e.message === policyMessage.replace('GitGuardianBackupPolicy "p"', 'GitGuardianRestore "restore-2026-11"'));
+            const cases: [Partial<RestoreInputs>, RegExp][] = [
+                [{ postgres: { host: "bad host;rm", passwordSecret: { name: "p", key: "k" } } }, /argument postgres\.host = "bad host;rm" is invalid; allowed: a host name or IP address/],
+                [{ postgres: { host: "pg", passwordSecret: { name: "p", key: "bad key!" } } }, /argument postgres\.passwordSecret\.key = "bad key!" is invalid; allowed: a Secret key/],
+                [{ storage: { bucketName: "B" } }, /argument storage\.bucketName = "B" is invalid; allowed: an S3 bucket name/],
+                [{ storage: { bucketName: "bucket", endpoint: "http://user:pw@minio:9000" } }, /argument storage\.endpoint = "http:\/\/user:pw@minio:9000" is invalid; allowed: an http\(s\) URL without credentials/],
+                [{ storage: { bucketName: "bucket", prefix: "a/../b" } }, /argument storage\.prefix = "a\/\.\.\/b" is invalid/],
+                [{ storage: { bucketName: "bucket", credentialsSecret: { name: "Bad Name" } } }, /argument storage\.credentialsSecret\.name = "Bad Name" is invalid; allowed: a Kubernetes name/],
+                [{ redis: { statefulSet: "Redis_Master" } }, /argument redis\.statefulSet = "Redis_Master" is invalid; allowed: a Kubernetes name/],
+                [{ backupId: "yesterday" }, /argument backupId = "yesterday" is invalid; allowed: "latest", an id like "20261127T020000Z", or "at-or-before:/],
+                [{ backupId: "at-or-before:last week" }, /argument backupId = "at-or-before:last week" is invalid; allowed:/],
+                [{ verify: "none" }, /argument verify = "none" is invalid; allowed: "checksum"/],
+                [{ kotsSharedPassword: undefined }, /argument kots\.install\.sharedPassword = undefined is invalid/],
+                [{ kots: { appSlug: "gitguardian", databaseHostItems: ["postgres_host"] } }, /argument kots\.databaseHostItems = \["postgres_host"\] is invalid; set kots\.databaseHostOverride too/],
+                [{ postgres: undefined, redis: undefined, kots: undefined }, /give at least one of postgres, redis and kots/],
+            ];
+            for (const [o, re] of cases) assert.throws(() => resolveRestore(valid(o)), re, JSON.stringify(o));
+        });
+
+        it("never echoes a secret in a validation error", () => {
+            assert.throws(() => resolveRestore(valid({ kotsLicense: "not a license but secret-ish" })), (e: Error) => !e.message.includes("secret-ish") && /kots\.install\.license = "\[secret\]"/.test(e.message));
+        });
+
+        it("defaults: the policy's images and prefix, kotsadm-encryption first", () => {
+            const spec = resolveRestore(valid({ kots: { secrets: ["gim-secrets", "kotsadm-encryption"] } }));
+            assert.equal(spec.postgres!.image, "postgres:16-alpine");
+            assert.equal(spec.redis!.image, "redis:7.2-alpine");
+            assert.equal(spec.fetchImage, "amazon/aws-cli:2.22.35");
+            assert.deepEqual(spec.kots!.secrets, ["kotsadm-encryption", "gim-secrets"]);
+            assert.equal(spec.storage.credentialsSecret!.accessKeyIdKey, "AWS_ACCESS_KEY_ID");
+        });
+
+        it("fails at construction for known bad args, with Outputs left to check()", () => {
+            assert.throws(() => restoreProps("r", { namespace: "gitguardian", storage: { bucketName: "bucket" }, backupId: "nope", postgres: { host: "pg", passwordSecret: { name: "p", key: "k" } } }), /argument backupId = "nope"/);
+            assert.throws(() => restoreProps("r", { namespace: "gitguardian", storage: { bucketName: "bucket" }, backupId: "latest", kots: { install: { sharedPassword: "x".repeat(8) } } }), /set exactly one of kots\.install\.licenseFile and kots\.install\.license/);
+        });
+    });
+
+    describe("the resource", () => {
+        it("takes a policy's storage output; the license file, password and kubeconfig become Pulumi secrets", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-license-"));
+            const licenseFile = path.join(dir, "license.yaml");
+            fs.writeFileSync(licenseFile, "apiVersion: kots.io/v1beta1\nkind: License\nspec:\n  licenseID: abc\n");
+            const { resources } = await runUnderMocks(() => {
+                const backups = new GitGuardianBackupPolicy("gg", minioArgs());
+                return new GitGuardianRestore("restore-2026-11", {
+                    namespace: "gitguardian",
+                    storage: backups.storage,
+                    backupId: "latest",
+                    postgres: { host: "postgresql", user: "postgres", passwordSecret: { name: "postgresql", key: "postgres-password" } },
+                    redis: { statefulSet: "redis-master" },
+                    kots: { appSlug: "gitguardian", install: { licenseFile, sharedPassword: pulumi.secret("kots-password") }, deploy: true, databaseHostOverride: "postgresql.gitguardian.svc" },
+                    kubeconfig: "apiVersion: v1\nkind: Config\n",
+                });
+            });
+            fs.rmSync(dir, { recursive: true, force: true });
+            const restore = resources.find((r) => r.type === "pulumi-nodejs:dynamic/gitguardian-backup:GitGuardianRestore");
+            assert.ok(restore, resources.map((r) => r.type).join(", "));
+            const i = restore.inputs;
+            assert.equal(typeof i.__provider, "string");
+            assert.ok(i.__provider.length < 8_000, "the serialized provider is small");
+            assert.deepEqual(i.storage, { bucketName: "gitguardian-backups", prefix: "gitguardian", region: "us-east-1", endpoint: "http://minio.storage.svc:9000", credentialsSecret: { name: "minio-backup-credentials", accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" } });
+            const SECRET = "4dabf18193072939515e22adb298388d";
+            for (const k of ["kotsLicense", "kotsSharedPassword", "kubeconfig"]) assert.equal(i[k][SECRET], "1b47061264138c4ac30d75fd1eb44270", `${k} is a secret`);
+            assert.match(i.kotsLicense.value, /kind: License/);
+            assert.deepEqual(i.kots.install, {});
+            assert.ok(!JSON.stringify(i.kots).includes("kots-password"));
+        });
+    });
+
+    describe("provider: check, diff", () => {
+        it("check returns the failure with the property and the message; unknown values wait", async () => {
+            const rt = makeRuntime({ log: recorder(), executor: () => new LocalExecutor({}) });
+            const r = await rt.check({}, valid({ namespace: "Bad_NS" }) as never);
+            assert.equal(r.failures![0].property, "namespace");
+            assert.match(r.failures![0].reason, /argument namespace = "Bad_NS" is invalid/);
+            const unknown = await rt.check({}, { ...valid(), storage: UNKNOWN } as never);
+            assert.equal(unknown.failures, undefined);
+        });
+
+        it("a changed backupId or triggers replaces; cosmetic changes do not; an incomplete run updates (resumes)", async () => {
+            const rt = makeRuntime({ log: recorder() });
+            const olds = { ...valid(), status: "complete", runId: "r1", triggers: { wave: "1" } };
+            const d1 = await rt.diff("id", olds, { ...valid(), backupId: "20261127T020000Z", triggers: { wave: "1" } });
+            assert.deepEqual(d1.replaces, ["backupId"]);
+            const d2 = await rt.diff("id", olds, { ...valid(), triggers: { wave: "2" } });
+            assert.deepEqual(d2.replaces, ["triggers"]);
+            const d3 = await rt.diff("id", olds, { ...valid(), jobTimeoutSeconds: 7200, triggers: { wave: "1" }, kotsSharedPassword: "other" });
+            assert.deepEqual(d3.replaces, []);
+            assert.equal(d3.changes, true);
+            const d4 = await rt.diff("id", olds, { ...valid(), triggers: { wave: "1" }, kubeconfig: "changed" });
+            assert.equal(d4.changes, false, "a new kubeconfig or password alone is not a change");
+            const d5 = await rt.diff("id", { ...olds, status: "failed" }, { ...valid(), triggers: { wave: "1" } });
+            assert.equal(d5.changes, true);
+            assert.deepEqual(d5.replaces, []);
+        });
+
+        it("delete does nothing to the cluster and says so", async () => {
+            const log = recorder();
+            await makeRuntime({ log }).delete("id", { restoreName: "r", namespace: "gitguardian" });
+            assert.match(log.text(), /deleting the resource does nothing to the cluster/);
+        });
+    });
+
+    describe("the plan", () => {
+        it("is one ordered list of named steps", () => {
+            assert.deepEqual(RESTORE_STEPS.map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-install", "kots-upload"]);
+            assert.deepEqual(restorePlan(resolveRestore(valid({ kots: { appSlug: "gitguardian" }, kotsLicense: undefined, kotsSharedPassword: undefined }))).map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-upload"]);
+            assert.deepEqual(restorePlan(resolveRestore(valid({ postgres: undefined, kots: undefined }))).map((s) => s.name), ["plan", "redis"]);
+        });
+
+        it("the runner stops at a failed step, names it, keeps the earlier results, and resumes after a fix", async () => {
+            const calls: string[] = [];
+            let failB = true;
+            const step = (name: string, fail = () => false): RestoreStep => ({
+                name: name as RestoreStep["name"],
+                title: `do ${name}`,
+                applies: () => true,
+                run: async () => {
+                    calls.push(name);
+                    if (fail()) throw new Error(`${name} broke`);
+                    return { bytes: 1, detail: `${name} ok` };
+                },
+            });
+            const steps = [step("plan"), step("postgres", () => failB), step("redis")];
+            const executor = new LocalExecutor({});
+            const deps = { executor, store: async () => ({}) as never, log: recorder(), redact: (t: string) => t, yaml: { load: loadYaml, dump: dumpYaml }, kotsEnv: {}, steps };
+            const s = resolveRestore(valid({ kots: undefined }));
+            await assert.rejects(runRestore(s, deps), (e: Error & { failedStep?: string; steps?: unknown[] }) => {
+                assert.match(e.message, /step 2\/3 "postgres" failed: postgres broke\. Steps completed before it: plan \(done: plan ok\)\./);
+                assert.equal(e.failedStep, "postgres");
+                assert.equal(e.steps!.length, 1);
+                return true;
+            });
+            failB = false;
+            const out = await runRestore(s, deps);
+            assert.deepEqual(out.steps.map((r) => `${r.name}:${r.status}`), ["plan:done", "postgres:done", "redis:done"]);
+            assert.deepEqual(calls, ["plan", "postgres", "plan", "postgres", "redis"], "the plan re-reads, the done steps are skipped");
+        });
+
+        it("finds the Redis data template", () => {
+            assert.equal(redisClaimTemplate(["redis-data"], undefined, "s"), "redis-data");
+            assert.equal(redisClaimTemplate(["cache", "data"], undefined, "s"), "data");
+            assert.throws(() => redisClaimTemplate(["a", "b"], undefined, "s"), /several volumeClaimTemplates \(a, b\); set redis\.volumeClaimTemplate/);
+            assert.throws(() => redisClaimTemplate([], undefined, "s"), /no volumeClaimTemplates/);
+        });
+    });
+
+    describe("the restore Job", () => {
+        it("passes values as the contract's env, secrets only through secretKeyRef", () => {
+            const spec = resolveRestore(valid());
+            const job = restoreJob(spec, "postgres", "20261127T020000Z");
+            assert.equal(job.metadata!.name, restoreJobName(spec, Component.Postgres, "20261127T020000Z"));
+            assert.ok(job.metadata!.name!.length <= 63);
+            const main = job.spec!.template.spec!.containers[0];
+            assert.deepEqual(main.env!.find((e) => e.name === "PGPASSWORD"), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgresql", key: "postgres-password" } } });
+            assert.ok(!JSON.stringify(job).includes("secret-password"));
+            assert.throws(() => restoreJob(spec, "redis", "20261127T020000Z"), /data PVC is required/);
+        });
+    });
+
+    describe("KOTS", () => {
+        it("exact command lines; the password is not among them", () => {
+            const k = resolveRestore(valid()).kots!;
+            assert.deepEqual(kotsInstallArgv(k, "gitguardian", "/tmp/l.yaml"), ["install", "gitguardian", "--namespace", "gitguardian", "--license-file", "/tmp/l.yaml", "--no-port-forward", "--wait-duration", "5m"]);
+            assert.deepEqual(kotsUploadArgv(k, "gitguardian", "/tmp/app/gitguardian"), ["upload", "/tmp/app/gitguardian", "--namespace", "gitguardian", "--slug", "gitguardian", "--deploy"]);
+            assert.deepEqual(kotsUploadArgv({ ...k, deploy: false, skipPreflights: true }, "ns", "/d"), ["upload", "/d", "--namespace", "ns", "--slug", "gitguardian", "--skip-preflights"]);
+        });
+
+        it("reads the secrets artifact, strips cluster metadata, refuses a missing Secret", () => {
+            const yaml = (name: string) => `apiVersion: v1\ndata:\n  k: dg==\nkind: Secret\nmetadata:\n  creationTimestamp: "2026-01-01T00:00:00Z"\n  name: ${name}\n  namespace: old\n  resourceVersion: "1"\n  uid: u\n  managedFields:\n  - manager: m\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: "{}"\ntype: Opaque\n`;
+            const entries = readTar(decompressByName("kots-secrets.tar.gz", gzipSync(tar({ "./gim-secrets.yaml": yaml("gim-secrets"), "./kotsadm-encryption.yaml": yaml("kotsadm-encryption") }))));
+            const secrets = secretsFromArtifact(entries, ["kotsadm-encryption", "gim-secrets"], "gitguardian", loadYaml);
+            assert.deepEqual(secrets.map((s) => s.metadata!.name), ["kotsadm-encryption", "gim-secrets"]);
+            assert.deepEqual(JSON.parse(JSON.stringify(secrets[0])), { apiVersion: "v1", kind: "Secret", metadata: { name: "kotsadm-encryption", namespace: "gitguardian" }, type: "Opaque", data: { k: "dg==" } });
+            assert.throws(() => secretsFromArtifact(entries, ["kotsadm-encryption", "other"], "ns", loadYaml), /the set has no Secret other \(it has gim-secrets, kotsadm-encryption\)/);
+        });
+
+        it("rewrites the database host items, and says which items exist when none match", () => {
+            const cv = "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nmetadata:\n  name: gitguardian\nspec:\n  values:\n    postgres_host:\n      value: old.example\n    secret:\n      value: encrypted:abc\n";
+            const out = rewriteDatabaseHosts(cv, "pg.new", undefined, { load: loadYaml, dump: dumpYaml });
+            assert.deepEqual(out.changed, ["postgres_host"]);
+            assert.match(out.text, /postgres_host:\n\s+value: pg\.new/);
+            assert.match(out.text, /value: encrypted:abc/);
+            assert.throws(() => rewriteDatabaseHosts(cv, "pg.new", ["db_addr"], { load: loadYaml, dump: dumpYaml }), /none of the items db_addr \(it has postgres_host, secret\); set kots\.databaseHostItems/);
+        });
+
+        it("refuses tar entries outside the folder", () => {
+            assert.throws(() => readTar(tar({ "../evil": "x" })), /leaves the archive's folder/);
+        });
+    });
+
+    it("redacts the password, the license and kubeconfig credentials", () => {
+        const redact = redactor({ kotsSharedPassword: "hunter2-password", kotsLicense: "kind: License\nsignature: c2lnbmF0dXJlLXZhbHVlLWxvbmctZW5vdWdo\n", kubeconfig: "users:\n- user:\n    token: abcdef123456\n" });
+        assert.equal(redact("x hunter2-password y c2lnbmF0dXJlLXZhbHVlLWxvbmctZW5vdWdo z abcdef123456"), "x [secret] y [secret] z [secret]");
+    });
+
+    it("documents the permissions as Role rules", () => {
+        assert.ok(RESTORE_ROLE_RULES.some((r) => r.resources.includes("statefulsets/scale") && r.verbs.includes("patch")));
+        const rules = restoreRoleRules({ credentialsSecret: "s3", kotsSecrets: ["kotsadm-encryption"] });
+        assert.deepEqual(rules.filter((r) => r.resources.includes("secrets") && r.verbs.includes("get")).map((r) => r.resourceNames), [["kotsadm-encryption"], ["s3"]]);
+    });
+});
