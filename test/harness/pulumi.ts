@@ -46,9 +46,9 @@ export interface Engine {
 
 export const PASSPHRASE = "ggb-test-passphrase";
 
-export function startEngine(options: { yaml?: boolean } = {}): Engine {
+export function startEngine(options: { yaml?: boolean; kubernetes?: boolean } = {}): Engine {
     const pulumiDir = toolDir("pulumi");
-    const k8sDir = toolDir("pulumi-resource-kubernetes");
+    const k8sDir = options.kubernetes === false ? undefined : toolDir("pulumi-resource-kubernetes");
     const yamlDir = options.yaml ? toolDir("pulumi-language-yaml") : undefined;
     const root = makeTempDir("pulumi-engine");
     const backend = path.join(root, "backend");
@@ -62,7 +62,7 @@ export function startEngine(options: { yaml?: boolean } = {}): Engine {
         { mode: 0o755 },
     );
     const env: { [k: string]: string } = {
-        PATH: [shims, pulumiDir, k8sDir, ...(yamlDir ? [yamlDir] : []), path.join(REPO_ROOT, "bin"), path.dirname(node), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
+        PATH: [shims, pulumiDir, ...(k8sDir ? [k8sDir] : []), ...(yamlDir ? [yamlDir] : []), path.join(REPO_ROOT, "bin"), path.dirname(node), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
         PULUMI_HOME: home,
         PULUMI_BACKEND_URL: `file://${backend}`,
         PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,

@@ -28,7 +28,7 @@ import { RedisServer, startRedis } from "../harness/redis";
 import { sleep } from "../harness/proc";
 import { awsArgs, minioArgs } from "../unit/fixtures";
 import { makeKotsDouble } from "./kotsDouble";
-import { APP_SLUG, BackupSets, KOTS_SECRETS, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, recorder, restoreInputs, seed } from "./support";
+import { APP_SLUG, BackupSets, KOTS_SECRETS, NamespaceOptions, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, prepareNamespace, recorder, restoreInputs, seed, waitFor } from "./support";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const PG_PASSWORD = "pg-password-in-a-secret";
@@ -67,47 +67,8 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         await kube?.stop();
     });
 
-    /** A namespace as GitGuardian's: the S3 and PostgreSQL Secrets, a Redis StatefulSet with a data PVC. */
-    async function gitguardianNamespace(ns: string, o: { replicas?: number; neverReady?: boolean; redis?: boolean } = {}): Promise<void> {
-        await kube.createNamespace(ns);
-        await core.createNamespacedSecret({
-            namespace: ns,
-            body: { metadata: { name: "backup-s3" }, stringData: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey } },
-        });
-        await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "postgresql" }, stringData: { "postgres-password": PG_PASSWORD } } });
-        if (o.redis === false) return;
-        const labels = { app: "redis", ...(o.neverReady ? { [NEVER_READY_LABEL]: "true" } : {}) };
-        const replicas = o.replicas ?? 2;
-        await apps.createNamespacedStatefulSet({
-            namespace: ns,
-            body: {
-                metadata: { name: "redis-master" },
-                spec: {
-                    replicas,
-                    serviceName: "redis-headless",
-                    selector: { matchLabels: { app: "redis" } },
-                    template: { metadata: { labels }, spec: { containers: [{ name: "redis", image: "redis:7.2-alpine", volumeMounts: [{ name: "redis-data", mountPath: "/data" }] }] } },
-                    volumeClaimTemplates: [{ metadata: { name: "redis-data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
-                },
-            },
-        });
-        await waitUntil(`PVC ${ns}/redis-data-redis-master-0`, async () => {
-            await core.readNamespacedPersistentVolumeClaim({ name: "redis-data-redis-master-0", namespace: ns });
-            return true;
-        });
-        if (!o.neverReady) {
-            await waitUntil(`StatefulSet ${ns}/redis-master ready`, async () => ((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns })).status?.readyReplicas ?? 0) === replicas);
-        }
-    }
-
-    async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            if (await check().catch(() => false)) return;
-            if (Date.now() > deadline) throw new Error(`${what}: timed out\n${kube.logs(10)}`);
-            await sleep(200);
-        }
-    }
+    const gitguardianNamespace = (ns: string, o: NamespaceOptions = {}) => prepareNamespace(kube, minio, ns, { pgPassword: PG_PASSWORD, ...o });
+    const waitUntil = (what: string, check: () => Promise<boolean>, timeoutMs?: number) => waitFor(kube, what, check, timeoutMs);
 
     /** Records every spec.replicas value the StatefulSet takes while `during` runs. */
     async function replicaHistory<T>(ns: string, during: () => Promise<T>): Promise<{ result?: T; error?: unknown; history: number[] }> {

@@ -3,10 +3,13 @@
  * upload step, as the CronJobs run them) in a real MinIO, from real PostgreSQL and Redis servers
  * and the kots/kubectl test doubles of the dump; the restore's inputs for them; a log recorder.
  */
+import * as k8s from "@kubernetes/client-node";
 import * as assert from "node:assert/strict";
 import { Component } from "../../core/contract";
 import { RestoreInputs } from "../../provider/validate";
 import { makeFakeKots } from "../harness/fakeKots";
+import { KubeCluster, NEVER_READY_LABEL } from "../harness/kube";
+import { sleep } from "../harness/proc";
 import { makeKubectlDouble } from "./kotsDouble";
 import { MinioServer } from "../harness/minio";
 import { PostgresServer } from "../harness/postgres";
@@ -137,4 +140,58 @@ export function recorder(): { info(m: string): void; warn(m: string): void; line
 /** No secret value of the inputs anywhere in `text`. */
 export function assertNoSecrets(text: string, secrets: string[], where: string): void {
     for (const s of secrets) assert.ok(!text.includes(s), `${where} contains a secret value (${s.slice(0, 4)}…)`);
+}
+
+export interface NamespaceOptions {
+    replicas?: number;
+    neverReady?: boolean;
+    redis?: boolean;
+    /** Password stored in the `postgresql` Secret. */
+    pgPassword?: string;
+}
+
+/** Polls `check` until it holds; the error carries the control plane's last log lines. */
+export async function waitFor(kube: KubeCluster, what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (await check().catch(() => false)) return;
+        if (Date.now() > deadline) throw new Error(`${what}: timed out\n${kube.logs(10)}`);
+        await sleep(200);
+    }
+}
+
+/** A namespace as GitGuardian's: the S3 and PostgreSQL Secrets, a Redis StatefulSet with a data PVC. */
+export async function prepareNamespace(kube: KubeCluster, minio: MinioServer, ns: string, o: NamespaceOptions = {}): Promise<void> {
+    const admin = kube.admin();
+    const core = admin.makeApiClient(k8s.CoreV1Api);
+    const apps = admin.makeApiClient(k8s.AppsV1Api);
+    await kube.createNamespace(ns);
+    await core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: "backup-s3" }, stringData: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey } },
+    });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "postgresql" }, stringData: { "postgres-password": o.pgPassword ?? "pg-password-in-a-secret" } } });
+    if (o.redis === false) return;
+    const labels = { app: "redis", ...(o.neverReady ? { [NEVER_READY_LABEL]: "true" } : {}) };
+    const replicas = o.replicas ?? 2;
+    await apps.createNamespacedStatefulSet({
+        namespace: ns,
+        body: {
+            metadata: { name: "redis-master" },
+            spec: {
+                replicas,
+                serviceName: "redis-headless",
+                selector: { matchLabels: { app: "redis" } },
+                template: { metadata: { labels }, spec: { containers: [{ name: "redis", image: "redis:7.2-alpine", volumeMounts: [{ name: "redis-data", mountPath: "/data" }] }] } },
+                volumeClaimTemplates: [{ metadata: { name: "redis-data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+            },
+        },
+    });
+    await waitFor(kube, `PVC ${ns}/redis-data-redis-master-0`, async () => {
+        await core.readNamespacedPersistentVolumeClaim({ name: "redis-data-redis-master-0", namespace: ns });
+        return true;
+    });
+    if (!o.neverReady) {
+        await waitFor(kube, `StatefulSet ${ns}/redis-master ready`, async () => ((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns })).status?.readyReplicas ?? 0) === replicas);
+    }
 }
