@@ -6,13 +6,13 @@
  */
 import { Component } from "../core/contract";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
+import { FieldRules, PATTERNS } from "./fields";
 import {
     BucketCredentialsArgs,
     CompressionAlgorithm,
     GitGuardianBackupPolicyArgs,
     ObjectLockMode,
     PostgresFormat,
-    S3CredentialsSecretArgs,
     SecretKeyRefArgs,
     TolerationArgs,
 } from "./args";
@@ -39,12 +39,7 @@ export const DEFAULTS = {
 /** Kubernetes' limit on CronJob names (Job names get an 11-character suffix). */
 const CRONJOB_NAME_MAX = 52;
 
-export class ArgumentError extends Error {
-    constructor(resource: string, argument: string, value: unknown, allowed: string) {
-        super(`${resource}: argument ${argument} = ${JSON.stringify(value)} is invalid; ${allowed}`);
-        this.name = "ArgumentError";
-    }
-}
+export { ArgumentError } from "./fields";
 
 /** Resolved credentials of the jobs. */
 export interface CredentialsSpec {
@@ -113,63 +108,18 @@ export interface PolicySpec {
     names: { serviceAccount: string; role: string; scripts: string; credentialsSecret: string; cronJob: Record<Component, string> };
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const HOST = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+\]?$/;
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-const IMAGE = /^[a-z0-9]+([._\-/:@][A-Za-z0-9]+)*$/;
-/** '/'-separated parts of letters, digits, - _ . ; no ".." anywhere, no "." part (as jobs/lib.sh check_prefix). */
-const PREFIX = /^(?!.*\.\.)(?!(.*\/)?\.(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
-
 /** Validates the args of the component named `name`; returns the defaulted spec or throws ArgumentError. */
 export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): PolicySpec {
-    const who = `GitGuardianBackupPolicy "${name}"`;
-    const bad = (argument: string, value: unknown, allowed: string): never => {
-        throw new ArgumentError(who, argument, value, allowed);
-    };
-    const text = (argument: string, value: unknown, pattern: RegExp, allowed: string, max = 253): string => {
-        if (typeof value !== "string" || value.length > max || !pattern.test(value)) bad(argument, value, allowed);
-        return value as string;
-    };
-    const int = (argument: string, value: unknown, fallback: number, min: number, max: number): number => {
-        if (value === undefined) return fallback;
-        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-            bad(argument, value, `allowed: a whole number from ${min} to ${max}`);
-        }
-        return value as number;
-    };
-    const oneOf = <T extends string>(argument: string, value: unknown, choices: Record<string, T>, fallback?: T): T => {
-        if (value === undefined && fallback !== undefined) return fallback;
-        const allowed = Object.values(choices);
-        if (!allowed.includes(value as T)) bad(argument, value, `allowed: ${allowed.map((c) => JSON.stringify(c)).join(", ")}`);
-        return value as T;
-    };
-    const k8sName = (argument: string, value: unknown): string =>
-        text(argument, value, DNS_SUBDOMAIN, "allowed: a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253 characters)");
-    const secretRef = (argument: string, ref: SecretKeyRefArgs | undefined): SecretKeyRefArgs => {
-        if (!ref || typeof ref !== "object") bad(argument, ref, "allowed: { name, key } of a Secret in the namespace");
-        return {
-            name: k8sName(`${argument}.name`, ref!.name),
-            key: text(`${argument}.key`, ref!.key, SECRET_KEY, "allowed: a Secret key (letters, digits, '-', '_', '.')"),
-        };
-    };
-    const credentialsSecret = (argument: string, s: S3CredentialsSecretArgs): CredentialsSpec["secret"] => ({
-        name: k8sName(`${argument}.name`, s.name),
-        accessKeyIdKey: text(`${argument}.accessKeyIdKey`, s.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID", SECRET_KEY, "allowed: a Secret key"),
-        secretAccessKeyKey: text(`${argument}.secretAccessKeyKey`, s.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY", SECRET_KEY, "allowed: a Secret key"),
-    });
-    const image = (argument: string, value: unknown, fallback?: string): string => {
-        if (value === undefined && fallback !== undefined) return fallback;
-        return text(argument, value, IMAGE, "allowed: a non-empty container image reference such as postgres:16-alpine", 512);
-    };
-    const host = (argument: string, value: unknown): string =>
-        text(argument, value, HOST, "allowed: a host name or IP address (letters, digits, '-', '.')");
+    const f = new FieldRules(`GitGuardianBackupPolicy "${name}"`);
+    const bad = f.bad.bind(f);
+    const int = f.int.bind(f);
+    const oneOf = f.oneOf.bind(f);
+    const k8sName = f.k8sName.bind(f);
+    const image = f.image.bind(f);
+    const host = f.host.bind(f);
 
     if (!args || typeof args !== "object") bad("args", args, "allowed: an object with namespace, schedule, retentionDays, storage");
-    const namespace = text("namespace", args.namespace, DNS_LABEL, "allowed: a Kubernetes namespace name (lower-case letters, digits and '-', at most 63 characters)", 63);
+    const namespace = f.namespace("namespace", args.namespace);
 
     const timeZone = args.timeZone ?? DEFAULTS.timeZone;
     if (typeof timeZone !== "string" || !isTimeZone(timeZone)) bad("timeZone", timeZone, "allowed: an IANA time zone such as Europe/Paris or Etc/UTC");
@@ -186,7 +136,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     // Storage: exactly one of createBucket and existingBucket.
     const storage = args.storage;
     if (!storage || typeof storage !== "object") bad("storage", storage, "allowed: { createBucket: {...} } or { existingBucket: {...} }");
-    const prefix = text("storage.prefix", storage.prefix ?? DEFAULTS.prefix, PREFIX, "allowed: letters, digits, '-', '_', '.' in '/'-separated parts, without leading or trailing '/' and without '.' or '..' parts", 200);
+    const prefix = f.prefix("storage.prefix", storage.prefix ?? DEFAULTS.prefix);
     if ((storage.createBucket === undefined) === (storage.existingBucket === undefined)) {
         bad("storage", Object.keys(storage), "set exactly one of storage.createBucket and storage.existingBucket");
     }
@@ -197,8 +147,8 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     if (storage.createBucket) {
         const cb = storage.createBucket;
         storageMode = "createBucket";
-        const region = text("storage.createBucket.region", cb.region, REGION, "allowed: an AWS region such as eu-west-1");
-        const bucketName = cb.bucketName === undefined ? undefined : text("storage.createBucket.bucketName", cb.bucketName, BUCKET, "allowed: an S3 bucket name (3-63 lower-case letters, digits, '.', '-')");
+        const region = f.text("storage.createBucket.region", cb.region, PATTERNS.awsRegion, "allowed: an AWS region such as eu-west-1");
+        const bucketName = cb.bucketName === undefined ? undefined : f.bucket("storage.createBucket.bucketName", cb.bucketName);
         bucket = { name: bucketName, region, forceDestroy: cb.forceDestroy ?? false };
         if (cb.objectLock !== undefined) {
             objectLock = {
@@ -206,27 +156,16 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
                 days: int("storage.createBucket.objectLock.days", cb.objectLock.days ?? null, 0, 1, retentionDays),
             };
         }
-        credentials = resolveBucketCredentials(cb.credentials, bad, credentialsSecret);
+        credentials = resolveBucketCredentials(cb.credentials, f);
     } else {
         const eb = storage.existingBucket!;
         storageMode = "existingBucket";
-        const bucketName = text("storage.existingBucket.name", eb.name, BUCKET, "allowed: an S3 bucket name (3-63 lower-case letters, digits, '.', '-')");
-        let endpoint: string | undefined;
-        if (eb.endpoint !== undefined) {
-            let ok = false;
-            try {
-                const url = new URL(eb.endpoint);
-                ok = (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "" && url.search === "" && url.hash === "";
-            } catch {
-                ok = false;
-            }
-            if (!ok || /[\s"'`$\\]/.test(eb.endpoint)) bad("storage.existingBucket.endpoint", eb.endpoint, "allowed: an http(s) URL without credentials, e.g. https://minio.example:9000");
-            endpoint = eb.endpoint;
-        }
-        const region = text("storage.existingBucket.region", eb.region ?? DEFAULTS.region, /^[a-z0-9-]+$/, "allowed: a region name such as us-east-1", 63);
+        const bucketName = f.bucket("storage.existingBucket.name", eb.name);
+        const endpoint = eb.endpoint === undefined ? undefined : f.endpoint("storage.existingBucket.endpoint", eb.endpoint);
+        const region = f.region("storage.existingBucket.region", eb.region ?? DEFAULTS.region);
         bucket = { name: bucketName, endpoint, region, forceDestroy: false };
         credentials = eb.credentialsSecret
-            ? { mode: "existingSecret", secret: credentialsSecret("storage.existingBucket.credentialsSecret", eb.credentialsSecret) }
+            ? { mode: "existingSecret", secret: f.credentialsSecret("storage.existingBucket.credentialsSecret", eb.credentialsSecret) }
             : { mode: "ambient" };
     }
 
@@ -240,9 +179,9 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             schedule: p.schedule === undefined ? defaultSchedule : schedule("postgres.schedule", p.schedule),
             image: image("postgres.image", p.image, DEFAULTS.postgresImage),
             host: host("postgres.host", p.host),
-            port: int("postgres.port", p.port, 5432, 1, 65535),
-            user: text("postgres.user", p.user ?? "postgres", /^[A-Za-z_][A-Za-z0-9_$.-]*$/, "allowed: a PostgreSQL role name (letters, digits, '_', '$', '.', '-')", 63),
-            passwordSecret: secretRef("postgres.passwordSecret", p.passwordSecret),
+            port: f.port("postgres.port", p.port, 5432),
+            user: f.pgUser("postgres.user", p.user ?? "postgres"),
+            passwordSecret: f.secretRef("postgres.passwordSecret", p.passwordSecret),
             format: oneOf("postgres.format", p.format, PostgresFormat, PostgresFormat.Sql),
             parallelJobs: int("postgres.parallelJobs", p.parallelJobs, DEFAULTS.parallelJobs, 1, 64),
         });
@@ -254,9 +193,9 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             schedule: r.schedule === undefined ? defaultSchedule : schedule("redis.schedule", r.schedule),
             image: image("redis.image", r.image, DEFAULTS.redisImage),
             host: host("redis.host", r.host),
-            port: int("redis.port", r.port, 6379, 1, 65535),
-            user: r.user === undefined ? undefined : text("redis.user", r.user, /^[A-Za-z0-9_.-]+$/, "allowed: a Redis ACL user name (letters, digits, '_', '.', '-')", 128),
-            passwordSecret: r.passwordSecret === undefined ? undefined : secretRef("redis.passwordSecret", r.passwordSecret),
+            port: f.port("redis.port", r.port, 6379),
+            user: r.user === undefined ? undefined : f.text("redis.user", r.user, /^[A-Za-z0-9_.-]+$/, "allowed: a Redis ACL user name (letters, digits, '_', '.', '-')", 128),
+            passwordSecret: r.passwordSecret === undefined ? undefined : f.secretRef("redis.passwordSecret", r.passwordSecret),
         });
     }
     if (enabled(args.kots)) {
@@ -267,7 +206,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             component: "kots",
             schedule: k.schedule === undefined ? defaultSchedule : schedule("kots.schedule", k.schedule),
             image: image("kots.image", k.image),
-            appSlug: text("kots.appSlug", k.appSlug ?? DEFAULTS.appSlug, DNS_LABEL, "allowed: a KOTS app slug such as gitguardian (lower-case letters, digits, '-')", 63),
+            appSlug: f.appSlug("kots.appSlug", k.appSlug ?? DEFAULTS.appSlug),
             secrets: secrets.map((s, i) => k8sName(`kots.secrets[${i}]`, s)),
         });
     }
@@ -277,13 +216,13 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
 
     const cronJobName = (c: Component) => `${name}-backup-${c}`;
     for (const c of components) {
-        if (cronJobName(c.component).length > CRONJOB_NAME_MAX || !DNS_LABEL.test(cronJobName(c.component))) {
+        if (cronJobName(c.component).length > CRONJOB_NAME_MAX || !PATTERNS.dnsLabel.test(cronJobName(c.component))) {
             bad("name", name, `the CronJob name ${JSON.stringify(cronJobName(c.component))} must be a DNS label of at most ${CRONJOB_NAME_MAX} characters: use a shorter lower-case name`);
         }
     }
 
     const staging = args.staging ?? {};
-    const stagingSize = text("staging.size", staging.size ?? DEFAULTS.stagingSize, QUANTITY, "allowed: a Kubernetes quantity such as 20Gi");
+    const stagingSize = f.quantity("staging.size", staging.size ?? DEFAULTS.stagingSize);
     const storageClassName = staging.storageClassName === undefined ? undefined : k8sName("staging.storageClassName", staging.storageClassName);
     const map = (argument: string, value: { [k: string]: string } | undefined): { [k: string]: string } => {
         if (value === undefined) return {};
@@ -295,7 +234,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     const resources = args.resources ?? {};
     for (const [kind, values] of Object.entries({ requests: resources.requests ?? {}, limits: resources.limits ?? {} })) {
         for (const [k, q] of Object.entries(values)) {
-            text(`resources.${kind}.${k}`, q, QUANTITY, "allowed: a Kubernetes quantity such as 500m or 1Gi");
+            f.quantity(`resources.${kind}.${k}`, q, "allowed: a Kubernetes quantity such as 500m or 1Gi");
         }
     }
     const compression = oneOf("compression", args.compression, CompressionAlgorithm, CompressionAlgorithm.Gzip);
@@ -337,21 +276,17 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     };
 }
 
-function resolveBucketCredentials(
-    c: BucketCredentialsArgs | undefined,
-    bad: (argument: string, value: unknown, allowed: string) => never,
-    credentialsSecret: (argument: string, s: S3CredentialsSecretArgs) => CredentialsSpec["secret"],
-): CredentialsSpec {
+function resolveBucketCredentials(c: BucketCredentialsArgs | undefined, f: FieldRules): CredentialsSpec {
     const chosen = Object.entries(c ?? {}).filter(([, v]) => v !== undefined && v !== false).map(([k]) => k);
     if (chosen.length > 1) {
-        bad("storage.createBucket.credentials", chosen, "set at most one of irsa, createIamUser, existingSecret");
+        f.bad("storage.createBucket.credentials", chosen, "set at most one of irsa, createIamUser, existingSecret");
     }
     if (c?.irsa) {
         if (!c.irsa.oidcProviderArn || !c.irsa.oidcProviderUrl) {
-            bad("storage.createBucket.credentials.irsa", c.irsa, "allowed: { oidcProviderArn, oidcProviderUrl } of the cluster's IAM OIDC provider");
+            f.bad("storage.createBucket.credentials.irsa", c.irsa, "allowed: { oidcProviderArn, oidcProviderUrl } of the cluster's IAM OIDC provider");
         }
         return { mode: "irsa" };
     }
-    if (c?.existingSecret) return { mode: "existingSecret", secret: credentialsSecret("storage.createBucket.credentials.existingSecret", c.existingSecret) };
+    if (c?.existingSecret) return { mode: "existingSecret", secret: f.credentialsSecret("storage.createBucket.credentials.existingSecret", c.existingSecret) };
     return { mode: "iamUser" };
 }

@@ -1,0 +1,132 @@
+/**
+ * Field rules shared by every argument check of the package (GitGuardianBackupPolicy and
+ * GitGuardianRestore): one place for the patterns and for the message form
+ * `<resource>: argument <path> = <value> is invalid; <what is allowed>`.
+ */
+export class ArgumentError extends Error {
+    constructor(resource: string, argument: string, value: unknown, allowed: string) {
+        super(`${resource}: argument ${argument} = ${JSON.stringify(value)} is invalid; ${allowed}`);
+        this.name = "ArgumentError";
+    }
+}
+
+export const PATTERNS = {
+    dnsLabel: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    dnsSubdomain: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    host: /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+\]?$/,
+    secretKey: /^[-._a-zA-Z0-9]+$/,
+    image: /^[a-z0-9]+([._\-/:@][A-Za-z0-9]+)*$/,
+    /** '/'-separated parts of letters, digits, - _ . ; no ".." anywhere, no "." part (as jobs/lib.sh check_prefix). */
+    prefix: /^(?!.*\.\.)(?!(.*\/)?\.(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+    bucket: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    quantity: /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/,
+    awsRegion: /^[a-z]{2}(-[a-z]+)+-[0-9]+$/,
+    region: /^[a-z0-9-]+$/,
+    pgRole: /^[A-Za-z_][A-Za-z0-9_$.-]*$/,
+} as const;
+
+/** Checks of one resource's arguments; every failure throws an ArgumentError naming `who`. */
+export class FieldRules {
+    constructor(readonly who: string) {}
+
+    bad(argument: string, value: unknown, allowed: string): never {
+        throw new ArgumentError(this.who, argument, value, allowed);
+    }
+
+    text(argument: string, value: unknown, pattern: RegExp, allowed: string, max = 253): string {
+        if (typeof value !== "string" || value.length > max || !pattern.test(value)) this.bad(argument, value, allowed);
+        return value as string;
+    }
+
+    int(argument: string, value: unknown, fallback: number, min: number, max: number): number {
+        if (value === undefined) return fallback;
+        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+            this.bad(argument, value, `allowed: a whole number from ${min} to ${max}`);
+        }
+        return value as number;
+    }
+
+    oneOf<T extends string>(argument: string, value: unknown, choices: Record<string, T>, fallback?: T): T {
+        if (value === undefined && fallback !== undefined) return fallback;
+        const allowed = Object.values(choices);
+        if (!allowed.includes(value as T)) this.bad(argument, value, `allowed: ${allowed.map((c) => JSON.stringify(c)).join(", ")}`);
+        return value as T;
+    }
+
+    namespace(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.dnsLabel, "allowed: a Kubernetes namespace name (lower-case letters, digits and '-', at most 63 characters)", 63);
+    }
+
+    k8sName(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.dnsSubdomain, "allowed: a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253 characters)");
+    }
+
+    appSlug(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.dnsLabel, "allowed: a KOTS app slug such as gitguardian (lower-case letters, digits, '-')", 63);
+    }
+
+    host(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.host, "allowed: a host name or IP address (letters, digits, '-', '.')");
+    }
+
+    port(argument: string, value: unknown, fallback: number): number {
+        return this.int(argument, value, fallback, 1, 65535);
+    }
+
+    pgUser(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.pgRole, "allowed: a PostgreSQL role name (letters, digits, '_', '$', '.', '-')", 63);
+    }
+
+    secretRef(argument: string, ref: unknown): { name: string; key: string } {
+        if (!ref || typeof ref !== "object") this.bad(argument, ref, "allowed: { name, key } of a Secret in the namespace");
+        const r = ref as { name?: unknown; key?: unknown };
+        return {
+            name: this.k8sName(`${argument}.name`, r.name),
+            key: this.text(`${argument}.key`, r.key, PATTERNS.secretKey, "allowed: a Secret key (letters, digits, '-', '_', '.')"),
+        };
+    }
+
+    credentialsSecret(argument: string, s: unknown): { name: string; accessKeyIdKey: string; secretAccessKeyKey: string } {
+        if (!s || typeof s !== "object") this.bad(argument, s, "allowed: { name, accessKeyIdKey?, secretAccessKeyKey? } of a Secret in the namespace");
+        const c = s as { name?: unknown; accessKeyIdKey?: unknown; secretAccessKeyKey?: unknown };
+        return {
+            name: this.k8sName(`${argument}.name`, c.name),
+            accessKeyIdKey: this.text(`${argument}.accessKeyIdKey`, c.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID", PATTERNS.secretKey, "allowed: a Secret key"),
+            secretAccessKeyKey: this.text(`${argument}.secretAccessKeyKey`, c.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY", PATTERNS.secretKey, "allowed: a Secret key"),
+        };
+    }
+
+    image(argument: string, value: unknown, fallback?: string): string {
+        if (value === undefined && fallback !== undefined) return fallback;
+        return this.text(argument, value, PATTERNS.image, "allowed: a non-empty container image reference such as postgres:16-alpine", 512);
+    }
+
+    quantity(argument: string, value: unknown, allowed = "allowed: a Kubernetes quantity such as 20Gi"): string {
+        return this.text(argument, value, PATTERNS.quantity, allowed);
+    }
+
+    bucket(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.bucket, "allowed: an S3 bucket name (3-63 lower-case letters, digits, '.', '-')");
+    }
+
+    prefix(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.prefix, "allowed: letters, digits, '-', '_', '.' in '/'-separated parts, without leading or trailing '/' and without '.' or '..' parts", 200);
+    }
+
+    region(argument: string, value: unknown): string {
+        return this.text(argument, value, PATTERNS.region, "allowed: a region name such as us-east-1", 63);
+    }
+
+    /** An http(s) URL without credentials, query or fragment, and nothing a shell would read. */
+    endpoint(argument: string, value: unknown): string {
+        let ok = false;
+        try {
+            const url = new URL(value as string);
+            ok = (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "" && url.search === "" && url.hash === "";
+        } catch {
+            ok = false;
+        }
+        if (!ok || typeof value !== "string" || /[\s"'`$\\]/.test(value)) this.bad(argument, value, "allowed: an http(s) URL without credentials, e.g. https://minio.example:9000");
+        return value as string;
+    }
+}
