@@ -4,6 +4,7 @@
 # encrypted with the kotsadm-encryption key); the encryption-key Secrets a restore needs are
 # exported beside it. Never `-o json`: it makes kots exit 0 on failure.
 set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-kots
 
@@ -21,8 +22,9 @@ log "kots download of app '$GGB_KOTS_APP_SLUG' in namespace '$GGB_KOTS_NAMESPACE
 work="$STAGE/.kots"
 rm -rf "$work"
 mkdir -p "$work/app" "$work/secrets"
-"$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite \
-	>"$STAGE/.stderr" 2>&1 || die "kots download failed: $(first_line "$STAGE/.stderr")"
+# Outputs are kept in memory: on a full staging volume an error file would stay empty.
+out=$("$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite 2>&1) ||
+	die "kots download failed: $(error_line_of "$out")"
 [ -n "$(ls -A "$work/app")" ] || die "kots download wrote nothing to $work/app"
 run_to "$STAGE/kots-app.tar$ext" tar -cf - -C "$work/app" .
 
@@ -33,8 +35,8 @@ while [ -n "$rest" ]; do
 	rest=${rest#*,}
 	[ -n "$secret" ] || continue
 	case "$secret" in *[!a-z0-9.-]*) die "Secret name '$secret' is not a Kubernetes name" ;; esac
-	"$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml >"$work/secrets/$secret.yaml" 2>"$STAGE/.stderr" ||
-		die "cannot export Secret '$secret': $(first_line "$STAGE/.stderr")"
+	err=$("$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml 2>&1 >"$work/secrets/$secret.yaml") ||
+		die "cannot export Secret '$secret': $(error_line_of "$err")"
 done
 run_to "$STAGE/kots-secrets.tar$ext" tar -cf - -C "$work/secrets" .
 rm -rf "$work"

@@ -2,20 +2,25 @@
 # Dump step of the postgres backup (init container, postgres image).
 # sql:       pg_dumpall, compressed: GitGuardian's documented procedure, restored with psql.
 # directory: pg_dumpall --globals-only plus pg_dump -Fd -j N per database (one tar each),
-#            restored in parallel with pg_restore -j.
+#            restored in parallel with pg_restore -j. pg_dump compresses the files itself
+#            (gzip; zstd from pg_dump 16 on); with zstd and an older pg_dump the tar is
+#            compressed instead (db-NNNN.tar.zst).
 set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-postgres
 
 need PGHOST PGPORT PGUSER GGB_PG_FORMAT GGB_COMPRESSION
 check_compression_tool
+check_pg_jobs
 case "$GGB_PG_FORMAT" in
 sql) tool=pg_dumpall ;;
 directory) tool=pg_dump ;;
 *) die "GGB_PG_FORMAT '$GGB_PG_FORMAT' is not one of sql, directory" ;;
 esac
 begin_dump "$tool" "$GGB_PG_FORMAT"
-export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-15}"
+# Set, not read: the contract (core/contract.ts) gives the job no other libpq variable.
+export PGCONNECT_TIMEOUT=15
 
 # psql_value SQL: one value from the postgres database; a connection failure dies with the reason.
 psql_value() {
@@ -33,10 +38,22 @@ if [ "$GGB_PG_FORMAT" = sql ]; then
 	run_to "$STAGE/dumpall.sql$ext" pg_dumpall -w --quote-all-identifiers
 else
 	run_to "$STAGE/globals.sql$ext" pg_dumpall -w --globals-only --quote-all-identifiers
+	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);
+	# method:level and zstd came with 16.
+	pg_major=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
+	[ -n "$pg_major" ] || die "cannot read the version of pg_dump: $(pg_dump --version 2>&1)"
+	tar_ext=""
 	case "$GGB_COMPRESSION" in
-	gzip) pgz="gzip:${GGB_COMPRESSION_LEVEL:-1}" ;;
-	zstd) pgz="zstd:${GGB_COMPRESSION_LEVEL:-3}" ;;
-	*) pgz=none ;;
+	gzip) pgz="${GGB_COMPRESSION_LEVEL:-1}" ;;
+	zstd)
+		if [ "$pg_major" -ge 16 ]; then
+			pgz="zstd:${GGB_COMPRESSION_LEVEL:-3}"
+		else
+			pgz=0
+			tar_ext=$ext
+		fi
+		;;
+	*) pgz=0 ;;
 	esac
 	# Databases are numbered, not named, in file names: a name may hold any character.
 	# pg_restore -C takes the name back from the archive; postgres itself is restored in place.
@@ -47,10 +64,17 @@ else
 		if [ "$db" = postgres ]; then name="db-postgres"; else n=$((n + 1)); name=$(printf 'db-%04d' "$n"); fi
 		log "pg_dump -Fd -j ${GGB_PG_JOBS:-2} of database #$n"
 		rm -rf "${STAGE:?}/$name"
-		pg_dump -w -Fd -j "${GGB_PG_JOBS:-2}" --compress="$pgz" --create --quote-all-identifiers -f "$STAGE/$name" -d "$db" 2>"$STAGE/.stderr" ||
-			die "pg_dump of database '$db' failed: $(first_line "$STAGE/.stderr")"
-		tar -cf "$STAGE/$name.tar" -C "$STAGE" "$name" 2>"$STAGE/.stderr" ||
-			die "archiving the dump of '$db' failed (staging volume full?): $(first_line "$STAGE/.stderr")"
+		# The name goes in a connection string: a bare -d NAME holding '=' would be parsed as one.
+		conn="dbname='$(printf '%s' "$db" | sed "s/[\\\\']/\\\\&/g")'"
+		# Their errors are kept in memory: on a full staging volume an error file stays empty.
+		err=$(pg_dump -w -Fd -j "${GGB_PG_JOBS:-2}" --compress="$pgz" --create --quote-all-identifiers -f "$STAGE/$name" -d "$conn" 2>&1) ||
+			die "pg_dump of database '$db' failed: $(first_line_of "$err")"
+		if [ -z "$tar_ext" ]; then
+			err=$(tar -cf "$STAGE/$name.tar" -C "$STAGE" "$name" 2>&1) ||
+				die "archiving the dump of '$db' failed (staging volume full?): $(first_line_of "$err")"
+		else
+			run_to "$STAGE/$name.tar$tar_ext" tar -cf - -C "$STAGE" "$name"
+		fi
 		rm -rf "${STAGE:?}/$name"
 	done <"$STAGE/.databases"
 	rm -f "$STAGE/.databases"

@@ -3,6 +3,7 @@
 # replication protocol (redis-cli --rdb), compressed. The password comes in REDISCLI_AUTH,
 # which redis-cli reads itself, so it is never on a command line.
 set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-redis
 
@@ -32,8 +33,9 @@ log "Redis $server_version at $GGB_REDIS_HOST:$GGB_REDIS_PORT, set $BACKUP_ID"
 
 rdb="$STAGE/.dump.rdb"
 rm -f "$rdb"
-redis --rdb "$rdb" >"$STAGE/.stderr" 2>&1 || die "redis-cli --rdb failed: $(first_line "$STAGE/.stderr")"
-[ -s "$rdb" ] || die "redis-cli --rdb wrote an empty snapshot: $(first_line "$STAGE/.stderr")"
+# Its output is kept in memory: on a full staging volume an error file would stay empty.
+out=$(redis --rdb "$rdb" 2>&1) || die "redis-cli --rdb failed: $(error_line_of "$out")"
+[ -s "$rdb" ] || die "redis-cli --rdb wrote an empty snapshot: $(error_line_of "$out")"
 case "$(head -c 5 "$rdb")" in
 REDIS) ;;
 *) die "the snapshot from $GGB_REDIS_HOST:$GGB_REDIS_PORT is not an RDB file" ;;

@@ -28,6 +28,18 @@ first_line() {
 	sed -n '/[^[:space:]]/{p;q;}' "$1" 2>/dev/null | tr '\n\r' '  '
 }
 
+# first_line_of TEXT: the first non-empty line of a text (a tool's error kept in a variable,
+# for when the staging volume may be too full to hold an error file), folded.
+first_line_of() {
+	printf '%s\n' "$1" | sed -n '/[^[:space:]]/{p;q;}' | tr '\n\r' '  '
+}
+
+# error_line_of TEXT: the first line of a tool's output that mentions an error, else its last
+# non-empty line (for tools that print progress before failing), folded.
+error_line_of() {
+	printf '%s\n' "$1" | awk 'NF { last = $0 } NF && found == "" && tolower($0) ~ /error/ { found = $0 } END { print (found != "" ? found : last) }' | tr '\n\r' '  '
+}
+
 # check_backup_id ID
 check_backup_id() {
 	case "$1" in
@@ -87,9 +99,25 @@ decompress_by_ext() {
 	esac
 }
 
-# check_compression_tool: the compressor exists in this image.
+# check_pg_jobs: GGB_PG_JOBS, when set, is a number of parallel jobs (checked before anything
+# is dumped or a restore target is emptied).
+check_pg_jobs() {
+	case "${GGB_PG_JOBS:-2}" in
+	[1-9] | [1-9][0-9]) ;;
+	*) die "GGB_PG_JOBS '${GGB_PG_JOBS:-}' is not a number of parallel jobs (1 to 99)" ;;
+	esac
+}
+
+# check_compression_tool: the compressor exists in this image, and the level suits it.
 check_compression_tool() {
 	compression_ext >/dev/null
+	if [ -n "${GGB_COMPRESSION_LEVEL:-}" ] && [ "$GGB_COMPRESSION" != none ]; then
+		case "$GGB_COMPRESSION" in gzip) _max_level=9 ;; *) _max_level=19 ;; esac
+		case "$GGB_COMPRESSION_LEVEL" in
+		[1-9] | 1[0-9]) [ "$GGB_COMPRESSION_LEVEL" -le "$_max_level" ] ;;
+		*) false ;;
+		esac || die "GGB_COMPRESSION_LEVEL '$GGB_COMPRESSION_LEVEL' is not a $GGB_COMPRESSION level (1 to $_max_level)"
+	fi
 	case "$GGB_COMPRESSION" in
 	gzip) command -v gzip >/dev/null 2>&1 || command -v pigz >/dev/null 2>&1 || die "gzip is not in this image" ;;
 	zstd) command -v zstd >/dev/null 2>&1 || die "zstd is not in this image; use compression gzip" ;;

@@ -3,6 +3,7 @@
 # into the staging folder and verifies every artifact's size and sha256 against its manifest
 # before anything touches the target. On any mismatch the staging folder is emptied.
 set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=restore-fetch
 
@@ -14,8 +15,9 @@ if ! { [ -d "$STAGE" ] && [ -w "$STAGE" ]; }; then die "staging folder $STAGE is
 set_key="$GGB_S3_PREFIX/$GGB_COMPONENT/$GGB_BACKUP_ID"
 rm -f "$STAGE/.fetch-complete"
 
-s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$set_key/manifest.json" "$STAGE/manifest.json" >"$STAGE/.stderr" 2>&1 ||
-	die "set $set_key has no readable manifest (incomplete or missing set): $(first_line "$STAGE/.stderr")"
+# The tools' errors are kept in memory: on a full staging volume an error file would stay empty.
+err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$set_key/manifest.json" "$STAGE/manifest.json" 2>&1) ||
+	die "set $set_key has no readable manifest (incomplete or missing set): $(first_line_of "$err")"
 
 # upload.sh writes one artifact object per line; read name, key, size, sha256 from each.
 sed -n 's/^ *{"name":"\([A-Za-z0-9._-]*\)","key":"\([A-Za-z0-9._/-]*\)","size":\([0-9]*\),"sha256":"\([0-9a-f]\{64\}\)","compression":"[a-z]*"}.*$/\1 \2 \3 \4/p' \
@@ -36,8 +38,9 @@ discard() {
 while read -r name key size sha; do
 	case "$key" in "$set_key/"*) ;; *) discard "manifest of $set_key lists $key outside the set" ;; esac
 	log "downloading $name ($size bytes)"
-	s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$key" "$STAGE/$name" >"$STAGE/.stderr" 2>&1 ||
-		discard "download of $key failed: $(first_line "$STAGE/.stderr")"
+	# </dev/null: the loop reads the artifact list on stdin, which no tool may consume.
+	err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$key" "$STAGE/$name" 2>&1 </dev/null) ||
+		discard "download of $key failed: $(first_line_of "$err")"
 	got_size=$(size_of "$STAGE/$name")
 	[ "$got_size" = "$size" ] || discard "artifact $name is $got_size bytes, the manifest says $size: corrupted or truncated; refusing to restore"
 	got_sha=$(sha256_of "$STAGE/$name")

@@ -4,13 +4,16 @@
 # target is emptied first (every database but the templates, every role but the one restoring),
 # then applies the dump: psql for sql format, pg_restore -j for directory format.
 set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=restore-postgres
 
 need GGB_STAGING_DIR PGHOST PGPORT PGUSER
+check_pg_jobs
 STAGE=$GGB_STAGING_DIR
 [ -f "$STAGE/.fetch-complete" ] || die "no verified set in $STAGE (restore-fetch.sh did not complete); target untouched"
-export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-15}"
+# Set, not read: the contract (core/contract.ts) gives the job no other libpq variable.
+export PGCONNECT_TIMEOUT=15
 
 format=$(sed -n 's/^ *"format": "\([a-z]*\)",$/\1/p' "$STAGE/manifest.json")
 case "$format" in
@@ -33,26 +36,40 @@ if [ "$user_dbs" != 0 ] || [ "$other_roles" != 0 ] || [ "$relations" != 0 ]; the
 	[ "${GGB_OVERWRITE:-false}" = true ] ||
 		die "target PostgreSQL at $PGHOST:$PGPORT is not empty ($user_dbs databases, $other_roles roles, $relations relations in postgres); set overwrite to replace it; target untouched"
 	log "overwrite: emptying the target ($user_dbs databases, $other_roles roles)"
-	q template1 "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database WHERE datname NOT IN ('template0','template1')" >"$STAGE/.drop.sql"
+	q template1 "SELECT format('DROP DATABASE %I WITH (FORCE);', datname) FROM pg_database WHERE datname NOT IN ('template0','template1')" >"$STAGE/.drop.sql"
 	printf 'CREATE DATABASE "postgres";\n' >>"$STAGE/.drop.sql"
 	psql -X -w -q -v ON_ERROR_STOP=1 -d template1 -f "$STAGE/.drop.sql" >/dev/null 2>"$STAGE/.stderr" ||
 		die "emptying the target failed: $(first_line "$STAGE/.stderr")"
-	q postgres "SELECT format('DROP ROLE %I', rolname) FROM pg_roles WHERE rolname <> current_user AND rolname NOT LIKE 'pg\_%'" >"$STAGE/.drop.sql"
+	q postgres "SELECT format('DROP ROLE %I;', rolname) FROM pg_roles WHERE rolname <> current_user AND rolname NOT LIKE 'pg\_%'" >"$STAGE/.drop.sql"
 	psql -X -w -q -v ON_ERROR_STOP=1 -d postgres -f "$STAGE/.drop.sql" >/dev/null 2>"$STAGE/.stderr" ||
 		die "dropping the target's roles failed: $(first_line "$STAGE/.stderr")"
 fi
 
 # without_own_role: the dump's CREATE ROLE of the restoring role is dropped, as that role
-# exists already (its ALTER ROLE still applies the saved attributes and password).
+# exists already; its ALTER ROLE still applies the saved attributes, but not the saved
+# password: the rest of the restore (and whatever holds this target's credentials) logs in
+# with the target's password. Only the roles section is edited: it ends at the first
+# \connect, and what follows (table data included) passes through untouched.
+own_role=$(q postgres 'SELECT quote_ident(current_user)')
 without_own_role() {
-	awk -v own="$(q postgres 'SELECT quote_ident(current_user)')" \
-		'$0 == "CREATE ROLE " own ";" || $0 == "CREATE ROLE \"" own "\";" { next } { print }'
+	awk -v own="$own_role" -v sq="'" '
+		BEGIN { roles = 1 }
+		roles && /^\\connect / { roles = 0 }
+		roles && ($0 == "CREATE ROLE " own ";" || $0 == "CREATE ROLE \"" own "\";") { next }
+		roles && (index($0, "ALTER ROLE " own " WITH ") == 1 || index($0, "ALTER ROLE \"" own "\" WITH ") == 1) {
+			sub(" PASSWORD " sq "[^" sq "]*" sq, "")
+		}
+		{ print }'
 }
 
-# apply_sql FILE DB: replays a (compressed) SQL file; the first error stops it.
+# apply_sql FILE DB: replays a (compressed) SQL file; the first error stops it. A failing
+# decompressor is noticed too (no pipefail in POSIX sh: it leaves a mark file).
 apply_sql() {
-	decompress_by_ext "$1" | without_own_role | psql -X -w -q -v ON_ERROR_STOP=1 -d "$2" >/dev/null 2>"$STAGE/.stderr" ||
+	rm -f "$STAGE/.unpack-failed"
+	{ decompress_by_ext "$1" 2>"$STAGE/.unpack-stderr" || : >"$STAGE/.unpack-failed"; } | without_own_role |
+		psql -X -w -q -v ON_ERROR_STOP=1 -d "$2" >/dev/null 2>"$STAGE/.stderr" ||
 		die "replaying ${1##*/} failed: $(first_line "$STAGE/.stderr")"
+	[ ! -e "$STAGE/.unpack-failed" ] || die "decompressing ${1##*/} failed: $(first_line "$STAGE/.unpack-stderr")"
 }
 
 start=$(date +%s)
@@ -66,12 +83,15 @@ else
 	[ -n "$file" ] || die "set has no globals.sql artifact"
 	log "roles and tablespaces from ${file##*/}"
 	apply_sql "$file" postgres
-	for archive in "$STAGE"/db-*.tar; do
+	# db-NNNN.tar, or db-NNNN.tar.zst when the dump's pg_dump could not compress with zstd.
+	for archive in "$STAGE"/db-*.tar "$STAGE"/db-*.tar.gz "$STAGE"/db-*.tar.zst; do
 		[ -f "$archive" ] || continue
 		name=${archive##*/}
-		name=${name%.tar}
-		rm -rf "${STAGE:?}/$name"
-		tar -xf "$archive" -C "$STAGE" 2>"$STAGE/.stderr" || die "unpacking $name failed: $(first_line "$STAGE/.stderr")"
+		name=${name%%.tar*}
+		rm -rf "${STAGE:?}/$name" "$STAGE/.unpack-failed"
+		{ decompress_by_ext "$archive" 2>"$STAGE/.stderr" || : >"$STAGE/.unpack-failed"; } | tar -xf - -C "$STAGE" 2>>"$STAGE/.stderr" ||
+			die "unpacking $name failed: $(first_line "$STAGE/.stderr")"
+		[ ! -e "$STAGE/.unpack-failed" ] || die "unpacking $name failed: $(first_line "$STAGE/.stderr")"
 		if [ "$name" = db-postgres ]; then
 			set -- -d postgres
 		else

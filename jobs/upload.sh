@@ -3,6 +3,7 @@
 # uploads it under <prefix>/<component>/<backupId>/, then writes manifest.json last. The
 # manifest is the commit marker: a set without one is never chosen for a restore.
 set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=upload
 
@@ -33,8 +34,9 @@ if s3 s3api head-object --bucket "$GGB_S3_BUCKET" --key "$set_key/manifest.json"
 	die "set $set_key already has a manifest; refusing to overwrite it"
 fi
 
-lines="$STAGE/.artifacts"
-: >"$lines"
+# Nothing is written to the staging folder (it may be full): the artifact lines, the manifest
+# and the tools' errors are kept in memory.
+artifacts=""
 count=0
 total=0
 for file in "$STAGE"/*; do
@@ -48,18 +50,22 @@ for file in "$STAGE"/*; do
 	size=$(size_of "$file")
 	sha=$(sha256_of "$file")
 	log "uploading $name ($size bytes, sha256 $sha)"
-	s3 s3 cp --only-show-errors --no-progress "$file" "s3://$GGB_S3_BUCKET/$set_key/$name" >"$STAGE/.stderr" 2>&1 ||
-		die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(first_line "$STAGE/.stderr")"
-	[ "$count" = 0 ] || printf ',\n' >>"$lines"
-	printf '    {"name":"%s","key":"%s","size":%s,"sha256":"%s","compression":"%s"}' \
-		"$(json_str "$name")" "$(json_str "$set_key/$name")" "$size" "$sha" "$compression" >>"$lines"
+	err=$(s3 s3 cp --only-show-errors --no-progress "$file" "s3://$GGB_S3_BUCKET/$set_key/$name" 2>&1) ||
+		die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(first_line_of "$err")"
+	line=$(printf '    {"name":"%s","key":"%s","size":%s,"sha256":"%s","compression":"%s"}' \
+		"$(json_str "$name")" "$(json_str "$set_key/$name")" "$size" "$sha" "$compression")
+	if [ "$count" = 0 ]; then
+		artifacts=$line
+	else
+		artifacts="$artifacts,
+$line"
+	fi
 	count=$((count + 1))
 	total=$((total + size))
 done
 [ "$count" -gt 0 ] || die "no artifact in $STAGE; nothing uploaded"
 
-manifest="$STAGE/.manifest.json"
-{
+manifest=$(
 	printf '{\n'
 	printf '  "formatVersion": 1,\n'
 	printf '  "component": "%s",\n' "$GGB_COMPONENT"
@@ -70,9 +76,9 @@ manifest="$STAGE/.manifest.json"
 	printf '  "tool": {"name": "%s", "version": "%s"},\n' "$(json_str "$tool")" "$(json_str "$toolVersion")"
 	printf '  "server": {"version": "%s"},\n' "$(json_str "$serverVersion")"
 	printf '  "artifacts": [\n'
-	cat "$lines"
-	printf '\n  ]\n}\n'
-} >"$manifest"
-s3 s3 cp --only-show-errors --no-progress --content-type application/json "$manifest" "s3://$GGB_S3_BUCKET/$set_key/manifest.json" >"$STAGE/.stderr" 2>&1 ||
-	die "writing the manifest of $set_key failed: $(first_line "$STAGE/.stderr")"
+	printf '%s\n' "$artifacts"
+	printf '  ]\n}\n'
+)
+err=$(printf '%s\n' "$manifest" | s3 s3 cp --only-show-errors --no-progress --content-type application/json - "s3://$GGB_S3_BUCKET/$set_key/manifest.json" 2>&1) ||
+	die "writing the manifest of $set_key failed: $(first_line_of "$err")"
 log "set $set_key committed: $count artifacts, $total bytes"

@@ -1,0 +1,197 @@
+/**
+ * Backup faults on real servers. Each asserts a non-zero exit, the one-line reason on stderr
+ * (its text), and that no manifest reached the bucket: the set is never committed.
+ */
+import * as assert from "node:assert/strict";
+import { execa } from "execa";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Component, SCRIPT } from "../../core/contract";
+import { Shell, explain, runJob } from "../harness/jobRunner";
+import { MinioServer, startMinio } from "../harness/minio";
+import { freePort } from "../harness/ports";
+import { PostgresServer, conninfoDb, pgBin, startPostgres } from "../harness/postgres";
+import { isRoot, makeTempDir, minimalEnv, randomToken, sleep, trackMount, untrackMount } from "../harness/proc";
+import { RedisServer, startRedis } from "../harness/redis";
+import { assertFailed, assertNoManifest, backup, nextBackupId, stagingDir, uniquePrefix } from "./support";
+
+describe("backup faults: non-zero exit, one-line reason, no manifest", function () {
+    this.timeout(300_000);
+    let minio: MinioServer;
+    let pg: PostgresServer;
+    let redis: RedisServer;
+    /** A staging folder holding a completed redis dump, for the upload faults. */
+    let readyStaging: string;
+
+    before(async function () {
+        this.timeout(900_000); // on a fresh machine, startMinio() first builds MinIO (scripts/tools/build.sh, minutes)
+        [minio, pg, redis] = await Promise.all([startMinio(), startPostgres(), startRedis()]);
+        // A table big enough to overflow a small staging volume (~3 MB of SQL, ~1.7 MB gzipped).
+        await pg.psql("CREATE DATABASE big");
+        await pg.psql("CREATE TABLE big_rows AS SELECT i AS id, md5(i::text) AS a, md5((i * 7)::text) AS b FROM generate_series(1, 40000) i", { db: "big" });
+        await redis.command("SET", "k", "v");
+        readyStaging = stagingDir("ready");
+        const dump = await runJob(SCRIPT.dump.redis, {
+            shell: "dash",
+            env: { ...redis.env(), GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging, GGB_COMPRESSION: "gzip", GGB_BACKUP_ID: nextBackupId() },
+        });
+        assert.equal(dump.exitCode, 0, explain(dump));
+    });
+    after(async () => {
+        await Promise.all([minio?.destroy(), pg?.destroy(), redis?.destroy()]);
+    });
+
+    const pgBackup = (shell: Shell, prefix: string, env: Record<string, string>, staging?: string) =>
+        backup({ component: Component.Postgres, minio, prefix, dumpShell: shell, uploadShell: "bash", staging, dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip", ...env } });
+
+    /** After a failed dump: upload.sh on that staging folder refuses too (the init container gate aside). */
+    async function uploadRefuses(staging: string, prefix: string, component: Component): Promise<void> {
+        assert.ok(!fs.existsSync(path.join(staging, ".dump-complete")), "no completion mark");
+        const up = await runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } });
+        assertFailed(up, "upload", /the dump step did not complete in .*; nothing uploaded$/);
+    }
+
+    for (const [shell, format] of [["busybox", "sql"], ["dash", "directory"]] as const) {
+        it(`postgres stopped in the middle of a ${format} dump (${shell})`, async function () {
+            const prefix = uniquePrefix("pg-killed");
+            // A session holds an exclusive lock on the big table, so pg_dump, having dumped what
+            // comes before it, waits on that table: the server is then stopped at a known point.
+            const holder = execa(pgBin("psql"), ["-X", "-w", "-d", conninfoDb("big"), "-c", "BEGIN; LOCK TABLE big_rows IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"], {
+                env: minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password }),
+                extendEnv: false,
+                reject: false,
+            });
+            try {
+                await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = (SELECT oid FROM pg_class WHERE relname = 'big_rows')", "big")).length === 1);
+                const running = pgBackup(shell, prefix, { GGB_PG_FORMAT: format });
+                await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_stat_activity WHERE application_name IN ('pg_dump', 'pg_dumpall') AND wait_event_type = 'Lock'")).length > 0);
+                await pg.kill("SIGQUIT"); // immediate shutdown: every backend is gone at once
+                const run = await running;
+                if (format === "sql") {
+                    assertFailed(run.dump, "dump-postgres", /^dump-postgres: pg_dumpall failed \(exit \d+\): .*(server closed the connection unexpectedly|terminating connection|connection to server)/);
+                    assert.ok(!fs.existsSync(path.join(run.staging, "dumpall.sql.gz")), "the partial dump is removed");
+                } else {
+                    assertFailed(run.dump, "dump-postgres", /^dump-postgres: pg_dump of database 'big' failed: .*(server closed the connection unexpectedly|terminating connection|connection to server)/);
+                }
+                assert.equal(run.upload, undefined);
+                await uploadRefuses(run.staging, prefix, Component.Postgres);
+                await assertNoManifest(minio, prefix);
+            } finally {
+                holder.kill("SIGKILL");
+                await holder;
+                if (!pg.isRunning()) await pg.start();
+            }
+        });
+    }
+
+    for (const shell of ["busybox", "dash"] as const) {
+        it(`postgres: wrong password (${shell})`, async function () {
+            const prefix = uniquePrefix("pg-pw");
+            const run = await pgBackup(shell, prefix, { PGPASSWORD: "not-the-password" });
+            assertFailed(run.dump, "dump-postgres", new RegExp(`^dump-postgres: cannot query PostgreSQL at 127\\.0\\.0\\.1:${pg.port} as postgres: .*password authentication failed for user "postgres"`));
+            await uploadRefuses(run.staging, prefix, Component.Postgres);
+            await assertNoManifest(minio, prefix);
+        });
+
+        it(`redis unreachable, and redis with a wrong password (${shell})`, async function () {
+            const prefix = uniquePrefix("redis-down");
+            const port = await freePort();
+            const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_REDIS_PORT: String(port), GGB_COMPRESSION: "gzip" } });
+            assertFailed(run.dump, "dump-redis", new RegExp(`^dump-redis: cannot reach Redis at 127\\.0\\.0\\.1:${port}: Could not connect to Redis at 127\\.0\\.0\\.1:${port}: Connection refused`));
+            const wrong = await backup({ component: Component.Redis, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...redis.env(), REDISCLI_AUTH: "wrong", GGB_COMPRESSION: "gzip" } });
+            assertFailed(wrong.dump, "dump-redis", /^dump-redis: Redis at 127\.0\.0\.1:\d+ refused INFO: .*(WRONGPASS|NOAUTH)/);
+            await uploadRefuses(run.staging, prefix, Component.Redis);
+            await assertNoManifest(minio, prefix);
+        });
+    }
+
+    it("S3 endpoint down (bash, the aws-cli image's shell)", async function () {
+        const prefix = uniquePrefix("s3-down");
+        const endpoint = `http://127.0.0.1:${await freePort()}`;
+        const up = await runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging } });
+        assertFailed(up, "upload", new RegExp(`^upload: upload of dump\\.rdb\\.gz to s3://${minio.bucket}/${prefix}/redis/\\d{8}T\\d{6}Z/ failed: .*Could not connect to the endpoint URL: "${endpoint}/`));
+        await assertNoManifest(minio, prefix);
+    });
+
+    it("wrong S3 credentials (dash)", async function () {
+        const prefix = uniquePrefix("s3-creds");
+        const up = await runJob(SCRIPT.upload, { shell: "dash", env: { ...minio.env({ AWS_SECRET_ACCESS_KEY: "wrong-secret-key" }), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging } });
+        assertFailed(up, "upload", /^upload: upload of dump\.rdb\.gz to s3:\/\/.* failed: .*(SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId)/);
+        await assertNoManifest(minio, prefix);
+    });
+
+    it("bucket missing (busybox)", async function () {
+        const prefix = uniquePrefix("s3-nobucket");
+        const missing = `missing-${randomToken(4)}`;
+        const up = await runJob(SCRIPT.upload, { shell: "busybox", env: { ...minio.env({ GGB_S3_BUCKET: missing }), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging } });
+        assertFailed(up, "upload", new RegExp(`^upload: upload of dump\\.rdb\\.gz to s3://${missing}/.* failed: .*NoSuchBucket`));
+        const head = await minio.aws(["s3api", "head-bucket", "--bucket", missing], { reject: false });
+        assert.notEqual(head.exitCode, 0, "the missing bucket was not created");
+        await assertNoManifest(minio, prefix);
+    });
+
+    describe("staging volume full (a 512 KiB tmpfs)", function () {
+        let mountPoint: string;
+        before(function () {
+            if (!isRoot) this.skip(); // mounting a tmpfs needs root
+            mountPoint = makeTempDir("tiny-staging");
+            try {
+                execFileSync("mount", ["-t", "tmpfs", "-o", "size=512k,mode=0755", "tmpfs", mountPoint], { stdio: "pipe" });
+                trackMount(mountPoint);
+            } catch (e) {
+                // Without CAP_SYS_ADMIN (an unprivileged container) there is no size-limited folder to test with.
+                console.warn(`skipping: cannot mount a tmpfs: ${(e as Error).message}`);
+                this.skip();
+            }
+        });
+        after(() => {
+            if (mountPoint && fs.existsSync(mountPoint)) {
+                try {
+                    execFileSync("umount", [mountPoint]);
+                    untrackMount(mountPoint);
+                } catch {
+                    /* tracked: unmounted at exit */
+                }
+            }
+        });
+
+        for (const [shell, format, reason] of [
+            ["dash", "sql", /^dump-postgres: writing .*\/dumpall\.sql\.gz failed \(staging volume full\?\)$/],
+            ["busybox", "directory", /^dump-postgres: pg_dump of database 'big' failed: .*No space left on device/],
+        ] as const) {
+            it(`${format} dump into it (${shell})`, async function () {
+                for (const f of fs.readdirSync(mountPoint)) fs.rmSync(path.join(mountPoint, f), { recursive: true, force: true });
+                const prefix = uniquePrefix("full");
+                const run = await pgBackup(shell, prefix, { GGB_PG_FORMAT: format }, mountPoint);
+                assertFailed(run.dump, "dump-postgres", reason);
+                assert.equal(run.upload, undefined);
+                await uploadRefuses(mountPoint, prefix, Component.Postgres);
+                await assertNoManifest(minio, prefix);
+            });
+        }
+
+        it("redis snapshot into it (busybox)", async function () {
+            for (const f of fs.readdirSync(mountPoint)) fs.rmSync(path.join(mountPoint, f), { recursive: true, force: true });
+            const prefix = uniquePrefix("full-redis");
+            await redis.command("SET", "big:random", Buffer.from(crypto.getRandomValues(new Uint8Array(65536))).toString("base64").repeat(12));
+            try {
+                const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: "busybox", uploadShell: "bash", staging: mountPoint, dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
+                assertFailed(run.dump, "dump-redis", /^dump-redis: redis-cli --rdb failed: .*(No space left on device|[Ee]rror)/);
+                assert.equal(run.upload, undefined);
+                await uploadRefuses(mountPoint, prefix, Component.Redis);
+                await assertNoManifest(minio, prefix);
+            } finally {
+                await redis.command("DEL", "big:random");
+            }
+        });
+    });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+        if (Date.now() > deadline) throw new Error("condition not reached in time");
+        await sleep(50);
+    }
+}

@@ -1,0 +1,153 @@
+/**
+ * Shared steps of the job tests: a backup (dump step, then upload.sh only when the dump
+ * succeeded, as the CronJob's init container gates its main container), a restore fetch, and
+ * the assertions every fault test makes.
+ */
+import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Component, SCRIPT } from "../../core/contract";
+import { backupIdFor } from "../../core/backupSet";
+import { Manifest, manifestKey, parseManifest } from "../../core/manifest";
+import { JobResult, Shell, explain, runJob } from "../harness/jobRunner";
+import { MinioServer } from "../harness/minio";
+import { makeTempDir, randomToken } from "../harness/proc";
+
+let idCounter = 0;
+/** Distinct, increasing backup ids (a fixed day plus a counter), valid per BACKUP_ID_PATTERN. */
+export function nextBackupId(): string {
+    idCounter += 1;
+    return backupIdFor(new Date(Date.UTC(2026, 10, 27, 2, 0, 0) + idCounter * 61_000));
+}
+
+/** A prefix no other test uses, so each test's sets are its own. */
+export function uniquePrefix(label: string): string {
+    return `ggb-test/${label}-${randomToken(3)}`;
+}
+
+export function stagingDir(label = "staging"): string {
+    return makeTempDir(label);
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface BackupRun {
+    dump: JobResult;
+    upload?: JobResult;
+    staging: string;
+    backupId: string;
+    prefix: string;
+}
+
+/** Dump step then upload step of one component, as the CronJob runs them. */
+export async function backup(opts: {
+    component: Component;
+    minio: MinioServer;
+    dumpEnv: Env;
+    dumpShell: Shell;
+    uploadShell: Shell;
+    prefix: string;
+    backupId?: string;
+    staging?: string;
+    pathPrefix?: string[];
+    uploadEnv?: Env;
+}): Promise<BackupRun> {
+    const staging = opts.staging ?? stagingDir(`stage-${opts.component}`);
+    const backupId = opts.backupId ?? nextBackupId();
+    const common = { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging, GGB_BACKUP_ID: backupId };
+    const dump = await runJob(SCRIPT.dump[opts.component], { shell: opts.dumpShell, env: { ...common, ...opts.dumpEnv }, pathPrefix: opts.pathPrefix });
+    const run: BackupRun = { dump, staging, backupId, prefix: opts.prefix };
+    if (dump.exitCode !== 0) return run;
+    run.upload = await runJob(SCRIPT.upload, {
+        shell: opts.uploadShell,
+        env: { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.uploadEnv },
+    });
+    return run;
+}
+
+/** A backup that must succeed; returns its parsed manifest too. */
+export async function backupOk(opts: Parameters<typeof backup>[0]): Promise<BackupRun & { manifest: Manifest; manifestText: string }> {
+    const run = await backup(opts);
+    assert.equal(run.dump.exitCode, 0, explain(run.dump));
+    assert.ok(run.upload, "upload ran");
+    assert.equal(run.upload.exitCode, 0, explain(run.upload));
+    const text = (await opts.minio.get(manifestKey(opts.prefix, opts.component, run.backupId))).toString();
+    const manifest = parseManifest(text);
+    assert.equal(manifest.component, opts.component);
+    assert.equal(manifest.backupId, run.backupId);
+    return { ...run, manifest, manifestText: text };
+}
+
+/** restore-fetch.sh of one set into a fresh staging folder. */
+export async function fetchSet(opts: { component: Component; minio: MinioServer; prefix: string; backupId: string; shell: Shell; staging?: string; env?: Env }): Promise<{ result: JobResult; staging: string }> {
+    const staging = opts.staging ?? stagingDir(`fetch-${opts.component}`);
+    const result = await runJob(SCRIPT.fetch, {
+        shell: opts.shell,
+        env: { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging, GGB_BACKUP_ID: opts.backupId, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.env },
+    });
+    return { result, staging };
+}
+
+/**
+ * The job failed cleanly: non-zero exit, and its last stderr line is the one-line reason
+ * `<step>: <reason>` (die in jobs/lib.sh), matching `reason`, with no other such line.
+ */
+export function assertFailed(r: JobResult, step: string, reason: RegExp): void {
+    assert.notEqual(r.exitCode, 0, `expected a failure\n${explain(r)}`);
+    const last = r.stderrLines[r.stderrLines.length - 1] ?? "";
+    assert.ok(last.startsWith(`${step}: `), `last stderr line is not "${step}: <reason>"\n${explain(r)}`);
+    assert.match(last, reason, explain(r));
+    if (process.env.GGB_TEST_SHOW_REASONS) console.log(`      [${r.shell}] ${last}`);
+    const reasons = r.stderrLines.filter((l) => l.startsWith(`${step}: `));
+    assert.equal(reasons.length, 1, `one reason line expected\n${explain(r)}`);
+}
+
+/** No manifest anywhere under the prefix (the failed backup committed nothing). */
+export async function assertNoManifest(minio: MinioServer, prefix: string): Promise<void> {
+    const keys = await minio.list(prefix + "/");
+    const manifests = keys.filter((k) => k.endsWith("/manifest.json"));
+    assert.deepEqual(manifests, [], `no manifest expected under ${prefix}/, found ${manifests.join(", ")}`);
+}
+
+/** Files (recursively, relative) of a folder with their sizes and content hashes. */
+export function folderFingerprint(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (d: string): void => {
+        for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+            const full = path.join(d, entry.name);
+            const rel = path.relative(dir, full);
+            if (entry.isDirectory()) {
+                out[rel + "/"] = "dir";
+                walk(full);
+            } else {
+                const data = fs.readFileSync(full);
+                out[rel] = `${data.length}:${createHash("sha256").update(data).digest("hex")}`;
+            }
+        }
+    };
+    walk(dir);
+    return out;
+}
+
+/**
+ * Equal texts, or an assertion error that shows only the differing lines (a unified-diff-like
+ * excerpt), not two multi-megabyte strings.
+ */
+export function assertSameText(actual: string, expected: string, what: string): void {
+    if (actual === expected) return;
+    const a = actual.split("\n");
+    const e = expected.split("\n");
+    const inE = new Set(e);
+    const inA = new Set(a);
+    const missing = e.filter((l) => !inA.has(l)).slice(0, 25);
+    const extra = a.filter((l) => !inE.has(l)).slice(0, 25);
+    let first = 0;
+    while (first < a.length && first < e.length && a[first] === e[first]) first++;
+    const context = (lines: string[]): string => lines.slice(Math.max(0, first - 3), first + 6).map((l, i) => `${Math.max(0, first - 3) + i + 1}: ${l}`).join("\n");
+    assert.fail(
+        `${what} differ (${e.length} expected lines, ${a.length} actual); first difference at line ${first + 1}\n` +
+            `--- expected around it ---\n${context(e)}\n--- actual around it ---\n${context(a)}\n` +
+            `--- lines only in expected (first 25) ---\n${missing.join("\n")}\n--- lines only in actual (first 25) ---\n${extra.join("\n")}`,
+    );
+}
