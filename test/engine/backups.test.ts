@@ -136,7 +136,10 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
             const runs = await runPod(stored.spec!.jobTemplate.spec!.template.spec!, {
                 namespace: NS,
                 core,
-                binds: [{ source: kots.bin, target: "/kots" }],
+                binds: [
+                    { source: kots.bin, target: "/kots" },
+                    { source: kots.stateDir, target: kots.stateDir, writable: true },
+                ],
                 pathPrefix: [path.dirname(kubectl.bin)],
             });
             for (const r of runs) assert.equal(r.exitCode, 0, `${j.metadata!.name}/${r.name}: ${r.stderr}`);

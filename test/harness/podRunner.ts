@@ -24,8 +24,8 @@ export interface ContainerRun {
 export interface PodRunOptions {
     namespace: string;
     core: k8s.CoreV1Api;
-    /** Extra read-only binds, e.g. a test double at /kots. */
-    binds?: { source: string; target: string }[];
+    /** Extra binds, e.g. a test double at /kots (read-only) and the folder where it records its calls (writable). */
+    binds?: { source: string; target: string; writable?: boolean }[];
     /** Folders put first on every container's PATH (test doubles of kubectl, ...). */
     pathPrefix?: string[];
 }
@@ -82,7 +82,7 @@ export async function runPod(spec: k8s.V1PodSpec, opts: PodRunOptions): Promise<
                 if (!dir) throw new Error(`container ${c.name}: no volume ${m.name}`);
                 args.push(m.readOnly ? "--ro-bind" : "--bind", dir, m.mountPath);
             }
-            for (const b of opts.binds ?? []) args.push("--ro-bind", b.source, b.target);
+            for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
             for (const [name, value] of await resolveEnv(c, opts)) args.push("--setenv", name, value);
             args.push("--setenv", "PATH", [...(opts.pathPrefix ?? []), IMAGE_PATH].join(":"));
             if (c.workingDir) args.push("--chdir", c.workingDir);
