@@ -4,11 +4,11 @@
 #
 #   scripts/tools/build.sh <tool>... | all        build what is missing; stdout: <tool>=<dir>
 #   scripts/tools/build.sh --print <tool>... | all print the cached dir(s); exit 1 if absent
+# shellcheck disable=SC2317 # build_<tool>/verify_<tool> are invoked indirectly
 set -euo pipefail
 
 # --------------------------------------------------------------------------
 # Pinned versions -- the ONE place to change them (each overridable by env).
-# tool                        version                                                                            build time (2 cores)
 MINIO_VERSION="${GGB_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"                   # github.com/minio/minio
 KWOK_VERSION="${GGB_KWOK_VERSION:-v0.8.0}"                                                  # sigs.k8s.io/kwok
 KUBE_VERSION="${GGB_KUBE_VERSION:-v1.36.3}"                                                 # k8s.io/kubernetes
@@ -79,8 +79,16 @@ tool_present() {
 
 # ---- helpers for wrapper modules -----------------------------------------
 
-# go mod download -json <module@version> (prints the JSON; fails on error)
-mod_info() { go mod download -json "$1"; }
+# go mod download -json <module@version>: prints the JSON; fails (with the
+# reason on stderr) if the module version cannot be fetched.
+mod_info() {
+  local json
+  if ! json="$(go mod download -json "$1")"; then
+    jq -r '.Error // empty' <<<"$json" >&2 || true
+    die "cannot download $1"
+  fi
+  printf '%s\n' "$json"
+}
 
 # Copy a module's own replace directives that point at other module versions
 # (those are ignored once it is a dependency) into the current wrapper module.
@@ -92,6 +100,13 @@ copy_module_replaces() {
   done < <(go mod edit -json "$gomod" | jq -r '
     .Replace // [] | .[] | select(.New.Version != null)
     | "\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)@\(.New.Version)"')
+}
+
+# Fail unless the wrapper module (cwd) resolved <module> to exactly <version>.
+require_version() {
+  local got
+  got="$(GOFLAGS="$WRAP_GOFLAGS" go list -m -f '{{.Version}}' "$1")"
+  [[ "$got" == "$2" ]] || die "$1 resolved to $got, expected $2"
 }
 
 new_wrapper_module() { # <dir>
@@ -145,7 +160,10 @@ build_kube() {
   for kv in "gitVersion=$KUBE_VERSION" "gitMajor=$major" "gitMinor=$minor" "gitTreeState=clean" ${date:+"buildDate=$date"}; do
     ldflags+=("-X" "k8s.io/component-base/version.$kv" "-X" "k8s.io/client-go/pkg/version.$kv")
   done
-  GOFLAGS="$WRAP_GOFLAGS" go get k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  # Always pin the version in `go get`: a bare package path means @upgrade.
+  GOFLAGS="$WRAP_GOFLAGS" go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBE_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-controller-manager@$KUBE_VERSION"
+  require_version k8s.io/kubernetes "$KUBE_VERSION"
   GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -ldflags "${ldflags[*]}" -o "$out/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
 }
@@ -158,7 +176,10 @@ build_pulumi() {
   go mod edit -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" \
     -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION"
   copy_module_replaces "$gomod" # e.g. github.com/atotto/clipboard => fork
-  GOFLAGS="$WRAP_GOFLAGS" go get github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  GOFLAGS="$WRAP_GOFLAGS" go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION" \
+    "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION"
+  require_version github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+  require_version github.com/pulumi/pulumi/sdk/v3 "$PULUMI_VERSION"
   GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -o "$out/pulumi" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
@@ -182,7 +203,9 @@ build_pulumi-resource-kubernetes() {
   jq -c --arg v "$PULUMI_K8S_VERSION" '.version = $v' "$src/schema.json" >schema-embed.json
   jq -c . "$src/terraform-mapping.json" >terraform-mapping-embed.json
   cp "$HERE/pulumi-resource-kubernetes.main.go.txt" main.go
-  GOFLAGS="$WRAP_GOFLAGS" go get "$m/pkg/provider" "$m/pkg/version"
+  GOFLAGS="$WRAP_GOFLAGS" go get "$m/pkg/provider@$PULUMI_K8S_MODULE_VERSION" \
+    "$m/pkg/version@$PULUMI_K8S_MODULE_VERSION"
+  require_version "$m" "$PULUMI_K8S_MODULE_VERSION"
   GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -o "$out/pulumi-resource-kubernetes" \
     -ldflags "-s -w -X $m/pkg/version.Version=$PULUMI_K8S_VERSION" .
 }
@@ -199,25 +222,51 @@ build_pulumi-language-yaml() {
 expect() { # <what> <needle> <cmd...> : run cmd, require exit 0 and needle in output
   local what="$1" needle="$2" output
   shift 2
-  output="$(timeout 60 "$@" 2>&1)" || die "$what: '$*' failed: $output"
-  [[ "$output" == *"$needle"* ]] || die "$what: '$*' output lacks '$needle': $output"
+  output="$(timeout 60 "$@" 2>&1)" || die "$what: '$*' failed: $(tail -n 20 <<<"$output")"
+  [[ "$output" == *"$needle"* ]] || die "$what: '$*' output lacks '$needle': $(tail -n 20 <<<"$output")"
   echo "  ok: $* -> $(head -n1 <<<"$output")"
 }
 
-verify_minio() { expect minio "minio version" "$1/minio" --version; }
-verify_kwok() { expect kwok "${KWOK_VERSION#v}" "$1/kwok" --version; }
+# <binary> <module> <version>: the build info embedded in the binary must show
+# the pinned module version (guards against `go get` silently upgrading).
+expect_mod() {
+  local line
+  line="$(go version -m "$1" | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m { print $3 }')"
+  [[ "$line" == "$3" ]] || die "$1 was built from $2 ${line:-<absent>}, expected $3"
+  echo "  ok: $(basename "$1") built from $2 $3"
+}
+
+verify_minio() {
+  expect minio "minio version" "$1/minio" --version
+  expect_mod "$1/minio" github.com/minio/minio "$MINIO_VERSION"
+}
+verify_kwok() {
+  expect kwok "${KWOK_VERSION#v}" "$1/kwok" --version
+  expect_mod "$1/kwok" sigs.k8s.io/kwok "$KWOK_VERSION"
+}
 verify_kube() {
   expect kube "$KUBE_VERSION" "$1/kube-apiserver" --version
   expect kube "$KUBE_VERSION" "$1/kube-controller-manager" --version
+  expect_mod "$1/kube-apiserver" k8s.io/kubernetes "$KUBE_VERSION"
+  expect_mod "$1/kube-controller-manager" k8s.io/kubernetes "$KUBE_VERSION"
 }
-verify_pulumi() { expect pulumi "$PULUMI_VERSION" "$1/pulumi" version; }
+verify_pulumi() {
+  expect pulumi "$PULUMI_VERSION" "$1/pulumi" version
+  expect_mod "$1/pulumi" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+  expect_mod "$1/pulumi" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_VERSION"
+}
 verify_pulumi-resource-kubernetes() {
+  expect_mod "$1/pulumi-resource-kubernetes" github.com/pulumi/pulumi-kubernetes/provider/v4 "$PULUMI_K8S_MODULE_VERSION"
   expect pulumi-resource-kubernetes "Usage" "$1/pulumi-resource-kubernetes" --help
-  expect pulumi-resource-kubernetes "version.Version=$PULUMI_K8S_VERSION" go version -m "$1/pulumi-resource-kubernetes"
+  # (-trimpath keeps -ldflags out of the build info, so the -X value cannot be
+  # read back; check the embedded schema's version instead.)
+  grep -aqF "\"version\":\"$PULUMI_K8S_VERSION\"" "$1/pulumi-resource-kubernetes" \
+    || die "pulumi-resource-kubernetes: embedded schema lacks version $PULUMI_K8S_VERSION"
+  echo "  ok: embedded schema has version $PULUMI_K8S_VERSION"
 }
 verify_pulumi-language-yaml() {
+  expect_mod "$1/pulumi-language-yaml" github.com/pulumi/pulumi-yaml "$PULUMI_YAML_VERSION"
   expect pulumi-language-yaml "Usage" "$1/pulumi-language-yaml" --help
-  expect pulumi-language-yaml "version.Version=$PULUMI_YAML_VERSION" go version -m "$1/pulumi-language-yaml"
 }
 
 # ---- build one tool atomically ---------------------------------------------
@@ -234,7 +283,7 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_tool() {
-  local tool="$1" dir key tmp start
+  local tool="$1" dir key tmp start status
   dir="$(tool_dir "$tool")"
   key="$(tool_key "$tool")"
   tool_present "$tool" && return 0
@@ -242,23 +291,39 @@ ensure_tool() {
   # Serialise concurrent builds of the same tool (flock is optional).
   if command -v flock >/dev/null; then
     exec {lockfd}>"$CACHE/locks/$tool-$key.lock"
-    flock "$lockfd"
+    if ! flock -n "$lockfd"; then
+      echo "waiting for a concurrent build of $tool $key ..." >&2
+      flock "$lockfd"
+    fi
   fi
   if ! tool_present "$tool"; then
+    # Leftovers of killed builds of this tool/version (we hold its lock).
+    if [[ -n "${lockfd:-}" ]]; then
+      chmod -R u+w "$CACHE/tmp/$tool-$key".* 2>/dev/null || true
+      rm -rf "$CACHE/tmp/$tool-$key".*
+    fi
     echo "building $tool $key ($(tool_estimate "$tool") on 2 cores, cached afterwards)" >&2
     start=$SECONDS
     tmp="$(mktemp -d "$CACHE/tmp/$tool-$key.XXXXXX")"
     TMP_DIRS+=("$tmp")
     mkdir "$tmp/out"
     # Build in a subshell (recipes cd into their wrapper module); all build
-    # chatter goes to stderr so stdout stays machine-readable.
+    # chatter goes to stderr so stdout stays machine-readable. The subshell
+    # must not run in a conditional context (`( ... ) || die`), or bash would
+    # ignore `set -e` inside it.
+    set +e
     (
+      set -e
       "build_$tool" "$tmp/out" "$tmp" >&2
       "verify_$tool" "$tmp/out" >&2
-    ) || die "building $tool $key failed (partial work discarded)"
+    )
+    status=$?
+    set -e
+    [[ $status -eq 0 ]] || die "building $tool $key failed (partial work discarded)"
     # An incomplete leftover (e.g. a binary deleted by hand) is moved aside.
     [[ -e "$dir" ]] && mv -T "$dir" "$tmp/old"
     mv -T "$tmp/out" "$dir"
+    rm -rf "$tmp"
     echo "built $tool $key in $((SECONDS - start))s -> $dir" >&2
   fi
   if [[ -n "${lockfd:-}" ]]; then
@@ -269,44 +334,51 @@ ensure_tool() {
 
 # ---- main -----------------------------------------------------------------
 
-print_only=false
-if [[ "${1:-}" == "--print" ]]; then
-  print_only=true
-  shift
-fi
-[[ $# -gt 0 ]] || usage
-requested=()
-for arg in "$@"; do
-  case "$arg" in
-    all) requested+=("${TOOLS[@]}") ;;
-    -h | --help) usage ;;
-    *) tool_key "$arg" >/dev/null && requested+=("$arg") ;;
-  esac
-done
-
-if $print_only; then
-  rc=0
-  for tool in "${requested[@]}"; do
-    if tool_present "$tool"; then
-      echo "$tool=$(tool_dir "$tool")"
-    else
-      echo "build.sh: $tool $(tool_key "$tool") is not built (run: $0 $tool)" >&2
-      rc=1
-    fi
+main() {
+  local print_only=false rc tool want arg requested
+  if [[ "${1:-}" == "--print" ]]; then
+    print_only=true
+    shift
+  fi
+  [[ $# -gt 0 ]] || usage
+  requested=()
+  for arg in "$@"; do
+    case "$arg" in
+      all) requested+=("${TOOLS[@]}") ;;
+      -h | --help) usage ;;
+      *) tool_key "$arg" >/dev/null && requested+=("$arg") ;;
+    esac
   done
-  exit "$rc"
-fi
 
-command -v go >/dev/null || die "go not found in PATH"
-command -v jq >/dev/null || die "jq not found in PATH (apt-get install jq)"
+  if $print_only; then
+    rc=0
+    for tool in "${requested[@]}"; do
+      if tool_present "$tool"; then
+        echo "$tool=$(tool_dir "$tool")"
+      else
+        echo "build.sh: $tool $(tool_key "$tool") is not built (run: $0 $tool)" >&2
+        rc=1
+      fi
+    done
+    return "$rc"
+  fi
 
-# Build in the canonical order regardless of argument order, without duplicates.
-for tool in "${TOOLS[@]}"; do
-  for want in "${requested[@]}"; do
-    if [[ "$want" == "$tool" ]]; then
-      ensure_tool "$tool"
-      echo "$tool=$(tool_dir "$tool")"
-      break
-    fi
+  command -v go >/dev/null || die "go not found in PATH"
+  command -v jq >/dev/null || die "jq not found in PATH (apt-get install jq)"
+
+  # Build in the canonical order regardless of argument order, without duplicates.
+  for tool in "${TOOLS[@]}"; do
+    for want in "${requested[@]}"; do
+      if [[ "$want" == "$tool" ]]; then
+        ensure_tool "$tool"
+        echo "$tool=$(tool_dir "$tool")"
+        break
+      fi
+    done
   done
-done
+}
+
+# Exit explicitly: bash reads scripts lazily, so a build that is running while
+# this file is edited never executes a half-read line.
+main "$@"
+exit

@@ -22,7 +22,7 @@ function yamlProgram(dir: string, properties: string): void {
         `name: gitguardian-backup-yaml
 runtime: yaml
 resources:
-  backups:
+  gitguardian:
     type: gitguardian-backup:index:GitGuardianBackupPolicy
     properties:
 ${properties
@@ -31,8 +31,8 @@ ${properties
     .map((l) => `      ${l}`)
     .join("\n")}
 outputs:
-  bucketName: \${backups.bucketName}
-  cronJobNames: \${backups.cronJobNames}
+  bucketName: \${gitguardian.bucketName}
+  cronJobNames: \${gitguardian.cronJobNames}
 `,
     );
 }
@@ -94,7 +94,7 @@ describe("a YAML program deploys the component through the real engine", functio
         assert.deepEqual(jobs.map((j) => j.metadata!.name).sort(), ["gitguardian-backup-kots", "gitguardian-backup-postgres", "gitguardian-backup-redis"]);
         const pg = jobs.find((j) => j.metadata!.name === "gitguardian-backup-postgres")!;
         const env = pg.spec!.jobTemplate.spec!.template.spec!.initContainers![0].env!;
-        assert.deepEqual(env.find((e) => e.name === "PGPASSWORD")!.valueFrom!.secretKeyRef, { name: "postgresql", key: "postgres-password" });
+        assert.deepEqual({ ...env.find((e) => e.name === "PGPASSWORD")!.valueFrom!.secretKeyRef }, { name: "postgresql", key: "postgres-password" });
 
         const again = await stack.up({ onOutput: () => undefined });
         assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
@@ -117,7 +117,7 @@ describe("a YAML program deploys the component through the real engine", functio
     it("bad input gets the same clear error as in TypeScript", async () => {
         yamlProgram(dir, GOOD.replace('schedule: "0 2 * * *"', 'schedule: "0 2 * *"'));
         const stack = await stackFor("yaml-bad");
-        await assert.rejects(stack.preview({ onOutput: () => undefined }), /GitGuardianBackupPolicy "backups": argument schedule = "0 2 \* \*" is invalid; it has 4 fields, Kubernetes takes 5/);
+        await assert.rejects(stack.preview({ onOutput: () => undefined }), /GitGuardianBackupPolicy "gitguardian": argument schedule = "0 2 \* \*" is invalid; it has 4 fields, Kubernetes takes 5/);
         await stack.workspace.removeStack("yaml-bad");
     });
 });
