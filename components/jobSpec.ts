@@ -8,7 +8,7 @@ import { COMMON_ENV, Component, KOTS_ENV, MOUNT, POSTGRES_ENV, REDIS_ENV, S3_ENV
 import { JobComponentSpec, PolicySpec } from "./validate";
 
 /** UIDs the images run as: the alpine images' service users, kotsadm's 1001, any for aws-cli. */
-const RUN_AS_USER: Record<Component | "uploader", number> = { postgres: 70, redis: 999, kots: 1001, uploader: 1000 };
+export const RUN_AS_USER: Record<Component | "uploader", number> = { postgres: 70, redis: 999, kots: 1001, uploader: 1000 };
 
 /** Labels of every object; the policy pack finds the backup CronJobs by these. */
 export const LABELS = {
@@ -100,7 +100,8 @@ export function dumpEnv(spec: PolicySpec, c: JobComponentSpec): EnvVar[] {
     }
 }
 
-function containerSecurity(uid: number) {
+/** The restrictive securityContext of every container of the package (backup and restore Jobs). */
+export function containerSecurity(uid: number) {
     return {
         runAsNonRoot: true,
         runAsUser: uid,

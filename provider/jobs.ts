@@ -5,7 +5,8 @@
  * restore-redis.sh with the Redis data PVC mounted). Values reach the scripts only through the
  * contract's variables (core/contract.ts), secrets only through secretKeyRef.
  */
-import type { V1EnvVar, V1Job, V1SecurityContext, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type { V1EnvVar, V1Job, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { containerSecurity, RUN_AS_USER } from "../components/jobSpec";
 import { createHash } from "node:crypto";
 import { COMMON_ENV, Component, MOUNT, POSTGRES_ENV, RESTORE_ENV, S3_ENV, SCRIPT } from "../core/contract";
 import { PART_OF } from "../components/jobSpec";
@@ -52,21 +53,9 @@ export function restoreJobName(spec: RestoreSpec, component: Component, backupId
     return `ggb-restore-${component}-${backupId.toLowerCase()}-${hash}`;
 }
 
-/** UIDs: postgres image's `postgres` (70), any for aws-cli. */
-const FETCH_UID = 1000;
-const POSTGRES_UID = 70;
-
-function security(uid: number): V1SecurityContext {
-    return {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: uid,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        privileged: false,
-        capabilities: { drop: ["ALL"] },
-    };
-}
+/** UIDs of the images, as for the backup Jobs: the postgres image's `postgres` (70), any for aws-cli. */
+const FETCH_UID = RUN_AS_USER.uploader;
+const POSTGRES_UID = RUN_AS_USER.postgres;
 
 const value = (name: string, v: string): V1EnvVar => ({ name, value: v });
 const secretRef = (name: string, ref: { name: string; key: string }): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
@@ -168,7 +157,7 @@ export function restoreJob(spec: RestoreSpec, component: "postgres" | "redis", b
                             env: fetchEnv(spec, component, backupId),
                             volumeMounts: mounts,
                             resources,
-                            securityContext: security(FETCH_UID),
+                            securityContext: containerSecurity(FETCH_UID),
                             // The script's last stderr line (its one-line reason) becomes the termination message.
                             terminationMessagePolicy: "FallbackToLogsOnError",
                         },
@@ -181,7 +170,7 @@ export function restoreJob(spec: RestoreSpec, component: "postgres" | "redis", b
                             env: applyEnv(spec, component),
                             volumeMounts: applyMounts,
                             resources,
-                            securityContext: security(applyUid),
+                            securityContext: containerSecurity(applyUid),
                             terminationMessagePolicy: "FallbackToLogsOnError",
                         },
                     ],
