@@ -8,6 +8,7 @@ import { BackupSelector, parseSelector } from "../core/backupSet";
 import { Component } from "../core/contract";
 import { ArgumentError, DEFAULTS } from "../components/validate";
 import { SecretKeyRefArgs } from "../components/args";
+import { KotsInstallArgs, KotsRestoreArgs, PostgresRestoreArgs, RedisRestoreArgs, RestoreStorageArgs } from "./args";
 import * as rules from "./sharedRules";
 
 export const RESTORE_TYPE = "gitguardian-backup:index:GitGuardianRestore";
@@ -31,43 +32,13 @@ export const RESTORE_DEFAULTS = {
 export interface RestoreInputs {
     restoreName: string;
     namespace: string;
-    storage: {
-        bucketName: string;
-        prefix?: string;
-        region?: string;
-        endpoint?: string;
-        credentialsSecret?: { name: string; accessKeyIdKey?: string; secretAccessKeyKey?: string };
-    };
+    storage: RestoreStorageArgs;
     backupId: string;
-    postgres?: {
-        host: string;
-        port?: number;
-        user?: string;
-        passwordSecret: SecretKeyRefArgs;
-        overwrite?: boolean;
-        parallelJobs?: number;
-        image?: string;
-    };
-    redis?: {
-        statefulSet: string;
-        volumeClaimTemplate?: string;
-        rdbName?: string;
-        aofDir?: string;
-        image?: string;
-        runAsUser?: number;
-        readyTimeoutSeconds?: number;
-    };
-    kots?: {
-        appSlug?: string;
-        secrets?: string[];
-        install?: { waitDuration?: string };
-        deploy?: boolean;
-        skipPreflights?: boolean;
-        databaseHostOverride?: string;
-        databaseHostItems?: string[];
-        kotsCommand?: string;
-        timeoutSeconds?: number;
-    };
+    /** The args' sections without `enabled` (a disabled component is left out). */
+    postgres?: Omit<PostgresRestoreArgs, "enabled">;
+    redis?: Omit<RedisRestoreArgs, "enabled">;
+    /** kots.install keeps only its plain settings: the license and password are top-level secrets. */
+    kots?: Omit<KotsRestoreArgs, "enabled" | "install"> & { install?: Pick<KotsInstallArgs, "waitDuration"> };
     /** License YAML (secret), with kots.install. */
     kotsLicense?: string;
     /** Admin console password (secret), with kots.install. */
