@@ -189,6 +189,11 @@ export interface KotsBackupArgs {
 }
 
 /** Staging volume of the dump step. */
+/**
+ * The volume the dump and upload containers share. A sql-format PostgreSQL dump streams through it
+ * (FIFOs) and takes no space; what a tool cannot stream is staged there one item at a time: the
+ * directory-format dump of one database, the Redis snapshot, the kots download.
+ */
 export interface StagingArgs {
     /** Size limit of the emptyDir, or size of the ephemeral volume. Default `20Gi`. */
     size?: string;

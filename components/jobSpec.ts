@@ -166,7 +166,11 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                             securityContext: { runAsNonRoot: true, fsGroup: RUN_AS_USER.uploader, seccompProfile: { type: "RuntimeDefault" } },
                             nodeSelector: Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
                             tolerations: spec.tolerations.length ? spec.tolerations : undefined,
-                            initContainers: [
+                            // Dump and upload run side by side: the dump streams each artifact
+                            // to the upload over FIFOs on the staging volume (jobs/lib.sh), so
+                            // the upload ends seconds after the dump. The dump comes first: the
+                            // kubelet starts containers in order, and it connects at once.
+                            containers: [
                                 {
                                     name: `dump-${c.component}`,
                                     image: c.image,
@@ -176,8 +180,6 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                                     resources,
                                     securityContext: containerSecurity(RUN_AS_USER[c.component]),
                                 },
-                            ],
-                            containers: [
                                 {
                                     name: "upload",
                                     image: spec.uploaderImage,

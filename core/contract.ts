@@ -50,8 +50,9 @@ function v(name: string, doc: string, opts: { secret?: boolean; optional?: boole
 /** Variables every step reads. */
 export const COMMON_ENV = {
     component: v("GGB_COMPONENT", "postgres | redis | kots"),
-    stagingDir: v("GGB_STAGING_DIR", "folder shared by the dump and upload steps"),
+    stagingDir: v("GGB_STAGING_DIR", "folder shared by the dump and upload steps: the channel's FIFOs, and what a tool cannot stream"),
     backupId: v("GGB_BACKUP_ID", "UTC id of the set (YYYYMMDDTHHMMSSZ); the dump step creates it when unset", { optional: true }),
+    connectTimeout: v("GGB_CONNECT_TIMEOUT", "seconds the dump and upload steps wait for each other to open the channel (default 600)", { optional: true }),
 } as const;
 
 /** Variables of the S3 steps (upload, fetch, list). */
@@ -111,12 +112,12 @@ export const ALL_ENV: readonly EnvVarSpec[] = [
     ...Object.values(RESTORE_ENV),
 ].filter((e, i, all) => all.findIndex((o) => o.name === e.name) === i);
 
-/** Files the dump step leaves next to the artifacts for the upload step. */
-export const STAGING = {
-    /** key=value lines: backupId, startedAt, tool, toolVersion, serverVersion, format. */
-    meta: ".meta",
-    /** Written last by the dump step: the artifacts are complete. */
-    done: ".dump-complete",
+/** The channel between the dump and the upload step: FIFOs in the staging folder (jobs/lib.sh). */
+export const CHANNEL = {
+    /** Text lines from the dump step: meta, artifact, sent, failed, done. */
+    control: ".control",
+    /** Prefix of the per-artifact data FIFOs (.data.1, .data.2, ...). */
+    data: ".data.",
 } as const;
 
 /** The shape of a backup id: a UTC timestamp, sortable as text. */

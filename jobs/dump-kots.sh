@@ -1,5 +1,6 @@
 #!/bin/sh
-# Dump step of the kots backup (init container, kotsadm image: /kots and kubectl).
+# Dump step of the kots backup (dump container, kotsadm image: /kots and kubectl), streamed to
+# the upload step.
 # `kots download --current` saves the deployed version's configuration (ConfigValues stay
 # encrypted with the kotsadm-encryption key); the encryption-key Secrets a restore needs are
 # exported beside it. Never `-o json`: it makes kots exit 0 on failure.
@@ -8,13 +9,15 @@ set -eu
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-kots
 
+open_channel
 need GGB_KOTS_NAMESPACE GGB_KOTS_APP_SLUG GGB_KOTS_SECRETS GGB_COMPRESSION
 check_compression_tool
-begin_dump kots kots
 KOTS=${GGB_KOTS:-/kots}
 KUBECTL=${GGB_KUBECTL:-kubectl}
 ext=$(compression_ext)
 
+meta tool kots
+meta format kots
 meta toolVersion "$("$KOTS" version 2>/dev/null | sed -n '1p')"
 meta serverVersion ""
 log "kots download of app '$GGB_KOTS_APP_SLUG' in namespace '$GGB_KOTS_NAMESPACE', set $BACKUP_ID"
@@ -26,7 +29,7 @@ mkdir -p "$work/app" "$work/secrets"
 out=$("$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite 2>&1) ||
 	die "kots download failed: $(error_line_of "$out")"
 [ -n "$(ls -A "$work/app")" ] || die "kots download wrote nothing to $work/app"
-run_to "$STAGE/kots-app.tar$ext" tar -cf - -C "$work/app" .
+send "kots-app.tar$ext" compress tar -cf - -C "$work/app" .
 
 # The Secret names are split on commas only; each is passed as one argument.
 rest="$GGB_KOTS_SECRETS,"
@@ -38,6 +41,6 @@ while [ -n "$rest" ]; do
 	err=$("$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml 2>&1 >"$work/secrets/$secret.yaml") ||
 		die "cannot export Secret '$secret': $(error_line_of "$err")"
 done
-run_to "$STAGE/kots-secrets.tar$ext" tar -cf - -C "$work/secrets" .
+send "kots-secrets.tar$ext" compress tar -cf - -C "$work/secrets" .
 rm -rf "$work"
-end_dump
+close_channel

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Dump step of the postgres backup (init container, postgres image).
+# Dump step of the postgres backup (dump container, postgres image), streamed to the upload step.
 # sql:       pg_dumpall, compressed: GitGuardian's documented procedure, restored with psql.
 # directory: pg_dumpall --globals-only plus pg_dump -Fd -j N per database (one tar each),
 #            restored in parallel with pg_restore -j. pg_dump compresses the files itself
@@ -10,6 +10,7 @@ set -eu
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-postgres
 
+open_channel
 need PGHOST PGPORT PGUSER GGB_PG_FORMAT GGB_COMPRESSION
 check_compression_tool
 check_pg_jobs
@@ -18,7 +19,6 @@ sql) tool=pg_dumpall ;;
 directory) tool=pg_dump ;;
 *) die "GGB_PG_FORMAT '$GGB_PG_FORMAT' is not one of sql, directory" ;;
 esac
-begin_dump "$tool" "$GGB_PG_FORMAT"
 # Set, not read: the contract (core/contract.ts) gives the job no other libpq variable.
 export PGCONNECT_TIMEOUT=15
 
@@ -29,15 +29,17 @@ psql_value() {
 }
 
 server_version=$(psql_value 'SHOW server_version')
+meta tool "$tool"
+meta format "$GGB_PG_FORMAT"
 meta toolVersion "$("$tool" --version)"
 meta serverVersion "$server_version"
 log "PostgreSQL $server_version at $PGHOST:$PGPORT, format $GGB_PG_FORMAT, set $BACKUP_ID"
 ext=$(compression_ext)
 
 if [ "$GGB_PG_FORMAT" = sql ]; then
-	run_to "$STAGE/dumpall.sql$ext" pg_dumpall -w --quote-all-identifiers
+	send "dumpall.sql$ext" compress pg_dumpall -w --quote-all-identifiers
 else
-	run_to "$STAGE/globals.sql$ext" pg_dumpall -w --globals-only --quote-all-identifiers
+	send "globals.sql$ext" compress pg_dumpall -w --globals-only --quote-all-identifiers
 	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);
 	# method:level and zstd came with 16.
 	pg_major=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
@@ -70,13 +72,12 @@ else
 		err=$(pg_dump -w -Fd -j "${GGB_PG_JOBS:-2}" --compress="$pgz" --create --quote-all-identifiers -f "$STAGE/$name" -d "$conn" 2>&1) ||
 			die "pg_dump of database '$db' failed: $(first_line_of "$err")"
 		if [ -z "$tar_ext" ]; then
-			err=$(tar -cf "$STAGE/$name.tar" -C "$STAGE" "$name" 2>&1) ||
-				die "archiving the dump of '$db' failed (staging volume full?): $(first_line_of "$err")"
+			send "$name.tar" cat tar -cf - -C "$STAGE" "$name"
 		else
-			run_to "$STAGE/$name.tar$tar_ext" tar -cf - -C "$STAGE" "$name"
+			send "$name.tar$tar_ext" compress tar -cf - -C "$STAGE" "$name"
 		fi
 		rm -rf "${STAGE:?}/$name"
 	done <"$STAGE/.databases"
 	rm -f "$STAGE/.databases"
 fi
-end_dump
+close_channel

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Dump step of the redis backup (init container, redis image): a fresh RDB snapshot over the
+# Dump step of the redis backup (dump container, redis image, streamed to the upload step): a fresh RDB snapshot over the
 # replication protocol (redis-cli --rdb), compressed. The password comes in REDISCLI_AUTH,
 # which redis-cli reads itself, so it is never on a command line.
 set -eu
@@ -7,9 +7,9 @@ set -eu
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-redis
 
+open_channel
 need GGB_REDIS_HOST GGB_REDIS_PORT GGB_COMPRESSION
 check_compression_tool
-begin_dump redis-cli rdb
 
 # redis ARGS...: redis-cli against the configured server, as the configured ACL user.
 redis() {
@@ -27,6 +27,8 @@ case "$info" in
 *) die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT refused INFO: $info" ;;
 esac
 server_version=$(printf '%s\n' "$info" | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')
+meta tool redis-cli
+meta format rdb
 meta toolVersion "$(redis-cli --version)"
 meta serverVersion "$server_version"
 log "Redis $server_version at $GGB_REDIS_HOST:$GGB_REDIS_PORT, set $BACKUP_ID"
@@ -41,6 +43,6 @@ REDIS) ;;
 *) die "the snapshot from $GGB_REDIS_HOST:$GGB_REDIS_PORT is not an RDB file" ;;
 esac
 ext=$(compression_ext)
-run_to "$STAGE/dump.rdb$ext" cat "$rdb"
+send "dump.rdb$ext" compress cat "$rdb"
 rm -f "$rdb"
-end_dump
+close_channel

@@ -6,7 +6,10 @@
 # die MESSAGE: one line on stderr, exit 1. Newlines in values are folded so the reason
 # stays on one line whatever a hostile value contains.
 die() {
-	printf '%s: %s\n' "${GGB_STEP:-job}" "$(printf '%s' "$*" | tr '\n\r' '  ')" >&2
+	_die_reason=$(printf '%s' "$*" | tr '\n\r' '  ')
+	printf '%s: %s\n' "${GGB_STEP:-job}" "$_die_reason" >&2
+	# The dump step also tells the upload step why it stops (see open_channel).
+	if [ -n "${CHANNEL_OPEN:-}" ]; then printf 'failed %s: %s\n' "${GGB_STEP:-job}" "$_die_reason" >&7 2>/dev/null || true; fi
 	exit 1
 }
 
@@ -25,19 +28,19 @@ need() {
 
 # first_line FILE: the first non-empty line of a file (a tool's error), folded.
 first_line() {
-	sed -n '/[^[:space:]]/{p;q;}' "$1" 2>/dev/null | tr '\n\r' '  '
+	sed -n '/[^[:space:]]/{p;q;}' "$1" 2>/dev/null | tr -d '\n' | tr '\r' ' '
 }
 
 # first_line_of TEXT: the first non-empty line of a text (a tool's error kept in a variable,
 # for when the staging volume may be too full to hold an error file), folded.
 first_line_of() {
-	printf '%s\n' "$1" | sed -n '/[^[:space:]]/{p;q;}' | tr '\n\r' '  '
+	printf '%s\n' "$1" | sed -n '/[^[:space:]]/{p;q;}' | tr -d '\n' | tr '\r' ' '
 }
 
 # error_line_of TEXT: the first line of a tool's output that mentions an error, else its last
 # non-empty line (for tools that print progress before failing), folded.
 error_line_of() {
-	printf '%s\n' "$1" | awk 'NF { last = $0 } NF && found == "" && tolower($0) ~ /error/ { found = $0 } END { print (found != "" ? found : last) }' | tr '\n\r' '  '
+	printf '%s\n' "$1" | awk 'NF { last = $0 } NF && found == "" && tolower($0) ~ /error/ { found = $0 } END { print (found != "" ? found : last) }' | tr -d '\n' | tr '\r' ' '
 }
 
 # check_backup_id ID
@@ -124,57 +127,127 @@ check_compression_tool() {
 	esac
 }
 
-# begin_dump TOOL FORMAT: prepares the staging folder and the set's metadata.
-# Leaves BACKUP_ID and STAGE set.
-begin_dump() {
+# The dump step streams its artifacts to the upload step, which runs beside it in the same pod
+# (two containers sharing the staging folder): nothing is staged that a tool can stream, and the
+# upload ends seconds after the dump. The channel is made of FIFOs in the staging folder:
+#   .control   text lines, dump -> upload:
+#                meta KEY=VALUE        the set's metadata (backupId first)
+#                artifact N NAME       artifact NAME follows on .data.N
+#                sent N                artifact N is complete (the upload may commit it)
+#                failed REASON         the dump step stops: REASON
+#                done                  every artifact was sent
+#   .data.N    the bytes of artifact N (one FIFO each, so an artifact never runs into the next)
+# A dump step that dies closes .control without `done`: the upload step then aborts the
+# artifact in flight (it never completes) and writes no manifest.
+CONTROL_FIFO=.control
+
+# make_fifo PATH: a FIFO both containers can open (they share the pod's fsGroup, hence 0660).
+make_fifo() {
+	[ -p "$1" ] || mkfifo -m 0660 "$1" 2>/dev/null || [ -p "$1" ] || die "cannot create the FIFO $1"
+}
+
+# connect_timeout: seconds the two steps wait for each other at each FIFO (GGB_CONNECT_TIMEOUT).
+connect_timeout() {
+	case "${GGB_CONNECT_TIMEOUT:-600}" in
+	[1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9]) printf '%s' "${GGB_CONNECT_TIMEOUT:-600}" ;;
+	*) die "GGB_CONNECT_TIMEOUT '${GGB_CONNECT_TIMEOUT:-}' is not a number of seconds (1 to 9999)" ;;
+	esac
+}
+
+# watch_open FIFO r|w: guards the blocking open of FIFO for reading (r) or writing (w) that
+# follows: when the other step never opens it, a watchdog opens it the other way after the
+# connect timeout and closes it, so the open returns (then watch_done fails with a reason)
+# instead of the wait lasting until the Job's deadline.
+watch_open() {
+	WATCH_SINCE=$(date +%s)
+	if [ "$2" = r ]; then
+		(
+			sleep "$CONNECT_TIMEOUT"
+			: >"$1"
+		) </dev/null >/dev/null 2>&1 &
+	else
+		(
+			sleep "$CONNECT_TIMEOUT"
+			: <"$1"
+		) </dev/null >/dev/null 2>&1 &
+	fi
+	WATCHDOG=$!
+}
+
+# watch_done PEER: the guarded open returned. Stops the watchdog (SIGKILL: a freshly forked shell
+# may still hold the EXIT trap it inherited, which another signal would run) and dies when it
+# had fired.
+watch_done() {
+	kill -KILL "$WATCHDOG" 2>/dev/null || true
+	[ $(($(date +%s) - WATCH_SINCE)) -lt "$CONNECT_TIMEOUT" ] || die "$1 did not connect within $CONNECT_TIMEOUT s (see its log)"
+}
+
+# open_channel: the dump step's first act, so that any later failure reaches the upload step:
+# connects to it (blocks until it listens) and sends the set's id. Leaves BACKUP_ID and STAGE set.
+open_channel() {
 	need GGB_STAGING_DIR GGB_COMPONENT
 	check_component "$GGB_COMPONENT"
 	STAGE=$GGB_STAGING_DIR
 	[ -d "$STAGE" ] || die "staging folder $STAGE does not exist"
 	[ -w "$STAGE" ] || die "staging folder $STAGE is not writable"
+	CONNECT_TIMEOUT=$(connect_timeout)
+	# A write to a closed channel fails with EPIPE (and a reason) instead of killing the shell.
+	trap '' PIPE
+	make_fifo "$STAGE/$CONTROL_FIFO"
+	watch_open "$STAGE/$CONTROL_FIFO" w
+	exec 7>"$STAGE/$CONTROL_FIFO"
+	watch_done "the upload step"
+	CHANNEL_OPEN=yes
+	ARTIFACTS=0
 	BACKUP_ID=${GGB_BACKUP_ID:-$(date -u +%Y%m%dT%H%M%SZ)}
 	check_backup_id "$BACKUP_ID"
-	rm -f "$STAGE/.dump-complete" "$STAGE/.meta"
-	{
-		printf 'backupId=%s\n' "$BACKUP_ID"
-		printf 'startedAt=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-		printf 'tool=%s\n' "$1"
-		printf 'format=%s\n' "$2"
-	} >"$STAGE/.meta.partial" || die "cannot write to staging folder $STAGE"
+	meta backupId "$BACKUP_ID"
+	meta startedAt "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
-# meta KEY VALUE: adds a line to the set's metadata (values folded onto one line).
+# meta KEY VALUE: a line of the set's metadata (value folded onto one line).
 meta() {
-	printf '%s=%s\n' "$1" "$(printf '%s' "$2" | tr '\n\r=' '   ')" >>"$STAGE/.meta.partial" || die "cannot write to staging folder $STAGE (full?)"
+	printf 'meta %s=%s\n' "$1" "$(printf '%s' "$2" | tr '\n\r' '  ')" >&7 || die "the upload step stopped listening (see its log)"
 }
 
-# end_dump: marks the artifacts complete for the upload step.
-end_dump() {
-	sync 2>/dev/null || true
-	mv "$STAGE/.meta.partial" "$STAGE/.meta" || die "cannot write to staging folder $STAGE"
-	: >"$STAGE/.dump-complete" || die "cannot write to staging folder $STAGE"
-	log "dump complete: $(du -sk "$STAGE" | cut -f1) KiB staged for set $BACKUP_ID"
-}
-
-# run_to FILE CMD...: runs CMD with stdout compressed into FILE. Fails when CMD fails even though
-# the compressor succeeds (no pipefail in POSIX sh: the status travels through a file).
-run_to() {
-	_run_to_out=$1
-	shift
-	_run_to_status="$STAGE/.status"
-	_run_to_err="$STAGE/.stderr"
-	rm -f "$_run_to_status"
-	{
-		if "$@" 2>"$_run_to_err"; then echo 0 >"$_run_to_status"; else echo $? >"$_run_to_status"; fi
-	} | compress >"$_run_to_out" || {
-		rm -f "$_run_to_out"
-		die "writing $_run_to_out failed (staging volume full?)"
-	}
-	_run_to_rc=$(cat "$_run_to_status" 2>/dev/null || echo 1)
-	if [ "$_run_to_rc" != 0 ]; then
-		rm -f "$_run_to_out"
-		die "$1 failed (exit $_run_to_rc): $(first_line "$_run_to_err")"
+# send NAME FILTER CMD...: CMD's stdout through FILTER (compress, or cat for bytes already
+# compressed) to the upload step as artifact NAME. Fails when CMD fails even though FILTER
+# succeeds: there is no pipefail in POSIX sh, so CMD's status comes back on fd 3 after its
+# stderr, and both are kept in memory (the staging folder may be full).
+send() {
+	_send_name=$1 _send_filter=$2
+	shift 2
+	ARTIFACTS=$((ARTIFACTS + 1))
+	_send_fifo="$STAGE/.data.$ARTIFACTS"
+	make_fifo "$_send_fifo"
+	printf 'artifact %s %s\n' "$ARTIFACTS" "$_send_name" >&7 || die "the upload step stopped listening (see its log)"
+	watch_open "$_send_fifo" w
+	exec 8>"$_send_fifo"
+	watch_done "the upload step"
+	_send_frc=0
+	_send_out=$({ {
+		_send_status=0
+		"$@" 2>&3 3>&- 7>&- 8>&- || _send_status=$?
+		echo "exit=$_send_status" >&3
+	} | "$_send_filter" >&8 3>&- 7>&- 8>&-; } 3>&1) || _send_frc=$?
+	exec 8>&-
+	rm -f "$_send_fifo"
+	_send_rc=$(printf '%s\n' "$_send_out" | sed -n 's/^exit=//p' | tail -n 1)
+	if [ "${_send_rc:-1}" != 0 ] && [ "$_send_frc" != 0 ]; then
+		# Both ends failed: a broken stream (the upload step stopped reading) breaks CMD too.
+		die "sending $_send_name failed: the upload step stopped reading (see its log)"
 	fi
+	[ "${_send_rc:-1}" = 0 ] || die "$1 failed (exit ${_send_rc:-unknown}): $(first_line_of "$(printf '%s\n' "$_send_out" | grep -v '^exit=' || true)")"
+	[ "$_send_frc" = 0 ] || die "sending $_send_name failed (exit $_send_frc): the upload step stopped reading (see its log)"
+	printf 'sent %s\n' "$ARTIFACTS" >&7 || die "the upload step stopped listening (see its log)"
+}
+
+# close_channel: every artifact was sent; the upload step commits the set.
+close_channel() {
+	printf 'done\n' >&7 || die "the upload step stopped listening (see its log)"
+	exec 7>&-
+	CHANNEL_OPEN=""
+	log "dump complete: $ARTIFACTS artifacts streamed for set $BACKUP_ID"
 }
 
 # s3 ARGS...: the aws CLI against the configured endpoint, errors on stderr.
@@ -183,6 +256,16 @@ s3() {
 		${GGB_AWS:-aws} --endpoint-url "$GGB_S3_ENDPOINT" "$@"
 	else
 		${GGB_AWS:-aws} "$@"
+	fi
+}
+
+# exec_s3 ARGS...: the same, replacing the shell: a background `exec_s3 ... &` makes $! the aws
+# process itself, so killing $! really stops that upload.
+exec_s3() {
+	if [ -n "${GGB_S3_ENDPOINT:-}" ]; then
+		exec ${GGB_AWS:-aws} --endpoint-url "$GGB_S3_ENDPOINT" "$@"
+	else
+		exec ${GGB_AWS:-aws} "$@"
 	fi
 }
 

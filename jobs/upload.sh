@@ -1,59 +1,113 @@
 #!/bin/sh
-# Upload step of every backup (main container, aws-cli image): checksums each staged artifact,
-# uploads it under <prefix>/<component>/<backupId>/, then writes manifest.json last. The
-# manifest is the commit marker: a set without one is never chosen for a restore.
+# Upload step of every backup (upload container, aws-cli image, beside the dump container).
+# Receives each artifact as a stream over the channel of jobs/lib.sh and uploads it while it is
+# dumped, computing its size and sha256 on the very bytes handed to the aws CLI. An artifact is
+# completed only once the dump step says it is whole; manifest.json is written last and is the
+# commit marker: a set without one is never chosen for a restore.
+#
+# Artifacts go under <prefix>/<component>/<backupId>/<run>/, <run> being random per upload: a
+# second run with the same backup id never touches the objects the first one's manifest names.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
 GGB_STEP=upload
 
 need GGB_STAGING_DIR
-need_s3
 STAGE=$GGB_STAGING_DIR
-if [ ! -f "$STAGE/.dump-complete" ] || [ ! -f "$STAGE/.meta" ]; then
-	die "the dump step did not complete in $STAGE; nothing uploaded"
-fi
+aws_pid="" connected="" WORK=""
 
-# Metadata written by the dump step: key=value lines.
-backupId='' startedAt='' tool='' toolVersion='' serverVersion='' format=''
-while IFS='=' read -r key value; do
-	case "$key" in
-	backupId) backupId=$value ;;
-	startedAt) startedAt=$value ;;
-	tool) tool=$value ;;
-	toolVersion) toolVersion=$value ;;
-	serverVersion) serverVersion=$value ;;
-	format) format=$value ;;
+# abort_upload: kills the aws CLI of the artifact in flight before its input ends, so the
+# object is never completed (a started multipart upload is left to the bucket's lifecycle rule).
+abort_upload() {
+	if [ -n "$aws_pid" ]; then
+		kill -KILL "$aws_pid" 2>/dev/null || true
+		wait "$aws_pid" 2>/dev/null || true
+		aws_pid=""
+	fi
+}
+# release_dump: when this step stops before connecting, the dump step (already waiting, as it
+# starts first) is let through at once, to fail on its first write, instead of waiting it out.
+release_dump() {
+	if [ -z "$connected" ] && [ -p "$STAGE/$CONTROL_FIFO" ]; then
+		exec 6<>"$STAGE/$CONTROL_FIFO"
+	fi
+}
+# Runs on every exit, set -e included, before the shell's descriptors close.
+trap 'abort_upload; release_dump; [ -z "$WORK" ] || rm -rf "$WORK"' EXIT
+need_s3
+[ -d "$STAGE" ] || die "staging folder $STAGE does not exist"
+CONNECT_TIMEOUT=$(connect_timeout)
+trap '' PIPE
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/upload.XXXXXX") || die "cannot create a work folder in ${TMPDIR:-/tmp}"
+run=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+[ -n "$run" ] || die "cannot read /dev/urandom"
+
+make_fifo "$STAGE/$CONTROL_FIFO"
+watch_open "$STAGE/$CONTROL_FIFO" r
+exec 6<"$STAGE/$CONTROL_FIFO"
+connected=yes
+watch_done "the dump step"
+
+backupId='' startedAt='' tool='' toolVersion='' serverVersion='' format='' set_key=''
+artifacts='' count=0 total=0
+
+# receive N NAME: streams artifact NAME from .data.N to the bucket.
+receive() {
+	index=${1%% *} name=${1#* }
+	case "$index" in "" | *[!0-9]*) die "unexpected message from the dump step: artifact $1" ;; esac
+	# Opened first, so that whatever happens next, the dump step (waiting to write) hears of it.
+	watch_open "$STAGE/.data.$index" r
+	exec 5<"$STAGE/.data.$index"
+	watch_done "the dump step"
+	case "$name" in "" | .* | *[!A-Za-z0-9._-]*) die "artifact name '$name' from the dump step is not a plain file name" ;; esac
+	[ -n "$set_key" ] || die "the dump step sent an artifact before the backup id"
+	key="$set_key/$run/$name"
+	rm -f "$WORK/relay" "$WORK/sum" "$WORK/count"
+	mkfifo "$WORK/relay" "$WORK/sum" "$WORK/count" || die "cannot create FIFOs in $WORK"
+	exec_s3 s3 cp --only-show-errors --no-progress - "s3://$GGB_S3_BUCKET/$key" <"$WORK/relay" >/dev/null 2>"$WORK/aws.err" 5<&- 6<&- &
+	aws_pid=$!
+	sha256sum <"$WORK/sum" >"$WORK/sha" 5<&- 6<&- &
+	sha_pid=$!
+	wc -c <"$WORK/count" >"$WORK/size" 5<&- 6<&- &
+	wc_pid=$!
+	# The relay end stays open here until the dump step vouches for the artifact: the aws CLI
+	# sees the end of its input (and completes the object) only then.
+	exec 9>"$WORK/relay"
+	log "uploading $name to s3://$GGB_S3_BUCKET/$key as it is dumped"
+	tee_status=0
+	tee_err=$(tee "$WORK/sum" "$WORK/count" <&5 2>&1 >&9 5<&- 6<&-) || tee_status=$?
+	exec 5<&-
+	wait "$sha_pid" || true
+	wait "$wc_pid" || true
+	if [ "$tee_status" != 0 ]; then
+		# The copy broke: the aws CLI stopped reading (its error says why), or tee failed.
+		abort_upload
+		err=$(first_line "$WORK/aws.err")
+		die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: ${err:-$(first_line_of "$tee_err")}"
+	fi
+	reply=""
+	IFS= read -r reply <&6 || true
+	case "$reply" in
+	"sent $index") ;;
+	"failed "*) die "the dump step failed: ${reply#failed }" ;;
+	*) die "the dump step stopped while sending $name (see its log); nothing committed" ;;
 	esac
-done <"$STAGE/.meta"
-check_backup_id "$backupId"
-set_key="$GGB_S3_PREFIX/$GGB_COMPONENT/$backupId"
-
-# An existing manifest means this set is already committed: never overwrite a finished set.
-if s3 s3api head-object --bucket "$GGB_S3_BUCKET" --key "$set_key/manifest.json" >/dev/null 2>&1; then
-	die "set $set_key already has a manifest; refusing to overwrite it"
-fi
-
-# Nothing is written to the staging folder (it may be full): the artifact lines, the manifest
-# and the tools' errors are kept in memory.
-artifacts=""
-count=0
-total=0
-for file in "$STAGE"/*; do
-	[ -f "$file" ] || continue
-	name=${file##*/}
+	exec 9>&-
+	aws_status=0
+	wait "$aws_pid" || aws_status=$?
+	aws_pid=""
+	[ "$aws_status" = 0 ] || die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(first_line "$WORK/aws.err")"
+	size=$(tr -d ' \n' <"$WORK/size")
+	sha=$(cut -d ' ' -f 1 <"$WORK/sha")
+	case "$sha" in [0-9a-f]*) ;; *) die "no checksum of $name was computed" ;; esac
 	case "$name" in
 	*.gz) compression=gzip ;;
 	*.zst) compression=zstd ;;
 	*) compression=none ;;
 	esac
-	size=$(size_of "$file")
-	sha=$(sha256_of "$file")
-	log "uploading $name ($size bytes, sha256 $sha)"
-	err=$(s3 s3 cp --only-show-errors --no-progress "$file" "s3://$GGB_S3_BUCKET/$set_key/$name" 2>&1) ||
-		die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(first_line_of "$err")"
+	log "uploaded $name ($size bytes, sha256 $sha)"
 	line=$(printf '    {"name":"%s","key":"%s","size":%s,"sha256":"%s","compression":"%s"}' \
-		"$(json_str "$name")" "$(json_str "$set_key/$name")" "$size" "$sha" "$compression")
+		"$(json_str "$name")" "$(json_str "$key")" "$size" "$sha" "$compression")
 	if [ "$count" = 0 ]; then
 		artifacts=$line
 	else
@@ -62,8 +116,41 @@ $line"
 	fi
 	count=$((count + 1))
 	total=$((total + size))
+}
+
+finished=""
+while IFS= read -r msg <&6; do
+	case "$msg" in
+	"meta "*)
+		pair=${msg#meta }
+		value=${pair#*=}
+		case "${pair%%=*}" in
+		backupId)
+			check_backup_id "$value"
+			backupId=$value
+			set_key="$GGB_S3_PREFIX/$GGB_COMPONENT/$backupId"
+			;;
+		startedAt) startedAt=$value ;;
+		tool) tool=$value ;;
+		toolVersion) toolVersion=$value ;;
+		serverVersion) serverVersion=$value ;;
+		format) format=$value ;;
+		esac
+		;;
+	"artifact "*) receive "${msg#artifact }" ;;
+	"failed "*) die "the dump step failed: ${msg#failed }" ;;
+	done)
+		finished=yes
+		break
+		;;
+	*) die "unexpected message from the dump step: $msg" ;;
+	esac
 done
-[ "$count" -gt 0 ] || die "no artifact in $STAGE; nothing uploaded"
+if [ -z "$finished" ]; then
+	if [ -z "$backupId" ]; then die "the dump step stopped before it began (see its log); nothing uploaded"; fi
+	die "the dump step stopped before it finished (see its log); nothing committed"
+fi
+[ "$count" -gt 0 ] || die "the dump step sent no artifact; nothing committed"
 
 manifest=$(
 	printf '{\n'

@@ -38,7 +38,7 @@ export async function resolveSet(store: ObjectStore, prefix: string, component: 
     }
     const setPrefix = setKeyPrefix(prefix, component, chosen.backupId);
     for (const a of manifest.artifacts) {
-        if (!a.key.startsWith(setPrefix) || a.key.slice(setPrefix.length) !== a.name) {
+        if (!artifactInSet(a.key, a.name, setPrefix)) {
             throw new Error(`${component}: the manifest of set ${chosen.backupId} lists ${a.key} outside the set; refusing to restore it`);
         }
         const size = sizes.get(a.key);
@@ -83,4 +83,15 @@ export async function resolveSets(store: ObjectStore, prefix: string, components
     }
     if (problems.length) throw new Error(problems.join("; "));
     return out;
+}
+
+/**
+ * An artifact's key lies in its set: `<set>/<run>/<name>` (jobs/upload.sh puts each upload's
+ * objects under a random run folder) or `<set>/<name>`, with no `.` or `..` part.
+ */
+export function artifactInSet(key: string, name: string, setPrefix: string): boolean {
+    if (!key.startsWith(setPrefix)) return false;
+    const parts = key.slice(setPrefix.length).split("/");
+    if (parts[parts.length - 1] !== name || parts.length > 2) return false;
+    return parts.every((p) => p !== "" && p !== "." && p !== "..");
 }

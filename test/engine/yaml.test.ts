@@ -93,7 +93,7 @@ describe("a YAML program deploys the component through the real engine", functio
         const jobs = (await batch.listNamespacedCronJob({ namespace: NS })).items;
         assert.deepEqual(jobs.map((j) => j.metadata!.name).sort(), ["gitguardian-backup-kots", "gitguardian-backup-postgres", "gitguardian-backup-redis"]);
         const pg = jobs.find((j) => j.metadata!.name === "gitguardian-backup-postgres")!;
-        const env = pg.spec!.jobTemplate.spec!.template.spec!.initContainers![0].env!;
+        const env = pg.spec!.jobTemplate.spec!.template.spec!.containers[0].env!;
         assert.deepEqual({ ...env.find((e) => e.name === "PGPASSWORD")!.valueFrom!.secretKeyRef }, { name: "postgresql", key: "postgres-password" });
 
         const again = await stack.up({ onOutput: () => undefined });

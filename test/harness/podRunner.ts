@@ -1,6 +1,6 @@
 /**
- * Runs a pod spec as Kubernetes stored it, without a container runtime: each init container,
- * then each container, in order, under bubblewrap with its volumes at their mountPaths (a
+ * Runs a pod spec as Kubernetes stored it, without a container runtime: each init container in
+ * order, then the containers side by side (as the kubelet does), each under bubblewrap with its volumes at their mountPaths (a
  * configMap volume is materialised from the ConfigMap on the API server, an emptyDir is a temp
  * dir), its env resolved the way the kubelet does (values, and secretKeyRef from the Secrets on
  * the API server) and nothing else. The images are not pulled: the host's tools stand in for
@@ -68,32 +68,41 @@ async function materialise(spec: k8s.V1PodSpec, opts: PodRunOptions, root: strin
     return dirs;
 }
 
-/** Runs every container of the pod in order; stops at the first failure, like the kubelet for init containers. */
+/**
+ * Runs the init containers in order (stopping at the first failure, like the kubelet), then the
+ * containers at once; results in spec order.
+ */
 export async function runPod(spec: k8s.V1PodSpec, opts: PodRunOptions): Promise<ContainerRun[]> {
     const root = makeTempDir("pod");
     try {
         const volumes = await materialise(spec, opts, root);
         const runs: ContainerRun[] = [];
-        for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
-            const args = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"];
-            args.push("--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc", "--die-with-parent", "--clearenv");
-            for (const m of c.volumeMounts ?? []) {
-                const dir = volumes.get(m.name);
-                if (!dir) throw new Error(`container ${c.name}: no volume ${m.name}`);
-                args.push(m.readOnly ? "--ro-bind" : "--bind", dir, m.mountPath);
-            }
-            for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
-            for (const [name, value] of await resolveEnv(c, opts)) args.push("--setenv", name, value);
-            args.push("--setenv", "PATH", [...(opts.pathPrefix ?? []), IMAGE_PATH].join(":"));
-            if (c.workingDir) args.push("--chdir", c.workingDir);
-            for (const p of opts.pathPrefix ?? []) args.push("--ro-bind", p, p);
-            args.push("--", ...(c.command ?? []), ...(c.args ?? []));
-            const r = await execa("bwrap", args, { reject: false, stdin: "ignore", timeout: 600_000 });
-            runs.push({ name: c.name, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr });
-            if (r.exitCode !== 0) break;
+        for (const c of spec.initContainers ?? []) {
+            const run = await runContainer(c, volumes, opts);
+            runs.push(run);
+            if (run.exitCode !== 0) return runs;
         }
+        runs.push(...(await Promise.all(spec.containers.map((c) => runContainer(c, volumes, opts)))));
         return runs;
     } finally {
         removeTempDir(root);
     }
+}
+
+async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, opts: PodRunOptions): Promise<ContainerRun> {
+    const args = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"];
+    args.push("--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc", "--die-with-parent", "--clearenv");
+    for (const m of c.volumeMounts ?? []) {
+        const dir = volumes.get(m.name);
+        if (!dir) throw new Error(`container ${c.name}: no volume ${m.name}`);
+        args.push(m.readOnly ? "--ro-bind" : "--bind", dir, m.mountPath);
+    }
+    for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
+    for (const [name, value] of await resolveEnv(c, opts)) args.push("--setenv", name, value);
+    args.push("--setenv", "PATH", [...(opts.pathPrefix ?? []), IMAGE_PATH].join(":"));
+    if (c.workingDir) args.push("--chdir", c.workingDir);
+    for (const p of opts.pathPrefix ?? []) args.push("--ro-bind", p, p);
+    args.push("--", ...(c.command ?? []), ...(c.args ?? []));
+    const r = await execa("bwrap", args, { reject: false, stdin: "ignore", timeout: 600_000 });
+    return { name: c.name, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

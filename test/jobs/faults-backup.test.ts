@@ -1,6 +1,7 @@
 /**
- * Backup faults on real servers. Each asserts a non-zero exit, the one-line reason on stderr
- * (its text), and that no manifest reached the bucket: the set is never committed.
+ * Backup faults on real servers, the dump and upload steps running side by side as in the pod.
+ * Each asserts a non-zero exit, the one-line reason on stderr (its text) of the step that failed
+ * and of the one beside it, and that no manifest reached the bucket: the set is never committed.
  */
 import * as assert from "node:assert/strict";
 import { execa } from "execa";
@@ -14,15 +15,13 @@ import { freePort } from "../harness/ports";
 import { PostgresServer, conninfoDb, pgBin, startPostgres } from "../harness/postgres";
 import { isRoot, makeTempDir, minimalEnv, randomToken, sleep, trackMount, untrackMount } from "../harness/proc";
 import { RedisServer, startRedis } from "../harness/redis";
-import { assertFailed, assertNoManifest, backup, nextBackupId, stagingDir, uniquePrefix } from "./support";
+import { assertDumpFailed, assertFailed, assertNoManifest, backup, nextBackupId, stagingDir, uniquePrefix } from "./support";
 
 describe("backup faults: non-zero exit, one-line reason, no manifest", function () {
     this.timeout(300_000);
     let minio: MinioServer;
     let pg: PostgresServer;
     let redis: RedisServer;
-    /** A staging folder holding a completed redis dump, for the upload faults. */
-    let readyStaging: string;
 
     before(async function () {
         this.timeout(900_000); // on a fresh machine, startMinio() first builds MinIO (scripts/tools/build.sh, minutes)
@@ -31,12 +30,6 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
         await pg.psql("CREATE DATABASE big");
         await pg.psql("CREATE TABLE big_rows AS SELECT i AS id, md5(i::text) AS a, md5((i * 7)::text) AS b FROM generate_series(1, 40000) i", { db: "big" });
         await redis.command("SET", "k", "v");
-        readyStaging = stagingDir("ready");
-        const dump = await runJob(SCRIPT.dump.redis, {
-            shell: "dash",
-            env: { ...redis.env(), GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging, GGB_COMPRESSION: "gzip", GGB_BACKUP_ID: nextBackupId() },
-        });
-        assert.equal(dump.exitCode, 0, explain(dump));
     });
     after(async () => {
         await Promise.all([minio?.destroy(), pg?.destroy(), redis?.destroy()]);
@@ -45,12 +38,9 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
     const pgBackup = (shell: Shell, prefix: string, env: Record<string, string>, staging?: string) =>
         backup({ component: Component.Postgres, minio, prefix, dumpShell: shell, uploadShell: "bash", staging, dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip", ...env } });
 
-    /** After a failed dump: upload.sh on that staging folder refuses too (the init container gate aside). */
-    async function uploadRefuses(staging: string, prefix: string, component: Component): Promise<void> {
-        assert.ok(!fs.existsSync(path.join(staging, ".dump-complete")), "no completion mark");
-        const up = await runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } });
-        assertFailed(up, "upload", /the dump step did not complete in .*; nothing uploaded$/);
-    }
+    /** A redis backup whose upload step gets `uploadEnv` (the S3 faults). */
+    const redisBackup = (prefix: string, uploadShell: Shell, uploadEnv: Record<string, string>) =>
+        backup({ component: Component.Redis, minio, prefix, dumpShell: "busybox", uploadShell, uploadEnv, dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
 
     for (const [shell, format] of [["busybox", "sql"], ["dash", "directory"]] as const) {
         it(`postgres stopped in the middle of a ${format} dump (${shell})`, async function () {
@@ -69,13 +59,12 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
                 await pg.kill("SIGQUIT"); // immediate shutdown: every backend is gone at once
                 const run = await running;
                 if (format === "sql") {
-                    assertFailed(run.dump, "dump-postgres", /^dump-postgres: pg_dumpall failed \(exit \d+\): .*(server closed the connection unexpectedly|terminating connection|connection to server)/);
-                    assert.ok(!fs.existsSync(path.join(run.staging, "dumpall.sql.gz")), "the partial dump is removed");
+                    assertDumpFailed(run, "dump-postgres", /^dump-postgres: pg_dumpall failed \(exit \d+\): .*(server closed the connection unexpectedly|terminating connection|connection to server)/);
+                    // The artifact in flight was aborted, not completed: the bucket holds nothing.
+                    assert.deepEqual(await minio.list(prefix + "/"), []);
                 } else {
-                    assertFailed(run.dump, "dump-postgres", /^dump-postgres: pg_dump of database 'big' failed: .*(server closed the connection unexpectedly|terminating connection|connection to server)/);
+                    assertDumpFailed(run, "dump-postgres", /^dump-postgres: pg_dump of database 'big' failed: .*(server closed the connection unexpectedly|terminating connection|connection to server)/);
                 }
-                assert.equal(run.upload, undefined);
-                await uploadRefuses(run.staging, prefix, Component.Postgres);
                 await assertNoManifest(minio, prefix);
             } finally {
                 holder.kill("SIGKILL");
@@ -89,8 +78,7 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
         it(`postgres: wrong password (${shell})`, async function () {
             const prefix = uniquePrefix("pg-pw");
             const run = await pgBackup(shell, prefix, { PGPASSWORD: "not-the-password" });
-            assertFailed(run.dump, "dump-postgres", new RegExp(`^dump-postgres: cannot query PostgreSQL at 127\\.0\\.0\\.1:${pg.port} as postgres: .*password authentication failed for user "postgres"`));
-            await uploadRefuses(run.staging, prefix, Component.Postgres);
+            assertDumpFailed(run, "dump-postgres", new RegExp(`^dump-postgres: cannot query PostgreSQL at 127\\.0\\.0\\.1:${pg.port} as postgres: .*password authentication failed for user "postgres"`));
             await assertNoManifest(minio, prefix);
         });
 
@@ -98,10 +86,9 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
             const prefix = uniquePrefix("redis-down");
             const port = await freePort();
             const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_REDIS_PORT: String(port), GGB_COMPRESSION: "gzip" } });
-            assertFailed(run.dump, "dump-redis", new RegExp(`^dump-redis: cannot reach Redis at 127\\.0\\.0\\.1:${port}: Could not connect to Redis at 127\\.0\\.0\\.1:${port}: Connection refused`));
+            assertDumpFailed(run, "dump-redis", new RegExp(`^dump-redis: cannot reach Redis at 127\\.0\\.0\\.1:${port}: Could not connect to Redis at 127\\.0\\.0\\.1:${port}: Connection refused`));
             const wrong = await backup({ component: Component.Redis, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...redis.env(), REDISCLI_AUTH: "wrong", GGB_COMPRESSION: "gzip" } });
-            assertFailed(wrong.dump, "dump-redis", /^dump-redis: Redis at 127\.0\.0\.1:\d+ refused INFO: .*(WRONGPASS|NOAUTH)/);
-            await uploadRefuses(run.staging, prefix, Component.Redis);
+            assertDumpFailed(wrong, "dump-redis", /^dump-redis: Redis at 127\.0\.0\.1:\d+ refused INFO: .*(WRONGPASS|NOAUTH)/);
             await assertNoManifest(minio, prefix);
         });
     }
@@ -109,14 +96,14 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
     it("S3 endpoint down (bash, the aws-cli image's shell)", async function () {
         const prefix = uniquePrefix("s3-down");
         const endpoint = `http://127.0.0.1:${await freePort()}`;
-        const up = await runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging } });
+        const { upload: up } = await redisBackup(prefix, "bash", { GGB_S3_ENDPOINT: endpoint });
         assertFailed(up, "upload", new RegExp(`^upload: upload of dump\\.rdb\\.gz to s3://${minio.bucket}/${prefix}/redis/\\d{8}T\\d{6}Z/ failed: .*Could not connect to the endpoint URL: "${endpoint}/`));
         await assertNoManifest(minio, prefix);
     });
 
     it("wrong S3 credentials (dash)", async function () {
         const prefix = uniquePrefix("s3-creds");
-        const up = await runJob(SCRIPT.upload, { shell: "dash", env: { ...minio.env({ AWS_SECRET_ACCESS_KEY: "wrong-secret-key" }), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging } });
+        const { upload: up } = await redisBackup(prefix, "dash", { AWS_SECRET_ACCESS_KEY: "wrong-secret-key" });
         assertFailed(up, "upload", /^upload: upload of dump\.rdb\.gz to s3:\/\/.* failed: .*(SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId)/);
         await assertNoManifest(minio, prefix);
     });
@@ -124,7 +111,7 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
     it("bucket missing (busybox)", async function () {
         const prefix = uniquePrefix("s3-nobucket");
         const missing = `missing-${randomToken(4)}`;
-        const up = await runJob(SCRIPT.upload, { shell: "busybox", env: { ...minio.env({ GGB_S3_BUCKET: missing }), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: readyStaging } });
+        const { upload: up } = await redisBackup(prefix, "busybox", { GGB_S3_BUCKET: missing });
         assertFailed(up, "upload", new RegExp(`^upload: upload of dump\\.rdb\\.gz to s3://${missing}/.* failed: .*NoSuchBucket`));
         const head = await minio.aws(["s3api", "head-bucket", "--bucket", missing], { reject: false });
         assert.notEqual(head.exitCode, 0, "the missing bucket was not created");
@@ -156,20 +143,23 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
             }
         });
 
-        for (const [shell, format, reason] of [
-            ["dash", "sql", /^dump-postgres: writing .*\/dumpall\.sql\.gz failed \(staging volume full\?\)$/],
-            ["busybox", "directory", /^dump-postgres: pg_dump of database 'big' failed: .*No space left on device/],
-        ] as const) {
-            it(`${format} dump into it (${shell})`, async function () {
-                for (const f of fs.readdirSync(mountPoint)) fs.rmSync(path.join(mountPoint, f), { recursive: true, force: true });
-                const prefix = uniquePrefix("full");
-                const run = await pgBackup(shell, prefix, { GGB_PG_FORMAT: format }, mountPoint);
-                assertFailed(run.dump, "dump-postgres", reason);
-                assert.equal(run.upload, undefined);
-                await uploadRefuses(mountPoint, prefix, Component.Postgres);
-                await assertNoManifest(minio, prefix);
-            });
-        }
+        it("a sql dump streams through it: nothing is staged, the set is committed (dash)", async function () {
+            for (const f of fs.readdirSync(mountPoint)) fs.rmSync(path.join(mountPoint, f), { recursive: true, force: true });
+            const prefix = uniquePrefix("full-sql");
+            const run = await pgBackup("dash", prefix, { GGB_PG_FORMAT: "sql" }, mountPoint);
+            assert.equal(run.dump.exitCode, 0, explain(run.dump));
+            assert.equal(run.upload.exitCode, 0, explain(run.upload));
+            const [artifact] = (await minio.list(prefix + "/")).filter((k) => k.endsWith("dumpall.sql.gz"));
+            assert.ok((await minio.get(artifact)).length > 512 * 1024, "the dump is larger than the staging volume");
+        });
+
+        it("a directory dump into it (busybox)", async function () {
+            for (const f of fs.readdirSync(mountPoint)) fs.rmSync(path.join(mountPoint, f), { recursive: true, force: true });
+            const prefix = uniquePrefix("full");
+            const run = await pgBackup("busybox", prefix, { GGB_PG_FORMAT: "directory" }, mountPoint);
+            assertDumpFailed(run, "dump-postgres", /^dump-postgres: pg_dump of database 'big' failed: .*No space left on device/);
+            await assertNoManifest(minio, prefix);
+        });
 
         it("redis snapshot into it (busybox)", async function () {
             for (const f of fs.readdirSync(mountPoint)) fs.rmSync(path.join(mountPoint, f), { recursive: true, force: true });
@@ -177,9 +167,7 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
             await redis.command("SET", "big:random", Buffer.from(crypto.getRandomValues(new Uint8Array(65536))).toString("base64").repeat(12));
             try {
                 const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: "busybox", uploadShell: "bash", staging: mountPoint, dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
-                assertFailed(run.dump, "dump-redis", /^dump-redis: redis-cli --rdb failed: .*(No space left on device|[Ee]rror)/);
-                assert.equal(run.upload, undefined);
-                await uploadRefuses(mountPoint, prefix, Component.Redis);
+                assertDumpFailed(run, "dump-redis", /^dump-redis: redis-cli --rdb failed: .*(No space left on device|[Ee]rror)/);
                 await assertNoManifest(minio, prefix);
             } finally {
                 await redis.command("DEL", "big:random");

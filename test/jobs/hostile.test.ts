@@ -49,11 +49,8 @@ describe("hostile values in every env input of every script", function () {
         kots = makeFakeKots({ appSlug: "gitguardian", namespace: "gg" });
         kubectl = makeFakeKubectl({ namespace: "gg", secrets: { "kotsadm-encryption": { k: "v" } } });
 
-        // Ready-made inputs: a completed dump for upload.sh, committed sets for restore-fetch.sh,
-        // verified staging folders for the apply steps.
-        const uploadStaging = makeTempDir("hostile-upload");
-        const dump = await runJob(SCRIPT.dump.redis, { shell: "dash", env: { ...redis.env(), GGB_COMPONENT: "redis", GGB_STAGING_DIR: uploadStaging, GGB_COMPRESSION: "gzip", GGB_BACKUP_ID: nextBackupId() } });
-        assert.equal(dump.exitCode, 0, explain(dump));
+        // Ready-made inputs: committed sets for restore-fetch.sh, verified staging folders for the
+        // apply steps. (A dump step and the upload step always run as a pair: see run() below.)
         const setPrefix = uniquePrefix("hostile-sets");
         const redisSet = await backupOk({ component: Component.Redis, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
         const pgSet = await backupOk({ component: Component.Postgres, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "bash", dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip" } });
@@ -71,7 +68,7 @@ describe("hostile values in every env input of every script", function () {
         base[SCRIPT.dump.postgres] = () => ({ ...dumpCommon("postgres"), ...pg.env(), GGB_PG_FORMAT: "directory", GGB_PG_JOBS: "2" });
         base[SCRIPT.dump.redis] = () => ({ ...dumpCommon("redis"), ...redis.env(), GGB_REDIS_USER: "default" });
         base[SCRIPT.dump.kots] = () => ({ ...dumpCommon("kots"), GGB_KOTS_NAMESPACE: "gg", GGB_KOTS_APP_SLUG: "gitguardian", GGB_KOTS_SECRETS: "kotsadm-encryption", GGB_KOTS: kots.bin, GGB_KUBECTL: kubectl.bin });
-        base[SCRIPT.upload] = () => ({ ...minio.env(), GGB_S3_PREFIX: uniquePrefix("hostile-up"), GGB_COMPONENT: "redis", GGB_STAGING_DIR: uploadStaging });
+        base[SCRIPT.upload] = () => ({ ...minio.env(), GGB_S3_PREFIX: uniquePrefix("hostile-up"), GGB_COMPONENT: "redis", GGB_STAGING_DIR: makeTempDir("hostile-up") });
         base[SCRIPT.fetch] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_COMPONENT: "redis", GGB_BACKUP_ID: redisSet.backupId, GGB_STAGING_DIR: makeTempDir("hostile-fetch") });
         base[SCRIPT.restorePostgres] = () => ({ ...pg.env(), GGB_STAGING_DIR: pgFetched.staging, GGB_OVERWRITE: "false", GGB_PG_JOBS: "2" });
         base[SCRIPT.restoreRedis] = () => ({ GGB_STAGING_DIR: redisFetched.staging, GGB_REDIS_DATA_DIR: makeTempDir("hostile-redis-data"), GGB_REDIS_RDB_NAME: "dump.rdb", GGB_REDIS_AOF_DIR: "appendonlydir" });
@@ -83,6 +80,31 @@ describe("hostile values in every env input of every script", function () {
         for (const m of markers) fs.rmSync(m, { force: true });
     });
 
+    /** The step beside a dump step is the upload step, and the one beside the upload step a redis dump. */
+    function partnerOf(script: string, env: Record<string, string>): { script: string; env: Record<string, string> } | undefined {
+        const shared = { GGB_COMPONENT: env.GGB_COMPONENT, GGB_STAGING_DIR: env.GGB_STAGING_DIR };
+        if (script === SCRIPT.upload) return { script: SCRIPT.dump.redis, env: { ...base[SCRIPT.dump.redis](), ...shared } };
+        if (Object.values(SCRIPT.dump).includes(script)) return { script: SCRIPT.upload, env: { ...base[SCRIPT.upload](), ...shared } };
+        return undefined;
+    }
+
+    /**
+     * Runs `script` with one variable made hostile, beside its partner step with the baseline
+     * values (so a dump and an upload always talk to each other); both give up waiting for the
+     * other after 3 s when the hostile value stops one before it connects.
+     */
+    async function run(script: string, shell: Shell, name?: string, payload?: string): Promise<JobResult> {
+        const baseline = base[script]();
+        const partner = partnerOf(script, baseline);
+        const wait = partner ? { GGB_CONNECT_TIMEOUT: "3" } : {};
+        const env = { ...baseline, ...wait, ...(name ? { [name]: payload! } : {}) };
+        const [r] = await Promise.all([
+            runJob(script, { shell, env, cwd }),
+            partner ? runJob(partner.script, { shell: "dash", env: { ...partner.env, ...wait }, cwd }) : undefined,
+        ]);
+        return r;
+    }
+
     function checkRun(r: JobResult, script: string, name: string): void {
         for (const m of markers) assert.ok(!fs.existsSync(m), `${name} with a hostile value EXECUTED code in ${script} under ${r.shell}: ${m} exists\n${explain(r)}`);
         if (r.exitCode !== 0) {
@@ -93,7 +115,7 @@ describe("hostile values in every env input of every script", function () {
 
     it("the baseline of every script works (so each hostile run changes one thing only)", async function () {
         for (const script of SCRIPTS) {
-            const r = await runJob(script, { shell: "dash", env: base[script](), cwd });
+            const r = await run(script, "dash");
             if (script === SCRIPT.restorePostgres) {
                 // Its target is not empty and overwrite is false: it refuses, which is the safe outcome here.
                 assert.match(r.stderrLines[r.stderrLines.length - 1] ?? "", /is not empty .* target untouched$/, explain(r));
@@ -112,7 +134,7 @@ describe("hostile values in every env input of every script", function () {
                 // Both payloads for every variable, on shells that rotate from one variable to the next.
                 for (const [j, payload] of PAYLOADS.entries()) {
                     const shell = shells[(i + j) % shells.length];
-                    const r = await runJob(script, { shell, env: { ...base[script](), [name]: payload }, cwd });
+                    const r = await run(script, shell, name, payload);
                     checkRun(r, script, name);
                     outcomes.push(`${name} [${shell}] ${r.exitCode === 0 ? "worked" : `refused: ${r.stderrLines[r.stderrLines.length - 1]}`}`);
                 }

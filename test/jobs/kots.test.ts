@@ -13,7 +13,7 @@ import { FAKE_KOTS_VERSION, FakeTool, KOTS_LAYOUT, makeFakeKots, makeFakeKubectl
 import { POSIX_SHELLS, explain } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";
 import { makeTempDir } from "../harness/proc";
-import { assertFailed, assertNoManifest, backup, backupOk, uniquePrefix } from "./support";
+import { assertDumpFailed, assertFailed, assertNoManifest, backup, backupOk, uniquePrefix } from "./support";
 
 const NAMESPACE = "gitguardian-ns";
 const SLUG = "gitguardian";
@@ -73,13 +73,13 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
             assert.equal(m.tool.version, `Replicated KOTS ${FAKE_KOTS_VERSION}`);
             assert.deepEqual(m.artifacts.map((a) => a.name).sort(), [`kots-app.tar${ext}`, `kots-secrets.tar${ext}`]);
 
-            // In the bucket: the artifacts and the manifest. Their content: the staged files, which
-            // are byte for byte what the manifest (read from the bucket) describes.
+            // In the bucket: the artifacts and the manifest; each artifact is byte for byte what
+            // the manifest describes, and unpacks to the kots layout.
             assert.deepEqual(await minio.list(`${prefix}/`), [...m.artifacts.map((a) => a.key), manifestKey(prefix, Component.Kots, run.backupId)].sort());
             const out = makeTempDir("kots-out");
             for (const a of m.artifacts) {
                 const file = path.join(out, a.name);
-                const data = fs.readFileSync(path.join(run.staging, a.name));
+                const data = await minio.get(a.key);
                 assert.equal(data.length, a.size);
                 assert.equal(createHash("sha256").update(data).digest("hex"), a.sha256);
                 fs.writeFileSync(file, data);
@@ -103,9 +103,8 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
             const prefix = uniquePrefix(`kots-fail-${shell}`);
             kots.fail("Error: failed to get kotsadm pod: connection refused\ndetails on a second line", 3);
             const run = await backup({ component: Component.Kots, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env(), GGB_COMPRESSION: "gzip" } });
-            assertFailed(run.dump, "dump-kots", /^dump-kots: kots download failed: Error: failed to get kotsadm pod: connection refused\s*$/);
-            assert.equal(run.upload, undefined, "the upload step does not run after a failed dump");
-            assert.ok(!fs.existsSync(path.join(run.staging, ".dump-complete")));
+            assertDumpFailed(run, "dump-kots", /^dump-kots: kots download failed: Error: failed to get kotsadm pod: connection refused\s*$/);
+            assert.deepEqual(await minio.list(prefix + "/"), [], "nothing uploaded");
             await assertNoManifest(minio, prefix);
         });
 

@@ -83,7 +83,8 @@ describe("postgres: backup and restore round trip on real servers", function () 
                 assert.deepEqual(names, [`db-0001${tar}`, `db-0002${tar}`, `db-postgres${tar}`, `globals.sql${ext}`]);
             }
             for (const a of m.artifacts) {
-                assert.equal(a.key, `${prefix}/postgres/${run.backupId}/${a.name}`);
+                // Under the set, in the run folder of this upload (random, 12 hex digits).
+                assert.match(a.key, new RegExp(`^${prefix}/postgres/${run.backupId}/[0-9a-f]{12}/${a.name.replace(/\./g, "\\.")}$`));
                 assert.ok(a.size > 0);
                 assert.equal(a.compression, a.name.endsWith(".gz") ? "gzip" : a.name.endsWith(".zst") ? "zstd" : "none");
             }

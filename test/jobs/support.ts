@@ -1,7 +1,7 @@
 /**
- * Shared steps of the job tests: a backup (dump step, then upload.sh only when the dump
- * succeeded, as the CronJob's init container gates its main container), a restore fetch, and
- * the assertions every fault test makes.
+ * Shared steps of the job tests: a backup (dump step and upload step side by side, talking over
+ * the staging folder's FIFOs, as the CronJob's two containers do), a restore fetch, and the
+ * assertions every fault test makes.
  */
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -34,13 +34,13 @@ export type Env = Record<string, string | undefined>;
 
 export interface BackupRun {
     dump: JobResult;
-    upload?: JobResult;
+    upload: JobResult;
     staging: string;
     backupId: string;
     prefix: string;
 }
 
-/** Dump step then upload step of one component, as the CronJob runs them. */
+/** Dump step and upload step of one component at once, as the CronJob's pod runs them. */
 export async function backup(opts: {
     component: Component;
     minio: MinioServer;
@@ -55,22 +55,18 @@ export async function backup(opts: {
 }): Promise<BackupRun> {
     const staging = opts.staging ?? stagingDir(`stage-${opts.component}`);
     const backupId = opts.backupId ?? nextBackupId();
-    const common = { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging, GGB_BACKUP_ID: backupId };
-    const dump = await runJob(SCRIPT.dump[opts.component], { shell: opts.dumpShell, env: { ...common, ...opts.dumpEnv }, pathPrefix: opts.pathPrefix });
-    const run: BackupRun = { dump, staging, backupId, prefix: opts.prefix };
-    if (dump.exitCode !== 0) return run;
-    run.upload = await runJob(SCRIPT.upload, {
-        shell: opts.uploadShell,
-        env: { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.uploadEnv },
-    });
-    return run;
+    const common = { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging };
+    const [dump, upload] = await Promise.all([
+        runJob(SCRIPT.dump[opts.component], { shell: opts.dumpShell, env: { ...common, GGB_BACKUP_ID: backupId, ...opts.dumpEnv }, pathPrefix: opts.pathPrefix }),
+        runJob(SCRIPT.upload, { shell: opts.uploadShell, env: { ...common, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.uploadEnv } }),
+    ]);
+    return { dump, upload, staging, backupId, prefix: opts.prefix };
 }
 
 /** A backup that must succeed; returns its parsed manifest too. */
 export async function backupOk(opts: Parameters<typeof backup>[0]): Promise<BackupRun & { manifest: Manifest; manifestText: string }> {
     const run = await backup(opts);
     assert.equal(run.dump.exitCode, 0, explain(run.dump));
-    assert.ok(run.upload, "upload ran");
     assert.equal(run.upload.exitCode, 0, explain(run.upload));
     const text = (await opts.minio.get(manifestKey(opts.prefix, opts.component, run.backupId))).toString();
     const manifest = parseManifest(text);
@@ -101,6 +97,17 @@ export function assertFailed(r: JobResult, step: string, reason: RegExp): void {
     if (process.env.GGB_TEST_SHOW_REASONS) console.log(`      [${r.shell}] ${last}`);
     const reasons = r.stderrLines.filter((l) => l.startsWith(`${step}: `));
     assert.equal(reasons.length, 1, `one reason line expected\n${explain(r)}`);
+}
+
+/**
+ * The dump step failed with `reason`, and the upload step beside it stopped too, relaying that
+ * reason on its own one line: `upload: the dump step failed: <step>: <reason>`.
+ */
+export function assertDumpFailed(run: BackupRun, step: string, reason: RegExp): void {
+    assertFailed(run.dump, step, reason);
+    const dumpLine = run.dump.stderrLines[run.dump.stderrLines.length - 1];
+    assertFailed(run.upload, "upload", /^upload: the dump step failed: /);
+    assert.equal(run.upload.stderrLines[run.upload.stderrLines.length - 1], `upload: the dump step failed: ${dumpLine}`, explain(run.upload));
 }
 
 /** No manifest anywhere under the prefix (the failed backup committed nothing). */

@@ -34,16 +34,16 @@ describe(NO_INLINE_SECRETS, () => {
             transformations: [
                 editCronJob("redis", (spec) => {
                     const pod = spec.jobTemplate.spec.template.spec;
-                    pod.initContainers[0].env = [...pod.initContainers[0].env, { name: "REDISCLI_AUTH", value: "s3cret" }];
-                    pod.containers[0].env = [...pod.containers[0].env, { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { configMapKeyRef: { name: "cm", key: "k" } } }];
+                    pod.containers[0].env = [...pod.containers[0].env, { name: "REDISCLI_AUTH", value: "s3cret" }];
+                    pod.containers[1].env = [...pod.containers[1].env, { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { configMapKeyRef: { name: "cm", key: "k" } } }];
                     return spec;
                 }),
             ],
         };
         const msgs = (await evaluate(await runProgram(component(goodArgs("existingBucket"), opts)))).of(NO_INLINE_SECRETS);
         assert.equal(msgs.length, 2, msgs.join("\n"));
-        assert.match(msgs[0], /^CronJob "gitguardian\/gg-backup-redis" container "dump-redis" \(initContainers\[0\]\) sets REDISCLI_AUTH to a literal value/);
-        assert.match(msgs[1], /^CronJob "gitguardian\/gg-backup-redis" container "upload" \(containers\[0\]\) takes AWS_SECRET_ACCESS_KEY from configMapKeyRef, not from a Secret/);
+        assert.match(msgs[0], /^CronJob "gitguardian\/gg-backup-redis" container "dump-redis" \(containers\[0\]\) sets REDISCLI_AUTH to a literal value/);
+        assert.match(msgs[1], /^CronJob "gitguardian\/gg-backup-redis" container "upload" \(containers\[1\]\) takes AWS_SECRET_ACCESS_KEY from configMapKeyRef, not from a Secret/);
     });
 
     it("covers Jobs running /scripts/*.sh, leaves other workloads alone; allowNames exempts a name", async () => {

@@ -154,7 +154,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             assert.deepEqual(p.tolerations, [{ key: "ops", operator: "Exists", effect: "NoSchedule" }]);
             assert.equal(p.serviceAccountName, "gitguardian-backup");
             assert.deepEqual(p.volumes.find((v: any) => v.name === "staging"), { name: "staging", emptyDir: { sizeLimit: "20Gi" } });
-            for (const c of [...p.initContainers, ...p.containers]) {
+            for (const c of p.containers) {
                 assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
                 assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
                 assert.equal(c.securityContext.runAsNonRoot, true, c.name);
@@ -177,7 +177,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         const { resources } = await build(minioArgs({ redis: { host: "redis-master", user: "backup", passwordSecret: { name: "redis", key: "redis-password" } } }));
         const contract = new Set([...ALL_ENV.map((e) => e.name), "HOME"]);
         for (const cj of byType(resources, T.cronJob)) {
-            for (const c of [...pod(cj).initContainers, ...pod(cj).containers]) {
+            for (const c of pod(cj).containers) {
                 for (const e of c.env) {
                     assert.ok(contract.has(e.name), `${cj.name}/${c.name}: ${e.name} is not in the contract`);
                     const spec = ALL_ENV.find((x) => x.name === e.name);
@@ -186,15 +186,15 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
                 assert.equal(c.args, undefined, "nothing reaches the scripts as arguments");
             }
         }
-        const pg = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("postgres"))!).initContainers[0]);
+        const pg = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("postgres"))!).containers[0]);
         assert.deepEqual(pg.PGPASSWORD.valueFrom, { secretKeyRef: { name: "postgresql", key: "postgres-password" } });
         assert.equal(pg.PGHOST.value, "postgresql");
         assert.equal(pg.PGPORT.value, "5432");
         assert.equal(pg.GGB_PG_FORMAT.value, "sql");
-        const redis = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!).initContainers[0]);
+        const redis = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!).containers[0]);
         assert.deepEqual(redis.REDISCLI_AUTH.valueFrom, { secretKeyRef: { name: "redis", key: "redis-password" } });
         assert.equal(redis.GGB_REDIS_USER.value, "backup");
-        const kots = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("kots"))!).initContainers[0]);
+        const kots = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("kots"))!).containers[0]);
         assert.equal(kots.GGB_KOTS_SECRETS.value, "gim-secrets,kotsadm-encryption");
         assert.equal(kots.GGB_KOTS_APP_SLUG.value, "gitguardian");
         assert.equal(kots.GGB_KOTS_NAMESPACE.value, "gitguardian");
