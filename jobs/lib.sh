@@ -77,7 +77,9 @@ compression_ext() {
 }
 
 # compress: stdin to stdout with $GGB_COMPRESSION. pigz (parallel gzip) is used when the
-# image has it: single-threaded gzip is the bottleneck of a large dump.
+# image has it: single-threaded gzip is the bottleneck of a large dump. zstd runs single-threaded:
+# it outpaces the single stream of a dump (docs/performance.md) and its worker buffers would
+# add some 40 MB to the dump container.
 compress() {
 	case "$GGB_COMPRESSION" in
 	gzip)
@@ -87,7 +89,7 @@ compress() {
 			gzip -c "-${GGB_COMPRESSION_LEVEL:-1}"
 		fi
 		;;
-	zstd) zstd -q -c -T0 "-${GGB_COMPRESSION_LEVEL:-3}" ;;
+	zstd) zstd -q -c --single-thread "-${GGB_COMPRESSION_LEVEL:-3}" ;;
 	none) cat ;;
 	*) die "GGB_COMPRESSION '$GGB_COMPRESSION' is not one of gzip, zstd, none" ;;
 	esac
@@ -159,7 +161,6 @@ connect_timeout() {
 # connect timeout and closes it, so the open returns (then watch_done fails with a reason)
 # instead of the wait lasting until the Job's deadline.
 watch_open() {
-	WATCH_SINCE=$(date +%s)
 	if [ "$2" = r ]; then
 		(
 			sleep "$CONNECT_TIMEOUT"
@@ -174,12 +175,14 @@ watch_open() {
 	WATCHDOG=$!
 }
 
-# watch_done PEER: the guarded open returned. Stops the watchdog (SIGKILL: a freshly forked shell
-# may still hold the EXIT trap it inherited, which another signal would run) and dies when it
-# had fired.
+# watch_done PEER: the guarded open returned. Stops the watchdog with SIGKILL (a freshly forked
+# shell may still hold the EXIT trap it inherited, which another signal would run); its status
+# tells whether it had fired first (it then exited by itself).
 watch_done() {
 	kill -KILL "$WATCHDOG" 2>/dev/null || true
-	[ $(($(date +%s) - WATCH_SINCE)) -lt "$CONNECT_TIMEOUT" ] || die "$1 did not connect within $CONNECT_TIMEOUT s (see its log)"
+	_watch_status=0
+	wait "$WATCHDOG" 2>/dev/null || _watch_status=$?
+	[ "$_watch_status" = 137 ] || die "$1 did not connect within $CONNECT_TIMEOUT s (see its log)"
 }
 
 # open_channel: the dump step's first act, so that any later failure reaches the upload step:

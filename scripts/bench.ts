@@ -4,20 +4,24 @@
  *
  *   GGB_BENCH_SCALE   pgbench scale of the large database (default 70, about 1 GB)
  *   GGB_BENCH_SMALL   pgbench scale of the small one, for the memory comparison (default 10)
+ *   GGB_BENCH_ROUNDS  rounds of the backup comparison (default 3; ratios are per round, the
+ *                     median is reported: this machine's speed drifts by 10-20 % between runs)
  *
- * Prints wall time, CPU time and peak RSS (summed over the process tree, sampled from /proc) of:
- * raw `pg_dumpall > /dev/null`; the whole backup job (dump + compress + checksum + upload, as
- * the CronJob runs it) with gzip and with zstd; sql vs directory format for backup and restore;
- * and the peak RSS of the dump pipeline at two sizes.
+ * Prints wall time, CPU time (of the job's processes; "machine" adds the servers') and peak RSS
+ * (summed over a process tree, sampled from /proc) of: raw `pg_dumpall > /dev/null`; the same
+ * into a pipe; the whole backup job as the CronJob's pod runs it (dump and upload containers
+ * side by side, streaming) and as the staged design ran it (dump to the volume, then upload);
+ * gzip vs zstd; sql vs directory format for backup and restore; and the peak RSS of the dump
+ * pipeline at two sizes.
  */
-import { execa, ResultPromise } from "execa";
+import { execa } from "execa";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SCRIPT } from "../core/contract";
-import { JobResult, runJob } from "../test/harness/jobRunner";
+import { runJob } from "../test/harness/jobRunner";
 import { MinioServer, startMinio } from "../test/harness/minio";
-import { pgBin, PostgresServer, startPostgres } from "../test/harness/postgres";
+import { PG_BIN, pgBin, PostgresServer, startPostgres } from "../test/harness/postgres";
 import { makeTempDir, removeTempDir } from "../test/harness/proc";
 
 interface Measure {
@@ -25,6 +29,8 @@ interface Measure {
     wallS: number;
     cpuS: number;
     peakRssMB: number;
+    /** Busy CPU seconds of the whole machine (the servers included). */
+    machineCpuS: number;
 }
 
 const CLK_TCK = 100;
@@ -61,27 +67,53 @@ function treeUsage(root: number): { cpu: number; rss: number } {
     return { cpu, rss };
 }
 
-/** Runs `run`, sampling the tree of the process it starts; CPU is taken from the tree's last sample plus reaped children. */
-async function measure(label: string, start: () => ResultPromise | Promise<JobResult>, pidOf?: () => number | undefined): Promise<Measure> {
+/** Busy CPU seconds of the machine since boot (/proc/stat: everything but idle and iowait). */
+function machineBusy(): number {
+    const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / CLK_TCK;
+}
+
+function print(m: Measure): void {
+    console.log(
+        `  ${m.label.padEnd(56)} ${m.wallS.toFixed(2).padStart(6)} s wall ${m.cpuS.toFixed(2).padStart(6)} s CPU ${m.machineCpuS.toFixed(2).padStart(6)} s machine ${m.peakRssMB.toFixed(1).padStart(6)} MB peak RSS`,
+    );
+}
+
+/**
+ * Runs `start`, sampling the RSS of the process trees rooted at `pids()` every 25 ms; CPU is
+ * that of this process's reaped children (the job's whole tree, waited for by its shells).
+ */
+async function measure(label: string, start: () => Promise<unknown>, pids: () => number[], quiet = false): Promise<Measure> {
     const before = process.hrtime.bigint();
     const cpuBefore = childCpu();
+    const busyBefore = machineBusy();
     let peak = 0;
-    const promise = start();
-    const pid = () => pidOf?.() ?? (promise as ResultPromise).pid;
     const timer = setInterval(() => {
-        const p = pid();
-        if (p) peak = Math.max(peak, treeUsage(p).rss);
+        peak = Math.max(peak, pids().reduce((n, p) => n + treeUsage(p).rss, 0));
     }, 25);
     try {
-        const r = await promise;
-        if ("exitCode" in r && r.exitCode !== 0) throw new Error(`${label} failed: ${"stderr" in r ? String(r.stderr).slice(-500) : ""}`);
+        await start();
     } finally {
         clearInterval(timer);
     }
-    const wallS = Number(process.hrtime.bigint() - before) / 1e9;
-    const m = { label, wallS, cpuS: childCpu() - cpuBefore, peakRssMB: peak / 1048576 };
-    console.log(`  ${label.padEnd(58)} ${m.wallS.toFixed(2).padStart(7)} s wall ${m.cpuS.toFixed(2).padStart(7)} s CPU ${m.peakRssMB.toFixed(1).padStart(7)} MB peak RSS`);
+    const m = { label, wallS: Number(process.hrtime.bigint() - before) / 1e9, cpuS: childCpu() - cpuBefore, peakRssMB: peak / 1048576, machineCpuS: machineBusy() - busyBefore };
+    if (!quiet) print(m);
     return m;
+}
+
+/** A command measured as one process tree (its exit must be 0). */
+function command(label: string, file: string, args: string[], env: Record<string, string>, quiet = false): Promise<Measure> {
+    let pid: number | undefined;
+    return measure(
+        label,
+        async () => {
+            const p = execa(file, args, { env, stdout: "ignore", stderr: "pipe" });
+            pid = p.pid;
+            await p;
+        },
+        () => (pid ? [pid] : []),
+        quiet,
+    );
 }
 
 /** CPU seconds of every reaped child process of this one (getrusage(RUSAGE_CHILDREN) through /proc/self/stat). */
@@ -91,51 +123,79 @@ function childCpu(): number {
     return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
 }
 
-/** Runs a job script with the job runner, and reports the pid of its shell for sampling. */
-function job(script: string, shell: "busybox" | "bash", env: Record<string, string>): { start: () => Promise<JobResult>; pid: () => number | undefined } {
-    let known: number | undefined;
-    return {
-        start: () => {
-            const seen = new Set(fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)));
-            const p = runJob(script, { shell, env, timeoutMs: 3_600_000 });
-            // The runner's child is the newest process whose parent is this one.
-            const find = () => {
-                for (const e of fs.readdirSync("/proc")) {
-                    if (!/^\d+$/.test(e) || seen.has(e)) continue;
-                    try {
-                        const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-                        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid) return Number(e);
-                    } catch {
-                        /* gone */
-                    }
-                }
-                return undefined;
-            };
-            const poll = setInterval(() => {
-                known ??= find();
-                if (known) clearInterval(poll);
-            }, 5);
-            return p.finally(() => clearInterval(poll));
-        },
-        pid: () => known,
-    };
+function ratio(label: string, a: number, b: number, goal?: string): void {
+    console.log(`  => ${label}: ${(a / b).toFixed(2)}x wall${goal ? `  (goal ${goal})` : ""}`);
 }
 
-function ratio(a: Measure, b: Measure, goal?: string): void {
-    console.log(`  => ${a.label} / ${b.label}: ${(a.wallS / b.wallS).toFixed(2)}x wall${goal ? `  (goal ${goal})` : ""}`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface JobRun {
+    whole: Measure;
+    /** Peak RSS of the dump container's tree (shell + pg_dumpall/pg_dump + compressor). */
+    dumpRssMB: number;
+    uploadRssMB: number;
+    bytes: number;
 }
 
-async function backup(pg: PostgresServer, minio: MinioServer, label: string, format: "sql" | "directory", compression: "gzip" | "zstd"): Promise<{ dump: Measure; upload: Measure; total: Measure; bytes: number }> {
+/** The backup job as the CronJob's pod runs it: the dump and upload steps side by side. */
+async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string, format: "sql" | "directory", compression: "gzip" | "zstd", quiet = false): Promise<JobRun> {
     const staging = makeTempDir("bench-staging");
+    const prefix = `bench-${format}-${compression}`;
     try {
-        const dumpJob = job(SCRIPT.dump.postgres, "busybox", { ...pg.env(), GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_PG_FORMAT: format, GGB_PG_JOBS: String(os.cpus().length), GGB_COMPRESSION: compression });
-        const dump = await measure(`${label}: dump step (${format}, ${compression})`, dumpJob.start, dumpJob.pid);
-        const bytes = fs.readdirSync(staging).filter((f) => !f.startsWith(".")).reduce((n, f) => n + fs.statSync(path.join(staging, f)).size, 0);
-        const uploadJob = job(SCRIPT.upload, "bash", { ...minio.env(), GGB_S3_PREFIX: `bench-${format}-${compression}`, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging });
-        const upload = await measure(`${label}: upload step (checksum + upload + manifest)`, uploadJob.start, uploadJob.pid);
-        const total: Measure = { label: `backup job ${format}/${compression}`, wallS: dump.wallS + upload.wallS, cpuS: dump.cpuS + upload.cpuS, peakRssMB: Math.max(dump.peakRssMB, upload.peakRssMB) };
-        console.log(`  ${`${label}: whole job`.padEnd(58)} ${total.wallS.toFixed(2).padStart(7)} s wall, ${(bytes / 1048576).toFixed(1)} MB stored`);
-        return { dump, upload, total, bytes };
+        const pids: { dump?: number; upload?: number } = {};
+        let dumpPeak = 0;
+        let uploadPeak = 0;
+        const sampler = setInterval(() => {
+            if (pids.dump) dumpPeak = Math.max(dumpPeak, treeUsage(pids.dump).rss);
+            if (pids.upload) uploadPeak = Math.max(uploadPeak, treeUsage(pids.upload).rss);
+        }, 25);
+        const common = { GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging };
+        const whole = await measure(
+            `${label}: backup job ${format}/${compression}, streamed`,
+            async () => {
+                const [dump, upload] = await Promise.all([
+                    runJob(SCRIPT.dump.postgres, {
+                        shell: "busybox",
+                        env: { ...pg.env(), ...common, GGB_PG_FORMAT: format, GGB_PG_JOBS: String(os.cpus().length), GGB_COMPRESSION: compression },
+                        timeoutMs: 3_600_000,
+                        onSpawn: (pid) => (pids.dump = pid),
+                    }),
+                    runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), ...common, GGB_S3_PREFIX: prefix }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
+                ]);
+                for (const r of [dump, upload]) if (r.exitCode !== 0) throw new Error(`${label}: ${r.script} failed: ${r.stderr.slice(-500)}`);
+            },
+            () => [pids.dump, pids.upload].filter((p): p is number => p !== undefined),
+            quiet,
+        );
+        clearInterval(sampler);
+        const keys = await minio.list(`${prefix}/postgres/`);
+        const manifest = keys.filter((k) => k.endsWith("/manifest.json")).sort().pop()!;
+        const m = JSON.parse((await minio.get(manifest)).toString()) as { artifacts: { size: number }[] };
+        const bytes = m.artifacts.reduce((n, a) => n + a.size, 0);
+        return { whole, dumpRssMB: dumpPeak / 1048576, uploadRssMB: uploadPeak / 1048576, bytes };
+    } finally {
+        removeTempDir(staging);
+    }
+}
+
+/**
+ * The staged design this package used before streaming, with plain commands: dump and compress
+ * to the volume, then checksum, upload, and write the manifest (two aws CLI runs after the dump).
+ */
+async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string): Promise<Measure> {
+    const staging = makeTempDir("bench-staged");
+    try {
+        const aws = `/usr/bin/aws --endpoint-url ${minio.endpoint}`;
+        const script = [
+            "set -e",
+            `pg_dumpall -w --quote-all-identifiers | zstd -q -c -T0 -3 > "$1/dumpall.sql.zst"`,
+            `sum=$(sha256sum "$1/dumpall.sql.zst")`,
+            `${aws} s3 cp --only-show-errors "$1/dumpall.sql.zst" "s3://${minio.bucket}/bench-staged/$2/dumpall.sql.zst"`,
+            `printf '{"sha256":"%s"}' "$sum" | ${aws} s3 cp --only-show-errors - "s3://${minio.bucket}/bench-staged/$2/manifest.json"`,
+        ].join("\n");
+        const env = { ...pg.env(), ...minio.env(), PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: staging } as Record<string, string>;
+        delete env.GGB_S3_BUCKET;
+        return await command(`${label}: backup job sql/zstd, staged`, "/bin/sh", ["-c", script, "staged", staging, String(Date.now())], env);
     } finally {
         removeTempDir(staging);
     }
@@ -144,63 +204,92 @@ async function backup(pg: PostgresServer, minio: MinioServer, label: string, for
 async function main(): Promise<void> {
     const scale = Number(process.env.GGB_BENCH_SCALE ?? 70);
     const small = Number(process.env.GGB_BENCH_SMALL ?? 10);
+    const rounds = Number(process.env.GGB_BENCH_ROUNDS ?? 3);
     console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     const minio = await startMinio({ bucket: "bench" });
     const servers: { destroy(): Promise<void> }[] = [minio];
+    const settings = { max_wal_size: "4GB", checkpoint_timeout: "30min", fsync: "off", synchronous_commit: "off", full_page_writes: "off" };
     try {
-        const sizes: [string, number][] = [["small", small], ["large", scale]];
-        const rssByScale: [string, number][] = [];
-        for (const [name, s] of sizes) {
-            const pg = await startPostgres({ settings: { max_wal_size: "4GB", checkpoint_timeout: "30min", fsync: "off", synchronous_commit: "off", full_page_writes: "off" } });
+        const rss: [string, JobRun][] = [];
+        for (const [name, s] of [["small", small], ["large", scale]] as const) {
+            const pg = await startPostgres({ settings });
             servers.push(pg);
             console.log(`\n${name} database: pgbench -i -s ${s}`);
             await execa(pgBin("pgbench"), ["-i", "-q", "-s", String(s), "-h", pg.host, "-p", String(pg.port), "-U", pg.user, "postgres"], { env: { PGPASSWORD: pg.password } });
-            const size = await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))");
-            console.log(`  database size ${size.trim()}`);
-            const raw = await measure(`raw pg_dumpall > /dev/null`, () =>
-                execa(pgBin("pg_dumpall"), ["-w", "-h", pg.host, "-p", String(pg.port), "-U", pg.user], { env: { PGPASSWORD: pg.password }, stdout: "ignore" }),
-            );
-            const gzip = await backup(pg, minio, name, "sql", "gzip");
-            rssByScale.push([`${name} (scale ${s}, ${size.trim()})`, gzip.dump.peakRssMB]);
+            const size = (await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim();
+            console.log(`  database size ${size}`);
+            const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
+            const raw = (quiet = false) => command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, quiet);
             if (name === "small") {
+                await raw();
+                rss.push([`${name} (scale ${s}, ${size})`, await streamedJob(pg, minio, name, "sql", "zstd")]);
                 await pg.destroy();
                 servers.pop();
                 continue;
             }
-            ratio(gzip.total, raw, "<= 1.15x");
-            const zstd = await backup(pg, minio, name, "sql", "zstd");
-            ratio(zstd.total, raw, "<= 1.15x");
-            console.log(`  => stored bytes zstd / gzip: ${(zstd.bytes / gzip.bytes).toFixed(2)}x; dump CPU zstd / gzip: ${(zstd.dump.cpuS / gzip.dump.cpuS).toFixed(2)}x`);
-            const dir = await backup(pg, minio, name, "directory", "zstd");
-            ratio(dir.total, zstd.total);
+
+            // Rounds of the backup comparison: each ratio against the raw dump of its own round.
+            const ratios = { streamed: [] as number[], staged: [] as number[], pipe: [] as number[] };
+            let last: JobRun | undefined;
+            for (let round = 1; round <= rounds; round++) {
+                console.log(`  round ${round} of ${rounds}`);
+                const r = await raw();
+                const pipe = await command("pg_dumpall | cat > /dev/null (any pipe)", "/bin/sh", ["-c", "pg_dumpall -w | cat > /dev/null"], pgEnv);
+                last = await streamedJob(pg, minio, name, "sql", "zstd");
+                const staged = await stagedJob(pg, minio, name);
+                ratios.pipe.push(pipe.wallS / r.wallS);
+                ratios.streamed.push(last.whole.wallS / r.wallS);
+                ratios.staged.push(staged.wallS / r.wallS);
+            }
+            rss.push([`${name} (scale ${s}, ${size})`, last!]);
+            const show = (label: string, xs: number[], goal?: string) =>
+                console.log(`  => ${label}: ${median(xs).toFixed(2)}x wall, median of ${xs.map((x) => x.toFixed(2)).join(" ")}${goal ? `  (goal ${goal})` : ""}`);
+            show("backup job streamed (sql/zstd) / raw pg_dumpall > /dev/null", ratios.streamed, "<= 1.15x");
+            show("backup job staged (sql/zstd) / raw pg_dumpall > /dev/null", ratios.staged);
+            show("pg_dumpall | cat / raw pg_dumpall > /dev/null", ratios.pipe);
+
+            const rawNow = await raw(true);
+            const gzip = await streamedJob(pg, minio, name, "sql", "gzip");
+            ratio("backup job streamed (sql/gzip) / raw pg_dumpall (measured just before)", gzip.whole.wallS, rawNow.wallS);
+            console.log(`  => stored bytes zstd / gzip: ${(last!.bytes / gzip.bytes).toFixed(2)}x; job CPU zstd / gzip: ${(last!.whole.cpuS / gzip.whole.cpuS).toFixed(2)}x`);
+            const dir = await streamedJob(pg, minio, name, "directory", "zstd");
+            ratio("backup job directory/zstd / sql/zstd", dir.whole.wallS, last!.whole.wallS);
 
             // Restores into fresh clusters: psql replay of the sql set vs pg_restore -j of the directory set.
+            const restores: Partial<Record<"sql" | "directory", Measure>> = {};
             for (const [format, prefix] of [["sql", "bench-sql-zstd"], ["directory", "bench-directory-zstd"]] as const) {
-                const target = await startPostgres({ password: pg.password, settings: { max_wal_size: "4GB", fsync: "off", synchronous_commit: "off", full_page_writes: "off" } });
+                const target = await startPostgres({ password: pg.password, settings });
                 const staging = makeTempDir("bench-restore");
                 try {
-                    const ids = (await minio.list(`${prefix}/postgres/`)).map((k) => k.split("/")[2]);
-                    const fetch = job(SCRIPT.fetch, "bash", { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: ids[0] });
-                    await measure(`restore ${format}: fetch and verify`, fetch.start, fetch.pid);
-                    const apply = job(SCRIPT.restorePostgres, "busybox", { ...target.env(), GGB_STAGING_DIR: staging, GGB_PG_JOBS: String(os.cpus().length) });
-                    const m = await measure(`restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${os.cpus().length}`})`, apply.start, apply.pid);
-                    (format === "sql" ? (restoreSql = m) : (restoreDir = m));
+                    const id = (await minio.list(`${prefix}/postgres/`)).find((k) => k.endsWith("/manifest.json"))!.split("/")[2];
+                    let pid: number | undefined;
+                    const tree = () => (pid ? [pid] : []);
+                    const fetchEnv = { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: id };
+                    await measure(`restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "bash", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
+                    const applyEnv = { ...target.env(), GGB_STAGING_DIR: staging, GGB_PG_JOBS: String(os.cpus().length) };
+                    restores[format] = await measure(
+                        `restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${os.cpus().length}`})`,
+                        async () => {
+                            const r = await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: applyEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) });
+                            if (r.exitCode !== 0) throw new Error(`restore ${format} failed: ${r.stderr.slice(-500)}`);
+                        },
+                        tree,
+                    );
                 } finally {
                     removeTempDir(staging);
                     await target.destroy();
                 }
             }
-            if (restoreSql && restoreDir) ratio(restoreDir, restoreSql, "<= 0.5x");
+            ratio("restore directory (pg_restore -j) / restore sql (psql replay)", restores.directory!.wallS, restores.sql!.wallS, "<= 0.5x");
         }
-        console.log("\npeak RSS of the dump pipeline (shell + pg_dumpall + compressor):");
-        for (const [label, mb] of rssByScale) console.log(`  ${label.padEnd(40)} ${mb.toFixed(1)} MB  (goal: flat, < 64 MB)`);
+        console.log("\npeak RSS of the backup job's two containers:");
+        for (const [label, run] of rss) {
+            console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + aws CLI + tee, sha256sum)`);
+        }
     } finally {
         for (const s of servers.reverse()) await s.destroy().catch(() => undefined);
     }
 }
-
-let restoreSql: Measure | undefined;
-let restoreDir: Measure | undefined;
 
 main().catch((e) => {
     console.error(`bench failed: ${(e as Error).message}`);

@@ -80,6 +80,8 @@ export interface JobOptions {
     /** Working directory (default: a fresh empty folder). */
     cwd?: string;
     timeoutMs?: number;
+    /** Told the pid of the script's shell once it is spawned (the benchmark samples its process tree). */
+    onSpawn?: (pid: number) => void;
 }
 
 export interface JobResult {
@@ -110,7 +112,7 @@ export async function runJob(script: string, opts: JobOptions): Promise<JobResul
     const [file, args] = opts.shell === "busybox" ? ["/usr/bin/busybox", ["sh", scriptPath]] : [`/usr/bin/${opts.shell}`, [scriptPath]];
     defaultCwd ??= makeTempDir("job-cwd");
     const started = Date.now();
-    const r = await execa(file, args, {
+    const child = execa(file, args, {
         env,
         extendEnv: false,
         cwd: opts.cwd ?? defaultCwd,
@@ -119,6 +121,8 @@ export async function runJob(script: string, opts: JobOptions): Promise<JobResul
         timeout: opts.timeoutMs ?? 180_000,
         maxBuffer: 64 * 1024 * 1024,
     });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    const r = await child;
     if (r.timedOut) throw new Error(`${script} under ${opts.shell} timed out after ${opts.timeoutMs ?? 180_000} ms; stderr:\n${r.stderr}`);
     return {
         script,

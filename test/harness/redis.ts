@@ -64,6 +64,9 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
         "--daemonize", "no",
         "--logfile", "",
         "--databases", "16",
+        // A replica's snapshot (redis-cli --rdb) starts at once instead of after the default 5 s
+        // wait for other replicas: the same snapshot, sooner.
+        "--repl-diskless-sync-delay", "0",
     ];
     let proc: ServerProcess | undefined;
     const connect = async (): Promise<RedisClient> => {

@@ -91,12 +91,12 @@ describe("hostile values in every env input of every script", function () {
     /**
      * Runs `script` with one variable made hostile, beside its partner step with the baseline
      * values (so a dump and an upload always talk to each other); both give up waiting for the
-     * other after 3 s when the hostile value stops one before it connects.
+     * other after 5 s when the hostile value stops one before it connects.
      */
     async function run(script: string, shell: Shell, name?: string, payload?: string): Promise<JobResult> {
         const baseline = base[script]();
         const partner = partnerOf(script, baseline);
-        const wait = partner ? { GGB_CONNECT_TIMEOUT: "3" } : {};
+        const wait = partner ? { GGB_CONNECT_TIMEOUT: "5" } : {};
         const env = { ...baseline, ...wait, ...(name ? { [name]: payload! } : {}) };
         const [r] = await Promise.all([
             runJob(script, { shell, env, cwd }),

@@ -1,7 +1,8 @@
 /** The pure domain modules: schedules, manifests, backup-set selection. */
 import * as assert from "node:assert/strict";
 import { backupIdFor, backupIdTime, groupSets, parseSelector, selectSet } from "../../core/backupSet";
-import { manifestKey, parseManifest } from "../../core/manifest";
+import { manifestKey, parseManifest, setKeyPrefix } from "../../core/manifest";
+import { artifactInSet } from "../../provider/resolve";
 import { isTimeZone, maxIntervalHours, scheduleProblem } from "../../core/schedule";
 
 const manifest = (over: object = {}) =>
@@ -57,6 +58,14 @@ describe("manifest", () => {
         it(`refuses ${what}`, () => assert.throws(() => parseManifest(manifest(over)), message));
     }
     it("refuses text that is not JSON", () => assert.throws(() => parseManifest("{"), /invalid manifest: not JSON/));
+    it("keeps an artifact's key inside its set: a run folder or none, no dot parts, the listed name", () => {
+        const set = setKeyPrefix("gg", "postgres", "20261127T020000Z");
+        assert.ok(artifactInSet(`${set}a1b2c3d4e5f6/dumpall.sql.gz`, "dumpall.sql.gz", set));
+        assert.ok(artifactInSet(`${set}dumpall.sql.gz`, "dumpall.sql.gz", set));
+        for (const key of [`${set}../20261126T020000Z/dumpall.sql.gz`, `${set}./dumpall.sql.gz`, `${set}run/other.sql.gz`, `${set}a/b/dumpall.sql.gz`, `gg/redis/20261127T020000Z/x/dumpall.sql.gz`, `${set}/dumpall.sql.gz`]) {
+            assert.equal(artifactInSet(key, "dumpall.sql.gz", set), false, key);
+        }
+    });
 });
 
 describe("backup sets", () => {
