@@ -161,16 +161,18 @@ connect_timeout() {
 # connect timeout and closes it, so the open returns (then watch_done fails with a reason)
 # instead of the wait lasting until the Job's deadline.
 watch_open() {
+	# It holds none of the channel's descriptors: a forgotten holder would hide the other
+	# step's end (no EOF, no EPIPE) for as long as it sleeps.
 	if [ "$2" = r ]; then
 		(
 			sleep "$CONNECT_TIMEOUT"
 			: >"$1"
-		) </dev/null >/dev/null 2>&1 &
+		) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	else
 		(
 			sleep "$CONNECT_TIMEOUT"
 			: <"$1"
-		) </dev/null >/dev/null 2>&1 &
+		) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	fi
 	WATCHDOG=$!
 }

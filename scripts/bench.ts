@@ -140,7 +140,7 @@ interface JobRun {
 /** The backup job as the CronJob's pod runs it: the dump and upload steps side by side. */
 async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string, format: "sql" | "directory", compression: "gzip" | "zstd", quiet = false): Promise<JobRun> {
     const staging = makeTempDir("bench-staging");
-    const prefix = `bench-${format}-${compression}`;
+    const prefix = `bench-${label}-${format}-${compression}`;
     try {
         const pids: { dump?: number; upload?: number } = {};
         let dumpPeak = 0;
@@ -201,6 +201,33 @@ async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string):
     }
 }
 
+/**
+ * Rounds of raw dump / dump into a pipe / streamed job / staged job on one database; ratios
+ * per round against that round's raw dump, medians printed. Returns the last streamed run.
+ */
+async function compareBackups(pg: PostgresServer, minio: MinioServer, label: string, rounds: number): Promise<JobRun> {
+    const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
+    const ratios = { streamed: [] as number[], staged: [] as number[], pipe: [] as number[] };
+    let last: JobRun | undefined;
+    for (let round = 1; round <= rounds; round++) {
+        console.log(`  round ${round} of ${rounds}`);
+        const raw = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv);
+        const pipe = await command("pg_dumpall | cat > /dev/null (any pipe)", "/bin/sh", ["-c", "pg_dumpall -w | cat > /dev/null"], pgEnv);
+        last = await streamedJob(pg, minio, label, "sql", "zstd");
+        const staged = await stagedJob(pg, minio, label);
+        ratios.pipe.push(pipe.wallS / raw.wallS);
+        ratios.streamed.push(last.whole.wallS / raw.wallS);
+        ratios.staged.push(staged.wallS / raw.wallS);
+    }
+    const show = (what: string, xs: number[], goal?: string) =>
+        console.log(`  => ${what}: ${median(xs).toFixed(2)}x wall (median of ${xs.map((x) => x.toFixed(2)).join(", ")})${goal ? `  (goal ${goal})` : ""}`);
+    console.log(`  ${label}: ${(last!.bytes / 1048576).toFixed(1)} MB stored per set`);
+    show("backup job streamed (sql/zstd) / raw pg_dumpall > /dev/null", ratios.streamed, "<= 1.15x");
+    show("backup job staged (sql/zstd) / raw pg_dumpall > /dev/null", ratios.staged);
+    show("pg_dumpall | cat / raw pg_dumpall > /dev/null", ratios.pipe);
+    return last!;
+}
+
 async function main(): Promise<void> {
     const scale = Number(process.env.GGB_BENCH_SCALE ?? 70);
     const small = Number(process.env.GGB_BENCH_SMALL ?? 10);
@@ -219,45 +246,26 @@ async function main(): Promise<void> {
             const size = (await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim();
             console.log(`  database size ${size}`);
             const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
-            const raw = (quiet = false) => command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, quiet);
             if (name === "small") {
-                await raw();
+                await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv);
                 rss.push([`${name} (scale ${s}, ${size})`, await streamedJob(pg, minio, name, "sql", "zstd")]);
                 await pg.destroy();
                 servers.pop();
                 continue;
             }
 
-            // Rounds of the backup comparison: each ratio against the raw dump of its own round.
-            const ratios = { streamed: [] as number[], staged: [] as number[], pipe: [] as number[] };
-            let last: JobRun | undefined;
-            for (let round = 1; round <= rounds; round++) {
-                console.log(`  round ${round} of ${rounds}`);
-                const r = await raw();
-                const pipe = await command("pg_dumpall | cat > /dev/null (any pipe)", "/bin/sh", ["-c", "pg_dumpall -w | cat > /dev/null"], pgEnv);
-                last = await streamedJob(pg, minio, name, "sql", "zstd");
-                const staged = await stagedJob(pg, minio, name);
-                ratios.pipe.push(pipe.wallS / r.wallS);
-                ratios.streamed.push(last.whole.wallS / r.wallS);
-                ratios.staged.push(staged.wallS / r.wallS);
-            }
-            rss.push([`${name} (scale ${s}, ${size})`, last!]);
-            const show = (label: string, xs: number[], goal?: string) =>
-                console.log(`  => ${label}: ${median(xs).toFixed(2)}x wall, median of ${xs.map((x) => x.toFixed(2)).join(" ")}${goal ? `  (goal ${goal})` : ""}`);
-            show("backup job streamed (sql/zstd) / raw pg_dumpall > /dev/null", ratios.streamed, "<= 1.15x");
-            show("backup job staged (sql/zstd) / raw pg_dumpall > /dev/null", ratios.staged);
-            show("pg_dumpall | cat / raw pg_dumpall > /dev/null", ratios.pipe);
-
-            const rawNow = await raw(true);
+            const last = await compareBackups(pg, minio, name, rounds);
+            rss.push([`${name} (scale ${s}, ${size})`, last]);
+            const rawNow = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, true);
             const gzip = await streamedJob(pg, minio, name, "sql", "gzip");
             ratio("backup job streamed (sql/gzip) / raw pg_dumpall (measured just before)", gzip.whole.wallS, rawNow.wallS);
-            console.log(`  => stored bytes zstd / gzip: ${(last!.bytes / gzip.bytes).toFixed(2)}x; job CPU zstd / gzip: ${(last!.whole.cpuS / gzip.whole.cpuS).toFixed(2)}x`);
+            console.log(`  => stored bytes zstd / gzip: ${(last.bytes / gzip.bytes).toFixed(2)}x; job CPU zstd / gzip: ${(last.whole.cpuS / gzip.whole.cpuS).toFixed(2)}x`);
             const dir = await streamedJob(pg, minio, name, "directory", "zstd");
-            ratio("backup job directory/zstd / sql/zstd", dir.whole.wallS, last!.whole.wallS);
+            ratio("backup job directory/zstd / sql/zstd", dir.whole.wallS, last.whole.wallS);
 
             // Restores into fresh clusters: psql replay of the sql set vs pg_restore -j of the directory set.
             const restores: Partial<Record<"sql" | "directory", Measure>> = {};
-            for (const [format, prefix] of [["sql", "bench-sql-zstd"], ["directory", "bench-directory-zstd"]] as const) {
+            for (const [format, prefix] of [["sql", "bench-large-sql-zstd"], ["directory", "bench-large-directory-zstd"]] as const) {
                 const target = await startPostgres({ password: pg.password, settings });
                 const staging = makeTempDir("bench-restore");
                 try {
@@ -281,7 +289,20 @@ async function main(): Promise<void> {
                 }
             }
             ratio("restore directory (pg_restore -j) / restore sql (psql replay)", restores.directory!.wallS, restores.sql!.wallS, "<= 0.5x");
+            await pg.destroy();
+            servers.pop();
         }
+
+        // pgbench rows are mostly blanks (zstd stores them 120:1), so the bytes to upload are
+        // negligible. The same comparison on data that compresses about 2:1 (hex text), of the
+        // same size, shows what streaming saves when the upload itself takes time.
+        const pg = await startPostgres({ settings });
+        servers.push(pg);
+        const rows = scale * 52_000;
+        console.log(`\nhex database: ${rows} rows of 256 hex digits (about as large as scale ${scale}, compresses about 2:1)`);
+        await pg.psql(`CREATE TABLE payloads AS SELECT g AS id, ${Array.from({ length: 8 }, (_, i) => `md5((g * ${i + 1})::text || random()::text)`).join(" || ")} AS payload FROM generate_series(1, ${rows}) g`);
+        console.log(`  database size ${(await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim()}`);
+        await compareBackups(pg, minio, "hex", rounds);
         console.log("\npeak RSS of the backup job's two containers:");
         for (const [label, run] of rss) {
             console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + aws CLI + tee, sha256sum)`);

@@ -11,7 +11,7 @@ import { Component, SCRIPT } from "../../core/contract";
 import { manifestKey, parseManifest } from "../../core/manifest";
 import { explain, runJob } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";
-import { makeTempDir } from "../harness/proc";
+import { makeTempDir, sleep } from "../harness/proc";
 import { RedisServer, startRedis } from "../harness/redis";
 import { assertFailed, backup, backupOk, nextBackupId, stagingDir, uniquePrefix } from "./support";
 
@@ -99,7 +99,31 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         assert.match(run.upload.stderr, /uploading dump\.rdb\.gz to /, "the artifact was in flight");
         assert.deepEqual(await minio.list(prefix + "/"), [], "no object was completed");
     });
+
+    it("an upload step killed outright (SIGKILL, no trap runs) never leaves a manifest: its pre-started writer is killed by its guard", async function () {
+        const staging = stagingDir();
+        const prefix = uniquePrefix("killed-upload");
+        let uploadPid: number | undefined;
+        const dump = runJob(SCRIPT.dump.redis, { shell: "dash", env: dumpEnv(staging), pathPrefix: [slowCatDir(4)] });
+        const upload = runJob(SCRIPT.upload, { shell: "bash", env: uploadEnv(staging, prefix), onSpawn: (pid) => (uploadPid = pid) });
+        // Connected, the manifest writer started, the artifact announced and the dump still running.
+        await sleep(2_000);
+        process.kill(uploadPid!, "SIGKILL");
+        const [d, u] = await Promise.all([dump, upload]);
+        assert.notEqual(u.exitCode, 0);
+        assertFailed(d, "dump-redis", /^dump-redis: the upload step stopped (listening|reading)/);
+        await sleep(3_000); // whatever the orphaned processes do, they do it by now
+        const keys = await minio.list(prefix + "/");
+        assert.deepEqual(keys.filter((k) => k.endsWith("manifest.json")), [], `no manifest: ${keys.join(", ")}`);
+    });
 });
+
+/** A folder with a `cat` that waits `seconds` before copying: a dump still running when the test acts. */
+function slowCatDir(seconds: number): string {
+    const dir = makeTempDir("slow-cat");
+    fs.writeFileSync(path.join(dir, "cat"), `#!/bin/sh\nsleep ${seconds}\nexec /bin/cat "$@"\n`, { mode: 0o755 });
+    return dir;
+}
 
 /** A folder with a `cat` that copies its file, then fails: a dump whose source breaks mid-stream. */
 function failingCatDir(): string {
