@@ -14,7 +14,7 @@ GGB_STEP=upload
 
 need GGB_STAGING_DIR
 STAGE=$GGB_STAGING_DIR
-aws_pid="" manifest_pid="" connected="" WORK=""
+aws_pid="" connected="" WORK=""
 
 # abort_upload: kills the aws CLI of the artifact in flight before its input ends, so the
 # object is never completed (a started multipart upload is left to the bucket's lifecycle rule).
@@ -25,35 +25,6 @@ abort_upload() {
 		aws_pid=""
 	fi
 }
-# start_manifest_writer: boots the aws CLI that writes manifest.json while the dump runs, so the
-# commit costs one PUT instead of a CLI start after the dump. Its input comes from a guard that
-# passes the manifest on only when this shell says `commit` on fd 3; when this shell ends first,
-# the guard kills the writer before its input ends: no empty or partial manifest is ever written.
-start_manifest_writer() {
-	mkfifo "$WORK/manifest.in" "$WORK/commit" || die "cannot create FIFOs in $WORK"
-	exec_s3 s3 cp --only-show-errors --no-progress --content-type application/json - "s3://$GGB_S3_BUCKET/$set_key/manifest.json" \
-		<"$WORK/manifest.in" >/dev/null 2>"$WORK/manifest.err" 6<&- &
-	manifest_pid=$!
-	(
-		exec 4>"$WORK/manifest.in"
-		word=""
-		IFS= read -r word <"$WORK/commit" || true
-		if [ "$word" = commit ]; then
-			cat "$WORK/manifest.json" >&4
-		else
-			kill -KILL "$manifest_pid" 2>/dev/null
-		fi
-	) </dev/null >/dev/null 2>&1 6<&- &
-	exec 3>"$WORK/commit"
-}
-# abort_manifest: the commit did not happen; the writer dies before its input ends.
-abort_manifest() {
-	if [ -n "$manifest_pid" ]; then
-		kill -KILL "$manifest_pid" 2>/dev/null || true
-		wait "$manifest_pid" 2>/dev/null || true
-		manifest_pid=""
-	fi
-}
 # release_dump: when this step stops before connecting, the dump step (already waiting, as it
 # starts first) is let through at once, to fail on its first write, instead of waiting it out.
 release_dump() {
@@ -62,7 +33,7 @@ release_dump() {
 	fi
 }
 # Runs on every exit, set -e included, before the shell's descriptors close.
-trap 'abort_upload; abort_manifest; release_dump; [ -z "$WORK" ] || rm -rf "$WORK"' EXIT
+trap 'abort_upload; release_dump; [ -z "$WORK" ] || rm -rf "$WORK"' EXIT
 need_s3
 [ -d "$STAGE" ] || die "staging folder $STAGE does not exist"
 CONNECT_TIMEOUT=$(connect_timeout)
@@ -93,18 +64,18 @@ receive() {
 	key="$set_key/$run/$name"
 	rm -f "$WORK/relay" "$WORK/sum" "$WORK/count"
 	mkfifo "$WORK/relay" "$WORK/sum" "$WORK/count" || die "cannot create FIFOs in $WORK"
-	exec_s3 s3 cp --only-show-errors --no-progress - "s3://$GGB_S3_BUCKET/$key" <"$WORK/relay" >/dev/null 2>"$WORK/aws.err" 3>&- 5<&- 6<&- &
+	exec_s3 s3 cp --only-show-errors --no-progress - "s3://$GGB_S3_BUCKET/$key" <"$WORK/relay" >/dev/null 2>"$WORK/aws.err" 5<&- 6<&- &
 	aws_pid=$!
-	sha256sum <"$WORK/sum" >"$WORK/sha" 3>&- 5<&- 6<&- &
+	sha256sum <"$WORK/sum" >"$WORK/sha" 5<&- 6<&- &
 	sha_pid=$!
-	wc -c <"$WORK/count" >"$WORK/size" 3>&- 5<&- 6<&- &
+	wc -c <"$WORK/count" >"$WORK/size" 5<&- 6<&- &
 	wc_pid=$!
 	# The relay end stays open here until the dump step vouches for the artifact: the aws CLI
 	# sees the end of its input (and completes the object) only then.
 	exec 9>"$WORK/relay"
 	log "uploading $name to s3://$GGB_S3_BUCKET/$key as it is dumped"
 	tee_status=0
-	tee_err=$(tee "$WORK/sum" "$WORK/count" <&5 2>&1 >&9 3>&- 5<&- 6<&-) || tee_status=$?
+	tee_err=$(tee "$WORK/sum" "$WORK/count" <&5 2>&1 >&9 5<&- 6<&-) || tee_status=$?
 	exec 5<&-
 	wait "$sha_pid" || true
 	wait "$wc_pid" || true
@@ -159,7 +130,6 @@ while IFS= read -r msg <&6; do
 			check_backup_id "$value"
 			backupId=$value
 			set_key="$GGB_S3_PREFIX/$GGB_COMPONENT/$backupId"
-			start_manifest_writer
 			;;
 		startedAt) startedAt=$value ;;
 		tool) tool=$value ;;
@@ -197,11 +167,8 @@ manifest=$(
 	printf '%s\n' "$artifacts"
 	printf '  ]\n}\n'
 )
-printf '%s\n' "$manifest" >"$WORK/manifest.json" || die "cannot write the manifest to $WORK"
-printf 'commit\n' >&3 || die "writing the manifest of $set_key failed: its writer is gone: $(first_line "$WORK/manifest.err")"
-exec 3>&-
-status=0
-wait "$manifest_pid" || status=$?
-manifest_pid=""
-[ "$status" = 0 ] || die "writing the manifest of $set_key failed: $(first_line "$WORK/manifest.err")"
+# Started only now: an aws CLI started beside the dump to save its start-up here measured slower
+# on a 2-core node (its start competes with the dump for CPU; docs/performance.md).
+err=$(printf '%s\n' "$manifest" | s3 s3 cp --only-show-errors --no-progress --content-type application/json - "s3://$GGB_S3_BUCKET/$set_key/manifest.json" 2>&1) ||
+	die "writing the manifest of $set_key failed: $(first_line_of "$err")"
 log "set $set_key committed: $count artifacts, $total bytes"
