@@ -127,9 +127,13 @@ async function main(): Promise<void> {
             const staging = makeTempDir(`demo-staging-${component}`);
             cleanup.push(() => removeTempDir(staging));
             const label = component === "kots" ? "kots (kots test double: the kots binary is not obtainable here)" : component;
-            step(`backup ${label}: ${SCRIPT.dump[component]} then ${SCRIPT.upload}`);
-            must(await runJob(SCRIPT.dump[component], { shell: "busybox", env: { ...dumpEnv[component], GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }));
-            must(await runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }));
+            step(`backup ${label}: ${SCRIPT.dump[component]} streaming to ${SCRIPT.upload}, side by side`);
+            const [dumped, uploaded] = await Promise.all([
+                runJob(SCRIPT.dump[component], { shell: "busybox", env: { ...dumpEnv[component], GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
+                runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
+            ]);
+            must(dumped);
+            must(uploaded);
         }
 
         step("backup sets in the bucket (only sets with a manifest are restorable)");
