@@ -99,7 +99,9 @@ receive() {
 	[ "$aws_status" = 0 ] || die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(first_line "$WORK/aws.err")"
 	size=$(tr -d ' \n' <"$WORK/size")
 	sha=$(cut -d ' ' -f 1 <"$WORK/sha")
-	case "$sha" in [0-9a-f]*) ;; *) die "no checksum of $name was computed" ;; esac
+	case "$sha" in "" | *[!0-9a-f]*) die "no checksum of $name was computed" ;; esac
+	[ "${#sha}" = 64 ] || die "no checksum of $name was computed"
+	case "$size" in "" | *[!0-9]*) die "no size of $name was computed" ;; esac
 	case "$name" in
 	*.gz) compression=gzip ;;
 	*.zst) compression=zstd ;;

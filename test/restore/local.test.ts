@@ -148,7 +148,7 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         // An exact id that does not exist names what exists.
         await assert.rejects(runtime.create(restoreInputs({ ...base, backupId: "20200101T000000Z" }) as unknown as Record<string, unknown>), new RegExp(`postgres: no complete backup set matches 20200101T000000Z; complete sets: ${sets.ids.postgres}`));
         // A tampered artifact of the same size: the sha256 check refuses it.
-        const key = `${sets.prefix}/postgres/${sets.ids.postgres}/dumpall.sql.gz`;
+        const key = (await minio.list(`${sets.prefix}/postgres/${sets.ids.postgres}/`)).find((k) => k.endsWith("/dumpall.sql.gz"))!;
         const original = await minio.get(key);
         const tampered = Buffer.from(original);
         tampered[tampered.length - 1] ^= 0xff;

@@ -44,7 +44,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         const { resources } = await build(minioArgs());
         assert.deepEqual(types(resources), [T.component, T.configMap, T.cronJob, T.cronJob, T.cronJob, T.role, T.binding, T.sa].sort());
         for (const cj of byType(resources, T.cronJob)) {
-            const upload = envOf(pod(cj).containers[0]);
+            const upload = envOf(pod(cj).containers[1]);
             assert.equal(upload.GGB_S3_ENDPOINT.value, "http://minio.storage.svc:9000");
             assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_ACCESS_KEY_ID" } });
             assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
@@ -83,7 +83,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
         assert.deepEqual(Object.keys(secret.stringData.value).sort(), ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
         for (const cj of byType(resources, T.cronJob)) {
-            const upload = envOf(pod(cj).containers[0]);
+            const upload = envOf(pod(cj).containers[1]);
             assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "gitguardian-backup-s3", key: "AWS_SECRET_ACCESS_KEY" } });
             assert.equal(upload.GGB_S3_BUCKET.value, "gitguardian-backups-abc123");
             assert.equal(upload.GGB_S3_ENDPOINT, undefined);
@@ -117,7 +117,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(oneOfType(resources, T.sa).inputs.metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         assert.equal(await valueOf(policy.roleArn), "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         for (const cj of byType(resources, T.cronJob)) {
-            const upload = envOf(pod(cj).containers[0]);
+            const upload = envOf(pod(cj).containers[1]);
             assert.equal(upload.AWS_ACCESS_KEY_ID, undefined);
             assert.equal(upload.AWS_SECRET_ACCESS_KEY, undefined);
         }
@@ -126,7 +126,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
     it("createBucket with an existing credentials Secret", async () => {
         const { resources } = await build(awsArgs({ existingSecret: { name: "s3-creds", accessKeyIdKey: "id", secretAccessKeyKey: "key" } }));
         assert.equal(byType(resources, T.user).length, 0);
-        const upload = envOf(pod(byType(resources, T.cronJob)[0]).containers[0]);
+        const upload = envOf(pod(byType(resources, T.cronJob)[0]).containers[1]);
         assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "s3-creds", key: "id" } });
         assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "s3-creds", key: "key" } });
     });
