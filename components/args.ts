@@ -188,7 +188,6 @@ export interface KotsBackupArgs {
     secrets?: string[];
 }
 
-/** Staging volume of the dump step. */
 /**
  * The volume the dump and upload containers share. A sql-format PostgreSQL dump streams through it
  * (FIFOs) and takes no space; what a tool cannot stream is staged there one item at a time: the

@@ -112,13 +112,5 @@ export const ALL_ENV: readonly EnvVarSpec[] = [
     ...Object.values(RESTORE_ENV),
 ].filter((e, i, all) => all.findIndex((o) => o.name === e.name) === i);
 
-/** The channel between the dump and the upload step: FIFOs in the staging folder (jobs/lib.sh). */
-export const CHANNEL = {
-    /** Text lines from the dump step: meta, artifact, sent, failed, done. */
-    control: ".control",
-    /** Prefix of the per-artifact data FIFOs (.data.1, .data.2, ...). */
-    data: ".data.",
-} as const;
-
 /** The shape of a backup id: a UTC timestamp, sortable as text. */
 export const BACKUP_ID_PATTERN = /^[0-9]{8}T[0-9]{6}Z$/;
