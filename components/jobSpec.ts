@@ -62,6 +62,19 @@ export function s3Env(spec: PolicySpec, component: Component, bucketName: pulumi
     ];
 }
 
+/**
+ * The libpq connection of a step that talks to PostgreSQL (backup dump, restore apply): host,
+ * port, user, and the password only through its Secret.
+ */
+export function postgresConnectionEnv(c: { host: string; port: number; user: string; passwordSecret: { name: string; key: string } }) {
+    return [
+        { name: POSTGRES_ENV.host.name, value: c.host },
+        { name: POSTGRES_ENV.port.name, value: String(c.port) },
+        { name: POSTGRES_ENV.user.name, value: c.user },
+        { name: POSTGRES_ENV.password.name, valueFrom: { secretKeyRef: { name: c.passwordSecret.name, key: c.passwordSecret.key } } },
+    ];
+}
+
 /** Env of a dump step. */
 export function dumpEnv(spec: PolicySpec, c: JobComponentSpec): EnvVar[] {
     const common = [
@@ -74,10 +87,7 @@ export function dumpEnv(spec: PolicySpec, c: JobComponentSpec): EnvVar[] {
         case "postgres":
             return [
                 ...common,
-                value(POSTGRES_ENV.host.name, c.host),
-                value(POSTGRES_ENV.port.name, String(c.port)),
-                value(POSTGRES_ENV.user.name, c.user),
-                secret(POSTGRES_ENV.password.name, c.passwordSecret),
+                ...postgresConnectionEnv(c),
                 value(POSTGRES_ENV.format.name, c.format),
                 value(POSTGRES_ENV.parallelJobs.name, String(c.parallelJobs)),
             ];

@@ -163,17 +163,10 @@ connect_timeout() {
 watch_open() {
 	# It holds none of the channel's descriptors: a forgotten holder would hide the other
 	# step's end (no EOF, no EPIPE) for as long as it sleeps.
-	if [ "$2" = r ]; then
-		(
-			sleep "$CONNECT_TIMEOUT"
-			: >"$1"
-		) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
-	else
-		(
-			sleep "$CONNECT_TIMEOUT"
-			: <"$1"
-		) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
-	fi
+	(
+		sleep "$CONNECT_TIMEOUT"
+		if [ "$2" = r ]; then : >"$1"; else : <"$1"; fi
+	) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	WATCHDOG=$!
 }
 

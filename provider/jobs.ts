@@ -6,7 +6,7 @@
  * contract's variables (core/contract.ts), secrets only through secretKeyRef.
  */
 import type { V1EnvVar, V1Job, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import { containerSecurity, RUN_AS_USER } from "../components/jobSpec";
+import { containerSecurity, postgresConnectionEnv, RUN_AS_USER } from "../components/jobSpec";
 import { createHash } from "node:crypto";
 import { COMMON_ENV, Component, MOUNT, POSTGRES_ENV, RESTORE_ENV, S3_ENV, SCRIPT } from "../core/contract";
 import { PART_OF } from "../components/jobSpec";
@@ -88,10 +88,7 @@ export function applyEnv(spec: RestoreSpec, component: "postgres" | "redis"): V1
         const p = spec.postgres!;
         return [
             ...common,
-            value(POSTGRES_ENV.host.name, p.host),
-            value(POSTGRES_ENV.port.name, String(p.port)),
-            value(POSTGRES_ENV.user.name, p.user),
-            secretRef(POSTGRES_ENV.password.name, p.passwordSecret),
+            ...postgresConnectionEnv(p),
             value(RESTORE_ENV.overwrite.name, p.overwrite ? "true" : "false"),
             value(POSTGRES_ENV.parallelJobs.name, String(p.parallelJobs)),
         ];
