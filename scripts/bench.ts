@@ -183,7 +183,8 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
 
 /**
  * The staged design this package used before streaming, with plain commands: dump and compress
- * to the volume, then checksum, upload, and write the manifest (two aws CLI runs after the dump).
+ * to the volume (zstd -T0, as that design did), then checksum, upload, and write the manifest
+ * (two aws CLI runs after the dump).
  */
 async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string, endpoint = minio.endpoint): Promise<Measure> {
     const staging = makeTempDir("bench-staged");
