@@ -1,7 +1,7 @@
 #!/bin/sh
-# Dump step of the redis backup (dump container, redis image, streamed to the upload step): a fresh RDB snapshot over the
-# replication protocol (redis-cli --rdb), compressed. The password comes in REDISCLI_AUTH,
-# which redis-cli reads itself, so it is never on a command line.
+# Dump step of the redis backup (dump container, redis image), streamed to the upload step: a
+# fresh RDB snapshot over the replication protocol (redis-cli --rdb), compressed. The password
+# comes in REDISCLI_AUTH, which redis-cli reads itself, so it is never on a command line.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"

@@ -36,7 +36,12 @@ discard() {
 }
 
 while read -r name key size sha; do
-	case "$key" in */./* | */../* | */. | */.. | *//*) discard "manifest of $set_key lists $key outside the set" ;; "$set_key/"*) ;; *) discard "manifest of $set_key lists $key outside the set" ;; esac
+	# Under the set (a run folder or none), with no '.' or '..' part that could lead out of it.
+	case "$key" in
+	*/./* | */../* | */. | */.. | *//*) discard "manifest of $set_key lists $key outside the set" ;;
+	"$set_key/"*) ;;
+	*) discard "manifest of $set_key lists $key outside the set" ;;
+	esac
 	log "downloading $name ($size bytes)"
 	# </dev/null: the loop reads the artifact list on stdin, which no tool may consume.
 	err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$key" "$STAGE/$name" 2>&1 </dev/null) ||

@@ -1,7 +1,7 @@
 /**
  * Runs a pod spec as Kubernetes stored it, without a container runtime: each init container in
- * order, then the containers side by side (as the kubelet does), each under bubblewrap with its volumes at their mountPaths (a
- * configMap volume is materialised from the ConfigMap on the API server, an emptyDir is a temp
+ * order, then the containers side by side (as the kubelet does), each under bubblewrap with its
+ * volumes at their mountPaths (a configMap volume is materialised from the ConfigMap on the API server, an emptyDir is a temp
  * dir), its env resolved the way the kubelet does (values, and secretKeyRef from the Secrets on
  * the API server) and nothing else. The images are not pulled: the host's tools stand in for
  * them (listed in `image` below), so what is proven is that the stored manifests and the

@@ -6,19 +6,14 @@
  */
 import * as assert from "node:assert/strict";
 import { Component, SCRIPT } from "../../core/contract";
-import { Shell, explain, runJob } from "../harness/jobRunner";
+import { explain, runJob } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";
 import { PostgresServer, startPostgres } from "../harness/postgres";
 import { ODD_DB, databases, normalizedDumpall, populateSource, rowChecksums } from "./pgFixture";
-import { assertSameText, backupOk, fetchSet, uniquePrefix } from "./support";
+import { RoundTripCase, assertSameText, backupOk, fetchSet, uniquePrefix } from "./support";
 
-interface Case {
+interface Case extends RoundTripCase {
     format: "sql" | "directory";
-    compression: "gzip" | "zstd";
-    dump: Shell;
-    upload: Shell;
-    fetch: Shell;
-    restore: Shell;
 }
 
 // Every script under busybox sh and dash (upload and fetch under bash too), both formats and

@@ -8,21 +8,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
-import { Shell, explain, runJob } from "../harness/jobRunner";
+import { explain, runJob } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";
 import { RedisServer, startRedis, text } from "../harness/redis";
 import { FIXTURE_DBS, KeyState, assertSameKeys, populateRedis, snapshot } from "./redisFixture";
-import { backupOk, fetchSet, uniquePrefix } from "./support";
+import { RoundTripCase, backupOk, fetchSet, uniquePrefix } from "./support";
 
-interface Case {
-    compression: "gzip" | "zstd";
-    dump: Shell;
-    upload: Shell;
-    fetch: Shell;
-    restore: Shell;
-}
-
-const CASES: Case[] = [
+const CASES: RoundTripCase[] = [
     { compression: "gzip", dump: "busybox", upload: "bash", fetch: "dash", restore: "dash" },
     { compression: "zstd", dump: "dash", upload: "dash", fetch: "busybox", restore: "busybox" },
 ];

@@ -32,6 +32,15 @@ export function stagingDir(label = "staging"): string {
 
 export type Env = Record<string, string | undefined>;
 
+/** One round trip of the job tests: the compression, and the shell each step runs under. */
+export interface RoundTripCase {
+    compression: "gzip" | "zstd";
+    dump: Shell;
+    upload: Shell;
+    fetch: Shell;
+    restore: Shell;
+}
+
 export interface BackupRun {
     dump: JobResult;
     upload: JobResult;
