@@ -159,25 +159,32 @@ connect_timeout() {
 # watch_open FIFO r|w: guards the blocking open of FIFO for reading (r) or writing (w) that
 # follows: when the other step never opens it, a watchdog opens it the other way after the
 # connect timeout and closes it, so the open returns (then watch_done fails with a reason)
-# instead of the wait lasting until the Job's deadline.
+# instead of the wait lasting until the Job's deadline. The watchdog leaves a mark before it
+# opens: its exit status cannot tell, as one killed while exiting after firing also reads 137.
 watch_open() {
+	WATCH_MARK="$STAGE/.timed-out.${GGB_STEP:-job}"
+	rm -f "$WATCH_MARK"
 	# It holds none of the channel's descriptors: a forgotten holder would hide the other
 	# step's end (no EOF, no EPIPE) for as long as it sleeps.
 	(
 		sleep "$CONNECT_TIMEOUT"
+		printf '' >"$WATCH_MARK"
 		if [ "$2" = r ]; then : >"$1"; else : <"$1"; fi
 	) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	WATCHDOG=$!
 }
 
 # watch_done PEER: the guarded open returned. Stops the watchdog with SIGKILL (a freshly forked
-# shell may still hold the EXIT trap it inherited, which another signal would run); its status
-# tells whether it had fired first (it then exited by itself).
+# shell may still hold the EXIT trap it inherited, which another signal would run); it fired
+# when it left its mark or exited by itself.
 watch_done() {
 	kill -KILL "$WATCHDOG" 2>/dev/null || true
 	_watch_status=0
 	wait "$WATCHDOG" 2>/dev/null || _watch_status=$?
-	[ "$_watch_status" = 137 ] || die "$1 did not connect within $CONNECT_TIMEOUT s (see its log)"
+	if [ -e "$WATCH_MARK" ] || [ "$_watch_status" != 137 ]; then
+		rm -f "$WATCH_MARK"
+		die "$1 did not connect within $CONNECT_TIMEOUT s (see its log)"
+	fi
 }
 
 # open_channel: the dump step's first act, so that any later failure reaches the upload step:

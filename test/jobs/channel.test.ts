@@ -50,6 +50,22 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         });
     }
 
+    // A watchdog that fires is often still exiting when the step it released kills it, so its
+    // exit status alone would read "killed by us" and the timeout would pass for a connect.
+    // Many steps side by side on two cores make that window likely (the bug failed 1 to 2 of 12).
+    it("twelve lone steps side by side each report the timeout, not a connect (upload under bash, dump under busybox)", async function () {
+        const runs = await Promise.all(
+            Array.from({ length: 6 }, () => [
+                runJob(SCRIPT.upload, { shell: "bash", env: { ...uploadEnv(stagingDir(), uniquePrefix("lone-up")), GGB_CONNECT_TIMEOUT: "1" } }),
+                runJob(SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(stagingDir()), GGB_CONNECT_TIMEOUT: "1" } }),
+            ]).flat(),
+        );
+        for (const r of runs) {
+            const [step, peer] = r.script === SCRIPT.upload ? ["upload", "dump"] : ["dump-redis", "upload"];
+            assertFailed(r, step, new RegExp(`^${step}: the ${peer} step did not connect within 1 s \\(see its log\\)$`));
+        }
+    });
+
     it("an upload step that stops before connecting lets the waiting dump step fail at once, not after the timeout", async function () {
         const staging = stagingDir();
         const prefix = uniquePrefix("early-stop");
