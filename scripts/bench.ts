@@ -164,7 +164,7 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
                         timeoutMs: 3_600_000,
                         onSpawn: (pid) => (pids.dump = pid),
                     }),
-                    runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), ...common, GGB_S3_PREFIX: prefix }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
+                    runJob(SCRIPT.upload, { shell: "busybox", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), ...common, GGB_S3_PREFIX: prefix }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
                 ]);
                 for (const r of [dump, upload]) if (r.exitCode !== 0) throw new Error(`${label}: ${r.script} failed: ${r.stderr.slice(-500)}`);
             },
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
                     let pid: number | undefined;
                     const tree = () => (pid ? [pid] : []);
                     const fetchEnv = { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: id };
-                    await measure(`restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "bash", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
+                    await measure(`restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "busybox", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
                     const applyEnv = { ...target.env(), GGB_STAGING_DIR: staging, GGB_PG_JOBS: String(os.cpus().length) };
                     restores[format] = await measure(
                         `restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${os.cpus().length}`})`,

@@ -3,10 +3,10 @@
  * the contract's variables (core/contract.ts ALL_ENV) plus PATH and HOME in its environment.
  *
  * Shells, and the userland each stands for:
- * - `busybox`: `busybox sh` with busybox applets first on PATH (the alpine postgres/redis images),
+ * - `busybox`: `busybox sh` with busybox applets first on PATH (the alpine postgres/redis/rclone images),
  *   the image's own tools (psql, pg_dump, redis-cli, zstd, ...) beside them, and no pigz.
  * - `dash`: dash with the host's GNU userland (Debian-based images).
- * - `bash`: bash with the GNU userland (the aws-cli image's sh is bash).
+ * - `bash`: bash with the GNU userland (no image runs it; a third shell for the S3 steps' portability).
  */
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";

@@ -2,30 +2,22 @@
  * A throwaway MinIO server on 127.0.0.1 with a random port and root credentials, with one bucket
  * created. The binary comes from scripts/tools/build.sh (built from the Go module proxy and
  * cached by version there; this module only asks it where). Objects are listed, read, written
- * and deleted through the real aws CLI (/usr/bin/aws --endpoint-url), as the jobs do.
+ * and deleted by the tests through the real aws CLI (/usr/bin/aws --endpoint-url); the jobs use
+ * rclone (scripts/tools/build.sh rclone), as their image does.
  */
 import { execa } from "execa";
 import * as path from "node:path";
 import { freePort } from "./ports";
 import { ServerProcess, makeTempDir, minimalEnv, randomToken, removeTempDir, spawnServer, waitFor } from "./proc";
+import { rcloneBin, toolDir } from "./tools";
 
 /** The aws CLI the tests use (not the pyenv shim that may come first on PATH). */
 export const AWS_BIN = "/usr/bin/aws";
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const REGION = "us-east-1";
 
-let minioBinary: Promise<string> | undefined;
-
 /** Path of the MinIO binary: `scripts/tools/build.sh minio` builds it when missing (minutes). */
-export function minioBin(): Promise<string> {
-    minioBinary ??= (async () => {
-        if (process.env.GGB_MINIO_BIN) return process.env.GGB_MINIO_BIN;
-        const r = await execa("bash", [path.join(REPO_ROOT, "scripts/tools/build.sh"), "minio"], { reject: false, stderr: "pipe" });
-        const line = r.stdout.split("\n").find((l) => l.startsWith("minio="));
-        if (r.exitCode !== 0 || !line) throw new Error(`scripts/tools/build.sh minio failed (exit ${r.exitCode}): ${r.stderr.split("\n").slice(-10).join("\n")}`);
-        return path.join(line.slice("minio=".length), "minio");
-    })();
-    return minioBinary;
+export async function minioBin(): Promise<string> {
+    return process.env.GGB_MINIO_BIN ?? path.join(await toolDir("minio"), "minio");
 }
 
 export interface AwsResult {
@@ -42,7 +34,7 @@ export interface MinioServer {
     readonly bucket: string;
     /**
      * The contract's S3 variables for a job against this server (GGB_S3_ENDPOINT, AWS_*,
-     * GGB_S3_BUCKET, GGB_AWS); GGB_S3_PREFIX is the caller's.
+     * GGB_S3_BUCKET, GGB_RCLONE); GGB_S3_PREFIX is the caller's.
      */
     env(overrides?: Record<string, string>): Record<string, string>;
     /** Runs /usr/bin/aws --endpoint-url <endpoint> ARGS with the root credentials. */
@@ -59,7 +51,7 @@ export interface MinioServer {
 }
 
 export async function startMinio(opts: { accessKey?: string; secretKey?: string; bucket?: string } = {}): Promise<MinioServer> {
-    const bin = await minioBin();
+    const [bin, rclone] = await Promise.all([minioBin(), rcloneBin()]);
     const accessKey = opts.accessKey ?? `ggbroot${randomToken(3)}`;
     const secretKey = opts.secretKey ?? `secret-${randomToken(8)}`;
     const bucket = opts.bucket ?? `ggb-${randomToken(4)}`;
@@ -107,7 +99,7 @@ export async function startMinio(opts: { accessKey?: string; secretKey?: string;
         env: (o = {}) => ({
             GGB_S3_ENDPOINT: endpoint,
             GGB_S3_BUCKET: bucket,
-            GGB_AWS: AWS_BIN,
+            GGB_RCLONE: rclone,
             AWS_ACCESS_KEY_ID: accessKey,
             AWS_SECRET_ACCESS_KEY: secretKey,
             AWS_DEFAULT_REGION: REGION,
