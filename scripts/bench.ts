@@ -26,6 +26,7 @@ import { runJob } from "../test/harness/jobRunner";
 import { MinioServer, startMinio } from "../test/harness/minio";
 import { PG_BIN, pgBin, PostgresServer, startPostgres } from "../test/harness/postgres";
 import { makeTempDir, removeTempDir } from "../test/harness/proc";
+import { rcloneBin } from "../test/harness/tools";
 import { startUplink } from "./uplink";
 
 interface Measure {
@@ -184,24 +185,58 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
 /**
  * The staged design this package used before streaming, with plain commands: dump and compress
  * to the volume (zstd -T0, as that design did), then checksum, upload, and write the manifest
- * (two aws CLI runs after the dump).
+ * (two rclone runs after the dump, with the settings of jobs/lib.sh).
  */
 async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string, endpoint = minio.endpoint): Promise<Measure> {
     const staging = makeTempDir("bench-staged");
     try {
-        const aws = `/usr/bin/aws --endpoint-url ${endpoint}`;
+        const rclone = `${await rcloneBin()} --config /dev/null --quiet --s3-provider Other --s3-endpoint ${endpoint} --s3-env-auth --s3-no-check-bucket --s3-no-head --s3-chunk-size 16M`;
         const script = [
             "set -e",
             `pg_dumpall -w --quote-all-identifiers | zstd -q -c -T0 -3 > "$1/dumpall.sql.zst"`,
             `sum=$(sha256sum "$1/dumpall.sql.zst")`,
-            `${aws} s3 cp --only-show-errors "$1/dumpall.sql.zst" "s3://${minio.bucket}/bench-staged/$2/dumpall.sql.zst"`,
-            `printf '{"sha256":"%s"}' "$sum" | ${aws} s3 cp --only-show-errors - "s3://${minio.bucket}/bench-staged/$2/manifest.json"`,
+            `${rclone} copyto "$1/dumpall.sql.zst" ":s3:${minio.bucket}/bench-staged/$2/dumpall.sql.zst"`,
+            `printf '{"sha256":"%s"}' "$sum" | ${rclone} rcat ":s3:${minio.bucket}/bench-staged/$2/manifest.json"`,
         ].join("\n");
         const env = { ...pg.env(), ...minio.env(), PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: staging } as Record<string, string>;
         delete env.GGB_S3_BUCKET;
         return await command(`${label}: backup job sql/zstd, staged`, "/bin/sh", ["-c", script, "staged", staging, String(Date.now())], env);
     } finally {
         removeTempDir(staging);
+    }
+}
+
+/**
+ * The S3 client alone, on the bytes of one artifact: rclone (the jobs' client) against the aws
+ * CLI the jobs used before (when /usr/bin/aws is installed), both from a file into `rcat` /
+ * `cp -` as the upload step feeds them. Medians of `rounds`.
+ */
+async function compareUploaders(minio: MinioServer, key: string, rounds: number): Promise<void> {
+    const dir = makeTempDir("bench-uploaders");
+    try {
+        const file = path.join(dir, "artifact");
+        fs.writeFileSync(file, await minio.get(key));
+        console.log(`  the S3 client alone, uploading one ${(fs.statSync(file).size / 1048576).toFixed(1)} MB artifact`);
+        const env = { ...minio.env(), PATH: "/usr/bin:/bin", HOME: dir };
+        const clients: [string, string][] = [
+            ["rclone rcat", `${await rcloneBin()} --config /dev/null --quiet --s3-provider Other --s3-endpoint ${minio.endpoint} --s3-env-auth --s3-no-check-bucket --s3-no-head --s3-chunk-size 16M rcat :s3:${minio.bucket}/bench-uploaders/rclone`],
+        ];
+        if (fs.existsSync("/usr/bin/aws")) clients.push(["aws s3 cp -", `/usr/bin/aws --endpoint-url ${minio.endpoint} s3 cp --only-show-errors - s3://${minio.bucket}/bench-uploaders/aws`]);
+        const wall = new Map<string, number[]>();
+        const cpu = new Map<string, number[]>();
+        for (let round = 1; round <= rounds; round++) {
+            for (const [name, cmd] of clients) {
+                const m = await command(`${name} (round ${round})`, "/bin/sh", ["-c", `${cmd} < "$1"`, "upload", file], env);
+                wall.set(name, [...(wall.get(name) ?? []), m.wallS]);
+                cpu.set(name, [...(cpu.get(name) ?? []), m.cpuS]);
+            }
+        }
+        if (clients.length === 2) {
+            const [a, b] = clients.map(([n]) => n);
+            console.log(`  => ${a} / ${b}: ${(median(wall.get(a)!) / median(wall.get(b)!)).toFixed(2)}x wall, ${(median(cpu.get(a)!) / median(cpu.get(b)!)).toFixed(2)}x CPU (medians)`);
+        }
+    } finally {
+        removeTempDir(dir);
     }
 }
 
@@ -260,6 +295,8 @@ async function main(): Promise<void> {
 
             const last = await compareBackups(pg, minio, name, rounds);
             rss.push([`${name} (scale ${s}, ${size})`, last]);
+            const artifact = (await minio.list("bench-large-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"));
+            if (artifact) await compareUploaders(minio, artifact, rounds);
             const rawNow = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, true);
             const gzip = await streamedJob(pg, minio, name, "sql", "gzip");
             ratio("backup job streamed (sql/gzip) / raw pg_dumpall (measured just before)", gzip.whole.wallS, rawNow.wallS);
@@ -320,7 +357,7 @@ async function main(): Promise<void> {
         }
         console.log("\npeak RSS of the backup job's two containers:");
         for (const [label, run] of rss) {
-            console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + aws CLI + tee, sha256sum)`);
+            console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + rclone + tee, sha256sum)`);
         }
     } finally {
         for (const s of servers.reverse()) await s.destroy().catch(() => undefined);
