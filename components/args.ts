@@ -220,7 +220,7 @@ export interface GitGuardianBackupPolicyArgs {
     kots?: KotsBackupArgs;
     /** Compressor of the artifacts. Default gzip (pigz when the image has it). */
     compression?: CompressionAlgorithm;
-    /** Image of the upload step: rclone with a POSIX shell, sha256sum, tee and wc. Default `rclone/rclone:1.76.0`. */
+    /** Image of the upload step (aws CLI). Default `amazon/aws-cli:2.22.35`. */
     uploaderImage?: string;
     /** Staging volume. Default a 20Gi emptyDir. */
     staging?: StagingArgs;

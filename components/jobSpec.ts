@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { COMMON_ENV, Component, KOTS_ENV, MOUNT, POSTGRES_ENV, REDIS_ENV, S3_ENV, SCRIPT } from "../core/contract";
 import { JobComponentSpec, PolicySpec } from "./validate";
 
-/** UIDs the images run as: the alpine images' service users, kotsadm's 1001, any for rclone. */
+/** UIDs the images run as: the alpine images' service users, kotsadm's 1001, any for aws-cli. */
 export const RUN_AS_USER: Record<Component | "uploader", number> = { postgres: 70, redis: 999, kots: 1001, uploader: 1000 };
 
 /** Labels of every object; the policy pack finds the backup CronJobs by these. */

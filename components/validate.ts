@@ -22,8 +22,7 @@ export const DEFAULTS = {
     timeZone: "Etc/UTC",
     postgresImage: "postgres:16-alpine",
     redisImage: "redis:7.2-alpine",
-    /** rclone/rclone: alpine (busybox sh and tools) with rclone; its tag is RCLONE_VERSION of scripts/tools/build.sh, the rclone the tests run. */
-    uploaderImage: "rclone/rclone:1.76.0",
+    uploaderImage: "amazon/aws-cli:2.22.35",
     appSlug: "gitguardian",
     kotsSecrets: ["gim-secrets", "kotsadm-encryption"],
     stagingSize: "20Gi",

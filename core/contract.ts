@@ -63,7 +63,7 @@ export const S3_ENV = {
     region: v("AWS_DEFAULT_REGION", "bucket region", { optional: true }),
     accessKeyId: v("AWS_ACCESS_KEY_ID", "static credentials (omitted with IRSA)", { secret: true, optional: true }),
     secretAccessKey: v("AWS_SECRET_ACCESS_KEY", "static credentials (omitted with IRSA)", { secret: true, optional: true }),
-    rcloneBin: v("GGB_RCLONE", "rclone command, the S3 client of the upload and fetch steps (default rclone)", { optional: true }),
+    awsBin: v("GGB_AWS", "aws CLI command (default aws)", { optional: true }),
 } as const;
 
 export const POSTGRES_ENV = {

@@ -1,7 +1,6 @@
 # shellcheck shell=sh
-# Helpers shared by jobs/*.sh. Sourced, POSIX sh: the containers' shell is busybox ash (the
-# alpine-based images, rclone's included) or bash (kotsadm), and the tests also run everything
-# under dash.
+# Helpers shared by jobs/*.sh. Sourced, POSIX sh: the containers' shell is busybox ash
+# (alpine images) or bash (aws-cli image), and the tests also run everything under dash.
 # The environment contract these scripts read is written down in core/contract.ts.
 
 # die MESSAGE: one line on stderr, exit 1. Newlines in values are folded so the reason
@@ -256,62 +255,26 @@ close_channel() {
 	log "dump complete: $ARTIFACTS artifacts streamed for set $BACKUP_ID"
 }
 
-# S3 goes through rclone (the rclone/rclone image): it starts in milliseconds where the aws CLI
-# spent about a core-second per start, the largest cost of a small backup (docs/performance.md).
-# Credentials come from the AWS SDK's default chain (env_auth): the Secret's AWS_ACCESS_KEY_ID and
-# AWS_SECRET_ACCESS_KEY, IRSA's web identity, or the node's role. No config file is read or
-# written; no bucket is created (--s3-no-check-bucket: the jobs have no s3:CreateBucket); no HEAD
-# after an upload (the manifest's sha256, computed on the bytes sent, is the check). 16 MiB parts
-# let one stream reach 156 GiB (10,000 parts).
-#
-# s3 ARGS...: rclone with those settings, errors only, on stderr.
+# s3 ARGS...: the aws CLI against the configured endpoint, errors on stderr.
 s3() {
-	rclone_s3 run "$@"
-}
-
-# exec_s3 ARGS...: the same, replacing the shell: a background `exec_s3 ... &` makes $! rclone
-# itself, so killing $! really stops that upload.
-exec_s3() {
-	rclone_s3 exec "$@"
-}
-
-# rclone_s3 run|exec ARGS...: the two above.
-rclone_s3() {
-	_s3_mode=$1
-	shift
 	if [ -n "${GGB_S3_ENDPOINT:-}" ]; then
-		set -- --s3-provider Other --s3-endpoint "$GGB_S3_ENDPOINT" "$@"
+		${GGB_AWS:-aws} --endpoint-url "$GGB_S3_ENDPOINT" "$@"
 	else
-		set -- --s3-provider AWS "$@"
+		${GGB_AWS:-aws} "$@"
 	fi
-	if [ -n "${AWS_DEFAULT_REGION:-}" ]; then set -- --s3-region "$AWS_DEFAULT_REGION" "$@"; fi
-	set -- --config /dev/null --quiet --s3-env-auth --s3-no-check-bucket --s3-no-head --s3-chunk-size 16M "$@"
-	if [ "$_s3_mode" = exec ]; then exec ${GGB_RCLONE:-rclone} "$@"; fi
-	${GGB_RCLONE:-rclone} "$@"
 }
 
-# s3_path KEY: KEY of the bucket as an rclone path (an on-the-fly S3 remote: nothing configured).
-s3_path() {
-	printf ':s3:%s/%s' "$GGB_S3_BUCKET" "$1"
+# exec_s3 ARGS...: the same, replacing the shell: a background `exec_s3 ... &` makes $! the aws
+# process itself, so killing $! really stops that upload.
+exec_s3() {
+	if [ -n "${GGB_S3_ENDPOINT:-}" ]; then
+		exec ${GGB_AWS:-aws} --endpoint-url "$GGB_S3_ENDPOINT" "$@"
+	else
+		exec ${GGB_AWS:-aws} "$@"
+	fi
 }
 
-# s3_get KEY FILE: downloads KEY of the bucket to FILE (rclone's errors on stderr). rclone
-# treats a missing source as nothing to copy (exit 9): that is reported as the object missing.
-s3_get() {
-	_get_rc=0
-	s3 copyto --ignore-times --error-on-no-transfer "$(s3_path "$1")" "$2" || _get_rc=$?
-	if [ "$_get_rc" = 9 ]; then printf 'no object %s in bucket %s\n' "$1" "$GGB_S3_BUCKET" >&2; fi
-	return "$_get_rc"
-}
-
-# s3_error TEXT: the reason of an rclone failure on one line: the S3 API's own error
-# ("NoSuchBucket: The specified bucket does not exist") or the network's ("dial tcp …:
-# connection refused"), without rclone's log framing and request ids.
-s3_error() {
-	error_line_of "$1" | sed -e 's/^[0-9/]* [0-9:]* [A-Z]* *: //' -e 's/.*api error //' -e 's/.*request send failed, //'
-}
-
-# need_s3: the S3 variables are present and sane.
+# need_s3: the S3 variables are present and sane; sets S3_BASE (s3://bucket/prefix).
 need_s3() {
 	need GGB_S3_BUCKET GGB_S3_PREFIX GGB_COMPONENT
 	check_prefix "$GGB_S3_PREFIX"
@@ -319,6 +282,8 @@ need_s3() {
 	case "$GGB_S3_BUCKET" in
 	*[!a-z0-9.-]*) die "GGB_S3_BUCKET '$GGB_S3_BUCKET' is not a valid bucket name" ;;
 	esac
+	# shellcheck disable=SC2034 # read by the scripts that source this file
+	S3_BASE="s3://$GGB_S3_BUCKET/$GGB_S3_PREFIX"
 }
 
 # json_str VALUE: VALUE as the inside of a JSON string.

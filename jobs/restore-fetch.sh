@@ -1,5 +1,5 @@
 #!/bin/sh
-# First step of every restore (init container, rclone image): downloads one committed set
+# First step of every restore (init container, aws-cli image): downloads one committed set
 # into the staging folder and verifies every artifact's size and sha256 against its manifest
 # before anything touches the target. On any mismatch the staging folder is emptied.
 set -eu
@@ -16,8 +16,8 @@ set_key="$GGB_S3_PREFIX/$GGB_COMPONENT/$GGB_BACKUP_ID"
 rm -f "$STAGE/.fetch-complete"
 
 # The tools' errors are kept in memory: on a full staging volume an error file would stay empty.
-err=$(s3_get "$set_key/manifest.json" "$STAGE/manifest.json" 2>&1) ||
-	die "set $set_key has no readable manifest (incomplete or missing set): $(s3_error "$err")"
+err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$set_key/manifest.json" "$STAGE/manifest.json" 2>&1) ||
+	die "set $set_key has no readable manifest (incomplete or missing set): $(first_line_of "$err")"
 
 # upload.sh writes one artifact object per line; read name, key, size, sha256 from each.
 sed -n 's/^ *{"name":"\([A-Za-z0-9._-]*\)","key":"\([A-Za-z0-9._/-]*\)","size":\([0-9]*\),"sha256":"\([0-9a-f]\{64\}\)","compression":"[a-z]*"}.*$/\1 \2 \3 \4/p' \
@@ -44,8 +44,8 @@ while read -r name key size sha; do
 	esac
 	log "downloading $name ($size bytes)"
 	# </dev/null: the loop reads the artifact list on stdin, which no tool may consume.
-	err=$(s3_get "$key" "$STAGE/$name" 2>&1 </dev/null) ||
-		discard "download of $key failed: $(s3_error "$err")"
+	err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$key" "$STAGE/$name" 2>&1 </dev/null) ||
+		discard "download of $key failed: $(first_line_of "$err")"
 	got_size=$(size_of "$STAGE/$name")
 	[ "$got_size" = "$size" ] || discard "artifact $name is $got_size bytes, the manifest says $size: corrupted or truncated; refusing to restore"
 	got_sha=$(sha256_of "$STAGE/$name")

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Upload step of every backup (upload container, rclone image, beside the dump container).
+# Upload step of every backup (upload container, aws-cli image, beside the dump container).
 # Receives each artifact as a stream over the channel of jobs/lib.sh and uploads it while it is
-# dumped, computing its size and sha256 on the very bytes handed to rclone. An artifact is
+# dumped, computing its size and sha256 on the very bytes handed to the aws CLI. An artifact is
 # completed only once the dump step says it is whole; manifest.json is written last and is the
 # commit marker: a set without one is never chosen for a restore.
 #
@@ -14,15 +14,15 @@ GGB_STEP=upload
 
 need GGB_STAGING_DIR
 STAGE=$GGB_STAGING_DIR
-s3_pid="" connected="" WORK=""
+aws_pid="" connected="" WORK=""
 
-# abort_upload: kills the rclone upload of the artifact in flight before its input ends, so the
+# abort_upload: kills the aws CLI of the artifact in flight before its input ends, so the
 # object is never completed (a started multipart upload is left to the bucket's lifecycle rule).
 abort_upload() {
-	if [ -n "$s3_pid" ]; then
-		kill -KILL "$s3_pid" 2>/dev/null || true
-		wait "$s3_pid" 2>/dev/null || true
-		s3_pid=""
+	if [ -n "$aws_pid" ]; then
+		kill -KILL "$aws_pid" 2>/dev/null || true
+		wait "$aws_pid" 2>/dev/null || true
+		aws_pid=""
 	fi
 }
 # release_dump: when this step stops before connecting, the dump step (already waiting, as it
@@ -64,13 +64,13 @@ receive() {
 	key="$set_key/$run/$name"
 	rm -f "$WORK/relay" "$WORK/sum" "$WORK/count"
 	mkfifo "$WORK/relay" "$WORK/sum" "$WORK/count" || die "cannot create FIFOs in $WORK"
-	exec_s3 rcat "$(s3_path "$key")" <"$WORK/relay" >/dev/null 2>"$WORK/s3.err" 5<&- 6<&- &
-	s3_pid=$!
+	exec_s3 s3 cp --only-show-errors --no-progress - "s3://$GGB_S3_BUCKET/$key" <"$WORK/relay" >/dev/null 2>"$WORK/aws.err" 5<&- 6<&- &
+	aws_pid=$!
 	sha256sum <"$WORK/sum" >"$WORK/sha" 5<&- 6<&- &
 	sha_pid=$!
 	wc -c <"$WORK/count" >"$WORK/size" 5<&- 6<&- &
 	wc_pid=$!
-	# The relay end stays open here until the dump step vouches for the artifact: rclone
+	# The relay end stays open here until the dump step vouches for the artifact: the aws CLI
 	# sees the end of its input (and completes the object) only then.
 	exec 9>"$WORK/relay"
 	log "uploading $name to s3://$GGB_S3_BUCKET/$key as it is dumped"
@@ -80,9 +80,9 @@ receive() {
 	wait "$sha_pid" || true
 	wait "$wc_pid" || true
 	if [ "$tee_status" != 0 ]; then
-		# The copy broke: rclone stopped reading (its error says why), or tee failed.
+		# The copy broke: the aws CLI stopped reading (its error says why), or tee failed.
 		abort_upload
-		err=$(s3_error "$(cat "$WORK/s3.err")")
+		err=$(first_line "$WORK/aws.err")
 		die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: ${err:-$(first_line_of "$tee_err")}"
 	fi
 	reply=""
@@ -93,10 +93,10 @@ receive() {
 	*) die "the dump step stopped while sending $name (see its log); nothing committed" ;;
 	esac
 	exec 9>&-
-	s3_status=0
-	wait "$s3_pid" || s3_status=$?
-	s3_pid=""
-	[ "$s3_status" = 0 ] || die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(s3_error "$(cat "$WORK/s3.err")")"
+	aws_status=0
+	wait "$aws_pid" || aws_status=$?
+	aws_pid=""
+	[ "$aws_status" = 0 ] || die "upload of $name to s3://$GGB_S3_BUCKET/$set_key/ failed: $(first_line "$WORK/aws.err")"
 	size=$(tr -d ' \n' <"$WORK/size")
 	sha=$(cut -d ' ' -f 1 <"$WORK/sha")
 	case "$sha" in "" | *[!0-9a-f]*) die "no checksum of $name was computed" ;; esac
@@ -169,6 +169,8 @@ manifest=$(
 	printf '%s\n' "$artifacts"
 	printf '  ]\n}\n'
 )
-err=$(printf '%s\n' "$manifest" | s3 rcat "$(s3_path "$set_key/manifest.json")" 2>&1) ||
-	die "writing the manifest of $set_key failed: $(s3_error "$err")"
+# Started only now: an aws CLI started beside the dump to save its start-up here measured slower
+# on a 2-core node (its start competes with the dump for CPU; docs/performance.md).
+err=$(printf '%s\n' "$manifest" | s3 s3 cp --only-show-errors --no-progress --content-type application/json - "s3://$GGB_S3_BUCKET/$set_key/manifest.json" 2>&1) ||
+	die "writing the manifest of $set_key failed: $(first_line_of "$err")"
 log "set $set_key committed: $count artifacts, $total bytes"

@@ -117,7 +117,7 @@ export interface GitGuardianRestoreArgs {
     triggers?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /** Kubeconfig content (a secret). Default: KUBECONFIG, ~/.kube/config or the in-cluster identity. */
     kubeconfig?: pulumi.Input<string>;
-    /** Image of the fetch step: rclone with a POSIX shell and sha256sum. Default `rclone/rclone:1.76.0`. */
+    /** Image of the fetch step (aws CLI). Default `amazon/aws-cli:2.22.35`. */
     fetchImage?: string;
     /** Size limit of the staging emptyDir of the restore Jobs. Default `20Gi`. */
     stagingSize?: string;

@@ -1,5 +1,5 @@
 /**
- * Pure builders of the restore Jobs: an init container (rclone image) runs restore-fetch.sh,
+ * Pure builders of the restore Jobs: an init container (aws-cli image) runs restore-fetch.sh,
  * which downloads the set into the staging volume and verifies every artifact against the
  * manifest; the main container applies it (restore-postgres.sh in the postgres image,
  * restore-redis.sh with the Redis data PVC mounted). Values reach the scripts only through the
@@ -53,7 +53,7 @@ export function restoreJobName(spec: RestoreSpec, component: Component, backupId
     return `ggb-restore-${component}-${backupId.toLowerCase()}-${hash}`;
 }
 
-/** UIDs of the images, as for the backup Jobs: the postgres image's `postgres` (70), any for rclone. */
+/** UIDs of the images, as for the backup Jobs: the postgres image's `postgres` (70), any for aws-cli. */
 const FETCH_UID = RUN_AS_USER.uploader;
 const POSTGRES_UID = RUN_AS_USER.postgres;
 

@@ -5,7 +5,7 @@
  *   1. plan          resolve the set of each component (complete sets only, selector semantics
  *                    of core/backupSet.ts) and check every artifact against its manifest
  *                    (size, and sha256 unless verify = "size"); nothing is changed before this.
- *   2. postgres      a Job: restore-fetch.sh (init, rclone) downloads and verifies the set,
+ *   2. postgres      a Job: restore-fetch.sh (init, aws-cli) downloads and verifies the set,
  *                    restore-postgres.sh (postgres image) refuses a non-empty target unless
  *                    overwrite, then applies the dump.
  *   3. redis         remember the StatefulSet's replicas, scale it to 0 and wait for its pods to

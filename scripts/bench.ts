@@ -165,7 +165,7 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
                         timeoutMs: 3_600_000,
                         onSpawn: (pid) => (pids.dump = pid),
                     }),
-                    runJob(SCRIPT.upload, { shell: "busybox", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), ...common, GGB_S3_PREFIX: prefix }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
+                    runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), ...common, GGB_S3_PREFIX: prefix }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
                 ]);
                 for (const r of [dump, upload]) if (r.exitCode !== 0) throw new Error(`${label}: ${r.script} failed: ${r.stderr.slice(-500)}`);
             },
@@ -185,18 +185,18 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
 /**
  * The staged design this package used before streaming, with plain commands: dump and compress
  * to the volume (zstd -T0, as that design did), then checksum, upload, and write the manifest
- * (two rclone runs after the dump, with the settings of jobs/lib.sh).
+ * (two aws CLI runs after the dump).
  */
 async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string, endpoint = minio.endpoint): Promise<Measure> {
     const staging = makeTempDir("bench-staged");
     try {
-        const rclone = `${await rcloneBin()} --config /dev/null --quiet --s3-provider Other --s3-endpoint ${endpoint} --s3-env-auth --s3-no-check-bucket --s3-no-head --s3-chunk-size 16M`;
+        const aws = `/usr/bin/aws --endpoint-url ${endpoint}`;
         const script = [
             "set -e",
             `pg_dumpall -w --quote-all-identifiers | zstd -q -c -T0 -3 > "$1/dumpall.sql.zst"`,
             `sum=$(sha256sum "$1/dumpall.sql.zst")`,
-            `${rclone} copyto "$1/dumpall.sql.zst" ":s3:${minio.bucket}/bench-staged/$2/dumpall.sql.zst"`,
-            `printf '{"sha256":"%s"}' "$sum" | ${rclone} rcat ":s3:${minio.bucket}/bench-staged/$2/manifest.json"`,
+            `${aws} s3 cp --only-show-errors "$1/dumpall.sql.zst" "s3://${minio.bucket}/bench-staged/$2/dumpall.sql.zst"`,
+            `printf '{"sha256":"%s"}' "$sum" | ${aws} s3 cp --only-show-errors - "s3://${minio.bucket}/bench-staged/$2/manifest.json"`,
         ].join("\n");
         const env = { ...pg.env(), ...minio.env(), PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: staging } as Record<string, string>;
         delete env.GGB_S3_BUCKET;
@@ -207,21 +207,26 @@ async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string, 
 }
 
 /**
- * The S3 client alone, on the bytes of one artifact: rclone (the jobs' client) against the aws
- * CLI the jobs used before (when /usr/bin/aws is installed), both from a file into `rcat` /
- * `cp -` as the upload step feeds them. Medians of `rounds`.
+ * The upload step's parts alone, on the bytes of one artifact (medians of `rounds`): the S3 client
+ * (the jobs' aws CLI against rclone, a Go client that starts in milliseconds), and the fan-out
+ * and checksums of jobs/upload.sh (tee into sha256sum and wc -c over FIFOs) with the GNU userland
+ * of the aws-cli image against busybox's, the userland of alpine-based images such as rclone's.
  */
-async function compareUploaders(minio: MinioServer, key: string, rounds: number): Promise<void> {
+async function compareUploadParts(minio: MinioServer, key: string, rounds: number): Promise<void> {
     const dir = makeTempDir("bench-uploaders");
     try {
         const file = path.join(dir, "artifact");
         fs.writeFileSync(file, await minio.get(key));
-        console.log(`  the S3 client alone, uploading one ${(fs.statSync(file).size / 1048576).toFixed(1)} MB artifact`);
+        console.log(`  the upload step's parts alone, on one ${(fs.statSync(file).size / 1048576).toFixed(1)} MB artifact`);
         const env = { ...minio.env(), PATH: "/usr/bin:/bin", HOME: dir };
+        // The fan-out of jobs/upload.sh, its output discarded: $2 is "" (GNU) or "busybox ".
+        const fanOut = `mkfifo "$3/s" "$3/c"; $2sha256sum <"$3/s" >/dev/null & $2wc -c <"$3/c" >/dev/null & $2cat "$1" | $2tee "$3/s" "$3/c" >/dev/null; wait; rm -f "$3/s" "$3/c"`;
         const clients: [string, string][] = [
+            ["aws s3 cp -", `/usr/bin/aws --endpoint-url ${minio.endpoint} s3 cp --only-show-errors - s3://${minio.bucket}/bench-uploaders/aws`],
             ["rclone rcat", `${await rcloneBin()} --config /dev/null --quiet --s3-provider Other --s3-endpoint ${minio.endpoint} --s3-env-auth --s3-no-check-bucket --s3-no-head --s3-chunk-size 16M rcat :s3:${minio.bucket}/bench-uploaders/rclone`],
+            ["fan-out, GNU userland", `sh -c '${fanOut}' fan-out "$1" "" "${dir}"`],
+            ["fan-out, busybox userland", `sh -c '${fanOut}' fan-out "$1" "busybox " "${dir}"`],
         ];
-        if (fs.existsSync("/usr/bin/aws")) clients.push(["aws s3 cp -", `/usr/bin/aws --endpoint-url ${minio.endpoint} s3 cp --only-show-errors - s3://${minio.bucket}/bench-uploaders/aws`]);
         const wall = new Map<string, number[]>();
         const cpu = new Map<string, number[]>();
         for (let round = 1; round <= rounds; round++) {
@@ -231,8 +236,7 @@ async function compareUploaders(minio: MinioServer, key: string, rounds: number)
                 cpu.set(name, [...(cpu.get(name) ?? []), m.cpuS]);
             }
         }
-        if (clients.length === 2) {
-            const [a, b] = clients.map(([n]) => n);
+        for (const [a, b] of [["rclone rcat", "aws s3 cp -"], ["fan-out, busybox userland", "fan-out, GNU userland"]]) {
             console.log(`  => ${a} / ${b}: ${(median(wall.get(a)!) / median(wall.get(b)!)).toFixed(2)}x wall, ${(median(cpu.get(a)!) / median(cpu.get(b)!)).toFixed(2)}x CPU (medians)`);
         }
     } finally {
@@ -295,8 +299,7 @@ async function main(): Promise<void> {
 
             const last = await compareBackups(pg, minio, name, rounds);
             rss.push([`${name} (scale ${s}, ${size})`, last]);
-            const artifact = (await minio.list("bench-large-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"));
-            if (artifact) await compareUploaders(minio, artifact, rounds);
+            await compareUploadParts(minio, (await minio.list("bench-large-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
             const rawNow = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, true);
             const gzip = await streamedJob(pg, minio, name, "sql", "gzip");
             ratio("backup job streamed (sql/gzip) / raw pg_dumpall (measured just before)", gzip.whole.wallS, rawNow.wallS);
@@ -314,7 +317,7 @@ async function main(): Promise<void> {
                     let pid: number | undefined;
                     const tree = () => (pid ? [pid] : []);
                     const fetchEnv = { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: id };
-                    await measure(`restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "busybox", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
+                    await measure(`restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "bash", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
                     const applyEnv = { ...target.env(), GGB_STAGING_DIR: staging, GGB_PG_JOBS: String(os.cpus().length) };
                     restores[format] = await measure(
                         `restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${os.cpus().length}`})`,
@@ -344,6 +347,7 @@ async function main(): Promise<void> {
         await pg.psql(`CREATE TABLE payloads AS SELECT g AS id, ${Array.from({ length: 8 }, (_, i) => `md5((g * ${i + 1})::text || random()::text)`).join(" || ")} AS payload FROM generate_series(1, ${rows}) g`);
         console.log(`  database size ${(await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim()}`);
         await compareBackups(pg, minio, "hex", rounds);
+        await compareUploadParts(minio, (await minio.list("bench-hex-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
 
         // In production S3 is remote: the upload is bound by the node's uplink, not by its CPU
         // (nor does the S3 server's work land on the node, as MinIO's does here).
@@ -357,7 +361,7 @@ async function main(): Promise<void> {
         }
         console.log("\npeak RSS of the backup job's two containers:");
         for (const [label, run] of rss) {
-            console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + rclone + tee, sha256sum)`);
+            console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + aws CLI + tee, sha256sum)`);
         }
     } finally {
         for (const s of servers.reverse()) await s.destroy().catch(() => undefined);

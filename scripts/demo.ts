@@ -130,7 +130,7 @@ async function main(): Promise<void> {
             step(`backup ${label}: ${SCRIPT.dump[component]} streaming to ${SCRIPT.upload}, side by side`);
             const [dumped, uploaded] = await Promise.all([
                 runJob(SCRIPT.dump[component], { shell: "busybox", env: { ...dumpEnv[component], GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
-                runJob(SCRIPT.upload, { shell: "busybox", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
+                runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
             ]);
             must(dumped);
             must(uploaded);
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
         const fetchTo = async (component: Component) => {
             const dir = makeTempDir(`demo-restore-${component}`);
             cleanup.push(() => removeTempDir(dir));
-            must(await runJob(SCRIPT.fetch, { shell: "busybox", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: dir, GGB_BACKUP_ID: chosen[component] } }));
+            must(await runJob(SCRIPT.fetch, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: dir, GGB_BACKUP_ID: chosen[component] } }));
             return dir;
         };
         const pgDir = await fetchTo("postgres");

@@ -17,7 +17,7 @@ PULUMI_VERSION="${GGB_PULUMI_VERSION:-v3.274.1}"                                
 PULUMI_K8S_MODULE_VERSION="${GGB_PULUMI_K8S_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}" # github.com/pulumi/pulumi-kubernetes/provider/v4
 PULUMI_K8S_VERSION="${GGB_PULUMI_K8S_VERSION:-4.34.2}"                                      # version it reports (= @pulumi/kubernetes npm version)
 PULUMI_YAML_VERSION="${GGB_PULUMI_YAML_VERSION:-v1.25.0}"                                   # github.com/pulumi/pulumi-yaml
-RCLONE_VERSION="${GGB_RCLONE_VERSION:-v1.76.0}"                                             # github.com/rclone/rclone (= the upload image's tag)
+RCLONE_VERSION="${GGB_RCLONE_VERSION:-v1.76.0}"                                             # github.com/rclone/rclone (npm run bench's comparison S3 client)
 # --------------------------------------------------------------------------
 
 TOOLS=(minio rclone kwok kube pulumi pulumi-resource-kubernetes pulumi-language-yaml) # build order
@@ -134,8 +134,8 @@ build_minio() {
   GOBIN="$out" nice go install -trimpath -ldflags "$ldflags" "github.com/minio/minio@$v"
 }
 
-# rclone with only what the jobs use (the S3 and local backends; rcat, copyto, version): the same code paths as
-# the rclone/rclone image's full binary, in a fraction of its build time.
+# rclone with only what the benchmark uses (the S3 and local backends; rcat, copyto, version): the
+# same code paths as the full binary, in a fraction of its build time.
 build_rclone() {
   local out="$1" work="$2/mod"
   new_wrapper_module "$work"

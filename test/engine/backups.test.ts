@@ -166,7 +166,7 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
             const staging = makeTempDir("engine-restore");
             try {
                 const env = { ...minio.env(), GGB_S3_PREFIX: "gitguardian", GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: pgSet.backupId };
-                const fetched = await runJob(SCRIPT.fetch, { shell: "busybox", env });
+                const fetched = await runJob(SCRIPT.fetch, { shell: "bash", env });
                 assert.equal(fetched.exitCode, 0, fetched.stderr);
                 const applied = await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: staging } });
                 assert.equal(applied.exitCode, 0, applied.stderr);

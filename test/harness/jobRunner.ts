@@ -3,10 +3,10 @@
  * the contract's variables (core/contract.ts ALL_ENV) plus PATH and HOME in its environment.
  *
  * Shells, and the userland each stands for:
- * - `busybox`: `busybox sh` with busybox applets first on PATH (the alpine postgres/redis/rclone images),
+ * - `busybox`: `busybox sh` with busybox applets first on PATH (the alpine postgres/redis images),
  *   the image's own tools (psql, pg_dump, redis-cli, zstd, ...) beside them, and no pigz.
  * - `dash`: dash with the host's GNU userland (Debian-based images).
- * - `bash`: bash with the GNU userland (no image runs it; a third shell for the S3 steps' portability).
+ * - `bash`: bash with the GNU userland (the aws-cli image's sh is bash).
  */
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
@@ -79,6 +79,8 @@ export interface JobOptions {
     pathPrefix?: string[];
     /** Working directory (default: a fresh empty folder). */
     cwd?: string;
+    /** HOME (default: an empty folder, as in a container), e.g. one holding ~/.aws/credentials. */
+    home?: string;
     timeoutMs?: number;
     /** Told the pid of the script's shell once it is spawned (the benchmark samples its process tree). */
     onSpawn?: (pid: number) => void;
@@ -104,8 +106,7 @@ export async function runJob(script: string, opts: JobOptions): Promise<JobResul
         if (!CONTRACT_NAMES.has(name)) throw new Error(`runJob(${script}): ${name} is not a variable of core/contract.ts ALL_ENV`);
         if (value !== undefined) env[name] = value;
     }
-    const home = makeHome();
-    env.HOME = home;
+    env.HOME = opts.home ?? makeHome();
     env.PATH = [...(opts.pathPrefix ?? []), imagePath(opts.shell)].join(":");
     const scriptPath = path.join(JOBS_DIR, script);
     if (!fs.existsSync(scriptPath)) throw new Error(`runJob: no script ${scriptPath}`);

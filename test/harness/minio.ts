@@ -2,14 +2,13 @@
  * A throwaway MinIO server on 127.0.0.1 with a random port and root credentials, with one bucket
  * created. The binary comes from scripts/tools/build.sh (built from the Go module proxy and
  * cached by version there; this module only asks it where). Objects are listed, read, written
- * and deleted by the tests through the real aws CLI (/usr/bin/aws --endpoint-url); the jobs use
- * rclone (scripts/tools/build.sh rclone), as their image does.
+ * and deleted through the real aws CLI (/usr/bin/aws --endpoint-url), as the jobs do.
  */
 import { execa } from "execa";
 import * as path from "node:path";
 import { freePort } from "./ports";
 import { ServerProcess, makeTempDir, minimalEnv, randomToken, removeTempDir, spawnServer, waitFor } from "./proc";
-import { rcloneBin, toolDir } from "./tools";
+import { toolDir } from "./tools";
 
 /** The aws CLI the tests use (not the pyenv shim that may come first on PATH). */
 export const AWS_BIN = "/usr/bin/aws";
@@ -34,7 +33,7 @@ export interface MinioServer {
     readonly bucket: string;
     /**
      * The contract's S3 variables for a job against this server (GGB_S3_ENDPOINT, AWS_*,
-     * GGB_S3_BUCKET, GGB_RCLONE); GGB_S3_PREFIX is the caller's.
+     * GGB_S3_BUCKET, GGB_AWS); GGB_S3_PREFIX is the caller's.
      */
     env(overrides?: Record<string, string>): Record<string, string>;
     /** Runs /usr/bin/aws --endpoint-url <endpoint> ARGS with the root credentials. */
@@ -51,7 +50,7 @@ export interface MinioServer {
 }
 
 export async function startMinio(opts: { accessKey?: string; secretKey?: string; bucket?: string } = {}): Promise<MinioServer> {
-    const [bin, rclone] = await Promise.all([minioBin(), rcloneBin()]);
+    const bin = await minioBin();
     const accessKey = opts.accessKey ?? `ggbroot${randomToken(3)}`;
     const secretKey = opts.secretKey ?? `secret-${randomToken(8)}`;
     const bucket = opts.bucket ?? `ggb-${randomToken(4)}`;
@@ -99,7 +98,7 @@ export async function startMinio(opts: { accessKey?: string; secretKey?: string;
         env: (o = {}) => ({
             GGB_S3_ENDPOINT: endpoint,
             GGB_S3_BUCKET: bucket,
-            GGB_RCLONE: rclone,
+            GGB_AWS: AWS_BIN,
             AWS_ACCESS_KEY_ID: accessKey,
             AWS_SECRET_ACCESS_KEY: secretKey,
             AWS_DEFAULT_REGION: REGION,

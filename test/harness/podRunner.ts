@@ -13,7 +13,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PG_BIN } from "./postgres";
 import { makeTempDir, removeTempDir } from "./proc";
-import { toolDir } from "./tools";
 
 export interface ContainerRun {
     name: string;
@@ -31,7 +30,7 @@ export interface PodRunOptions {
     pathPrefix?: string[];
 }
 
-/** PATH of the stand-in for every image: busybox's and Debian's tools, PostgreSQL's client (rclone is added per run). */
+/** PATH of the stand-in for every image: busybox's and Debian's tools, PostgreSQL's client, the aws CLI. */
 const IMAGE_PATH = `${PG_BIN}:/usr/local/bin:/usr/bin:/bin`;
 
 async function resolveEnv(container: k8s.V1Container, opts: PodRunOptions): Promise<[string, string][]> {
@@ -100,11 +99,9 @@ async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, op
     }
     for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
     for (const [name, value] of await resolveEnv(c, opts)) args.push("--setenv", name, value);
-    // The rclone image's rclone, at its own path, for the upload and fetch steps.
-    const extra = [...(opts.pathPrefix ?? []), await toolDir("rclone")];
-    args.push("--setenv", "PATH", [...extra, IMAGE_PATH].join(":"));
+    args.push("--setenv", "PATH", [...(opts.pathPrefix ?? []), IMAGE_PATH].join(":"));
     if (c.workingDir) args.push("--chdir", c.workingDir);
-    for (const p of extra) args.push("--ro-bind", p, p);
+    for (const p of opts.pathPrefix ?? []) args.push("--ro-bind", p, p);
     args.push("--", ...(c.command ?? []), ...(c.args ?? []));
     const r = await execa("bwrap", args, { reject: false, stdin: "ignore", timeout: 600_000 });
     return { name: c.name, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };

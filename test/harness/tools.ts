@@ -23,7 +23,7 @@ export function toolDir(tool: "minio" | "rclone"): Promise<string> {
     return dir;
 }
 
-/** rclone, the upload and fetch steps' S3 client (the rclone/rclone image's). */
+/** rclone, the S3 client the benchmark compares with the jobs' aws CLI. */
 export async function rcloneBin(): Promise<string> {
     return path.join(await toolDir("rclone"), "rclone");
 }

@@ -32,7 +32,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
     const dumpEnv = (staging: string) => ({ ...redis.env(), GGB_COMPONENT: "redis", GGB_STAGING_DIR: staging, GGB_COMPRESSION: "gzip", GGB_BACKUP_ID: nextBackupId() });
     const uploadEnv = (staging: string, prefix: string) => ({ ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "redis", GGB_STAGING_DIR: staging });
 
-    for (const shell of ["busybox", "dash"] as const) {
+    for (const shell of ["busybox", "bash"] as const) {
         it(`the upload step alone gives up after GGB_CONNECT_TIMEOUT with a reason; nothing uploaded (${shell})`, async function () {
             const prefix = uniquePrefix("alone-up");
             const r = await runJob(SCRIPT.upload, { shell, env: { ...uploadEnv(stagingDir(), prefix), GGB_CONNECT_TIMEOUT: "2" } });
@@ -56,7 +56,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
     it("twelve lone steps side by side each report the timeout, not a connect (upload under bash, dump under busybox)", async function () {
         const runs = await Promise.all(
             Array.from({ length: 6 }, () => [
-                runJob(SCRIPT.upload, { shell: "busybox", env: { ...uploadEnv(stagingDir(), uniquePrefix("lone-up")), GGB_CONNECT_TIMEOUT: "1" } }),
+                runJob(SCRIPT.upload, { shell: "bash", env: { ...uploadEnv(stagingDir(), uniquePrefix("lone-up")), GGB_CONNECT_TIMEOUT: "1" } }),
                 runJob(SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(stagingDir()), GGB_CONNECT_TIMEOUT: "1" } }),
             ]).flat(),
         );
@@ -71,7 +71,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         const prefix = uniquePrefix("early-stop");
         // The dump step starts first, as in the pod; the upload step refuses its bucket name.
         const dump = runJob(SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(staging), GGB_CONNECT_TIMEOUT: "120" } });
-        const up = await runJob(SCRIPT.upload, { shell: "busybox", env: { ...uploadEnv(staging, prefix), GGB_S3_BUCKET: "Not_A_Bucket", GGB_CONNECT_TIMEOUT: "120" } });
+        const up = await runJob(SCRIPT.upload, { shell: "bash", env: { ...uploadEnv(staging, prefix), GGB_S3_BUCKET: "Not_A_Bucket", GGB_CONNECT_TIMEOUT: "120" } });
         assertFailed(up, "upload", /^upload: GGB_S3_BUCKET 'Not_A_Bucket' is not a valid bucket name$/);
         const r = await dump;
         assertFailed(r, "dump-redis", /^dump-redis: the upload step stopped listening \(see its log\)$/);
@@ -80,7 +80,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
     it("a second run with the same backup id commits its own objects; the first run's stay as they were", async function () {
         const prefix = uniquePrefix("rerun");
         const backupId = nextBackupId();
-        const opts = { component: Component.Redis, minio, prefix, backupId, dumpShell: "dash" as const, uploadShell: "busybox" as const, dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } };
+        const opts = { component: Component.Redis, minio, prefix, backupId, dumpShell: "dash" as const, uploadShell: "bash" as const, dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } };
         const first = await backupOk(opts);
         const firstBytes = await minio.get(first.manifest.artifacts[0].key);
         await redis.command("SET", "k", "changed");
@@ -99,14 +99,14 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         const staging = stagingDir();
         const prefix = uniquePrefix("mid-stream");
         // A 'redis-cli' that writes part of an RDB and then fails: the bytes reach the upload
-        // step, the verdict says failed, rclone is killed before its input ends.
+        // step, the verdict says failed, the aws CLI is killed before its input ends.
         const run = await backup({
             component: Component.Redis,
             minio,
             prefix,
             staging,
             dumpShell: "dash",
-            uploadShell: "busybox",
+            uploadShell: "bash",
             dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" },
             pathPrefix: [failingCatDir()],
         });
@@ -121,7 +121,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         const prefix = uniquePrefix("killed-upload");
         let uploadPid: number | undefined;
         const dump = runJob(SCRIPT.dump.redis, { shell: "dash", env: dumpEnv(staging), pathPrefix: [slowCatDir(4)] });
-        const upload = runJob(SCRIPT.upload, { shell: "busybox", env: uploadEnv(staging, prefix), onSpawn: (pid) => (uploadPid = pid) });
+        const upload = runJob(SCRIPT.upload, { shell: "bash", env: uploadEnv(staging, prefix), onSpawn: (pid) => (uploadPid = pid) });
         // Connected, the artifact announced, the dump still running.
         await sleep(2_000);
         process.kill(uploadPid!, "SIGKILL");

@@ -53,9 +53,8 @@ describe("env contract: jobs/*.sh and core/contract.ts ALL_ENV", function () {
         const r = (s: string): string[] => [...reads(s)].sort();
         assert.ok(r(SCRIPT.dump.postgres).includes("PGPASSWORD"), "libpq reads PGPASSWORD for dump-postgres");
         assert.ok(r(SCRIPT.dump.redis).includes("REDISCLI_AUTH"), "redis-cli reads REDISCLI_AUTH");
-        assert.ok(r(SCRIPT.upload).includes("AWS_SECRET_ACCESS_KEY"), "rclone (env_auth) reads the credentials for upload");
-        assert.ok(r(SCRIPT.upload).includes("GGB_S3_ENDPOINT"), "upload reads the endpoint through lib.sh exec_s3() and rclone_s3()");
-        assert.ok(r(SCRIPT.fetch).includes("AWS_DEFAULT_REGION"), "restore-fetch reads the region through lib.sh s3_get(), s3() and rclone_s3()");
+        assert.ok(r(SCRIPT.upload).includes("AWS_SECRET_ACCESS_KEY"), "aws reads the credentials for upload");
+        assert.ok(r(SCRIPT.upload).includes("GGB_S3_ENDPOINT"), "upload reads the endpoint through lib.sh s3()");
         assert.ok(r(SCRIPT.dump.kots).includes("GGB_COMPRESSION_LEVEL"), "dump-kots reads the level through lib.sh compress()");
         assert.deepEqual(r(SCRIPT.restoreRedis), ["GGB_REDIS_AOF_DIR", "GGB_REDIS_DATA_DIR", "GGB_REDIS_RDB_NAME", "GGB_STAGING_DIR"]);
         assert.ok(!r(SCRIPT.restoreRedis).some((n) => n.startsWith("AWS_") || n.startsWith("PG")));

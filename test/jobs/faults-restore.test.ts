@@ -43,8 +43,8 @@ describe("restore faults", function () {
         await redis.command("SET", "k", "v");
         pgPrefix = uniquePrefix("rf-pg");
         redisPrefix = uniquePrefix("rf-redis");
-        pgSet = await backupOk({ component: Component.Postgres, minio, prefix: pgPrefix, dumpShell: "dash", uploadShell: "busybox", dumpEnv: { ...source.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip" } });
-        redisSet = await backupOk({ component: Component.Redis, minio, prefix: redisPrefix, dumpShell: "busybox", uploadShell: "busybox", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "zstd" } });
+        pgSet = await backupOk({ component: Component.Postgres, minio, prefix: pgPrefix, dumpShell: "dash", uploadShell: "bash", dumpEnv: { ...source.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip" } });
+        redisSet = await backupOk({ component: Component.Redis, minio, prefix: redisPrefix, dumpShell: "busybox", uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "zstd" } });
     });
     after(async () => {
         await Promise.all([minio?.destroy(), source?.destroy(), redis?.destroy()]);
@@ -102,7 +102,7 @@ describe("restore faults", function () {
         fs.mkdirSync(path.join(dataDir, "appendonlydir"));
         fs.writeFileSync(path.join(dataDir, "appendonlydir", "appendonly.aof.manifest"), "file appendonly.aof.1.base.rdb seq 1 type b\n");
         const before = folderFingerprint(dataDir);
-        const fetched = await fetchSet({ component: Component.Redis, minio, prefix, backupId: redisSet.backupId, shell: "busybox" });
+        const fetched = await fetchSet({ component: Component.Redis, minio, prefix, backupId: redisSet.backupId, shell: "bash" });
         assertFailed(fetched.result, "restore-fetch", new RegExp(`^restore-fetch: artifact ${artifact.name.replace(".", "\\.")} is 10 bytes, the manifest says ${artifact.size}: corrupted or truncated; refusing to restore$`));
         const apply = await runJob(SCRIPT.restoreRedis, { shell: "dash", env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: dataDir } });
         assertFailed(apply, "restore-redis", /no verified set in .* \(restore-fetch\.sh did not complete\); data untouched$/);
@@ -133,14 +133,14 @@ describe("restore faults", function () {
         assert.throws(() => selectSet(sets.filter((s) => !s.complete), parseSelector("latest"), Component.Postgres), /there is no complete set/);
 
         const fetched = await fetchSet({ component: Component.Postgres, minio, prefix: pgPrefix, backupId: incompleteId, shell: "dash" });
-        assertFailed(fetched.result, "restore-fetch", new RegExp(`^restore-fetch: set ${pgPrefix}/postgres/${incompleteId} has no readable manifest \\(incomplete or missing set\\): no object ${pgPrefix}/postgres/${incompleteId}/manifest\\.json in bucket ${minio.bucket}$`));
+        assertFailed(fetched.result, "restore-fetch", new RegExp(`^restore-fetch: set ${pgPrefix}/postgres/${incompleteId} has no readable manifest \\(incomplete or missing set\\): `));
         assert.deepEqual(fs.readdirSync(fetched.staging).filter((f) => !f.startsWith(".")), [], "nothing fetched");
     });
 
     describe("postgres: restore into a non-empty target", function () {
         let staging: string;
         before(async () => {
-            const fetched = await fetchSet({ component: Component.Postgres, minio, prefix: pgPrefix, backupId: pgSet.backupId, shell: "busybox" });
+            const fetched = await fetchSet({ component: Component.Postgres, minio, prefix: pgPrefix, backupId: pgSet.backupId, shell: "bash" });
             assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
             staging = fetched.staging;
         });

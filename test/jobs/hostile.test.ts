@@ -5,7 +5,7 @@
  * create must never appear, and the script either works or fails with its one-line reason.
  *
  * Each variable gets both payloads, on shells that rotate over the ones the script is tested
- * under (busybox sh and dash, plus bash for the S3 steps).
+ * under (busybox sh and dash, plus bash for the aws-cli steps).
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -52,8 +52,8 @@ describe("hostile values in every env input of every script", function () {
         // Ready-made inputs: committed sets for restore-fetch.sh, verified staging folders for the
         // apply steps. (A dump step and the upload step always run as a pair: see run() below.)
         const setPrefix = uniquePrefix("hostile-sets");
-        const redisSet = await backupOk({ component: Component.Redis, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "busybox", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
-        const pgSet = await backupOk({ component: Component.Postgres, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "busybox", dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip" } });
+        const redisSet = await backupOk({ component: Component.Redis, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
+        const pgSet = await backupOk({ component: Component.Postgres, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "bash", dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip" } });
         const redisFetched = await fetchSet({ component: Component.Redis, minio, prefix: setPrefix, backupId: redisSet.backupId, shell: "dash" });
         const pgFetched = await fetchSet({ component: Component.Postgres, minio, prefix: setPrefix, backupId: pgSet.backupId, shell: "dash" });
         assert.equal(redisFetched.result.exitCode + pgFetched.result.exitCode, 0);

@@ -54,7 +54,7 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
         const compression = i === 0 ? "gzip" : "zstd";
         it(`(kots test double) ${shell}, ${compression}: exact argv, app and Secrets archived with the kots layout, uploaded with a manifest`, async function () {
             const prefix = uniquePrefix(`kots-${shell}`);
-            const run = await backupOk({ component: Component.Kots, minio, prefix, dumpShell: shell, uploadShell: i === 0 ? "dash" : "busybox", dumpEnv: { ...env(), GGB_COMPRESSION: compression } });
+            const run = await backupOk({ component: Component.Kots, minio, prefix, dumpShell: shell, uploadShell: i === 0 ? "bash" : "busybox", dumpEnv: { ...env(), GGB_COMPRESSION: compression } });
 
             const work = path.join(run.staging, ".kots");
             assert.deepEqual(kots.calls(), [["version"], ["download", SLUG, "--namespace", NAMESPACE, "--current", "--dest", path.join(work, "app"), "--overwrite"]]);
@@ -102,17 +102,17 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
         it(`(kots test double) ${shell}: kots download exits non-zero: one-line reason, nothing uploaded, no manifest`, async function () {
             const prefix = uniquePrefix(`kots-fail-${shell}`);
             kots.fail("Error: failed to get kotsadm pod: connection refused\ndetails on a second line", 3);
-            const run = await backup({ component: Component.Kots, minio, prefix, dumpShell: shell, uploadShell: "busybox", dumpEnv: { ...env(), GGB_COMPRESSION: "gzip" } });
+            const run = await backup({ component: Component.Kots, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env(), GGB_COMPRESSION: "gzip" } });
             assertDumpFailed(run, "dump-kots", /^dump-kots: kots download failed: Error: failed to get kotsadm pod: connection refused\s*$/);
             assert.deepEqual(await minio.list(prefix + "/"), [], "nothing uploaded");
             await assertNoManifest(minio, prefix);
         });
 
         it(`(kots test double) ${shell}: a missing Secret fails with kubectl's reason; a non-Kubernetes Secret name is refused before kubectl runs`, async function () {
-            const run = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "busybox", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,absent" }), GGB_COMPRESSION: "gzip" } });
+            const run = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,absent" }), GGB_COMPRESSION: "gzip" } });
             assertFailed(run.dump, "dump-kots", /cannot export Secret 'absent': Error from server \(NotFound\): secrets "absent" not found/);
             kubectl.reset();
-            const bad = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "busybox", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,Bad_Name" }), GGB_COMPRESSION: "gzip" } });
+            const bad = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,Bad_Name" }), GGB_COMPRESSION: "gzip" } });
             assertFailed(bad.dump, "dump-kots", /Secret name 'Bad_Name' is not a Kubernetes name/);
             assert.deepEqual(kubectl.calls(), [["get", "secret", "kotsadm-encryption", "--namespace", NAMESPACE, "-o", "yaml"]], explain(bad.dump));
         });

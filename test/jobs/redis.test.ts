@@ -15,7 +15,7 @@ import { FIXTURE_DBS, KeyState, assertSameKeys, populateRedis, snapshot } from "
 import { RoundTripCase, backupOk, fetchSet, uniquePrefix } from "./support";
 
 const CASES: RoundTripCase[] = [
-    { compression: "gzip", dump: "busybox", upload: "busybox", fetch: "dash", restore: "dash" },
+    { compression: "gzip", dump: "busybox", upload: "bash", fetch: "dash", restore: "dash" },
     { compression: "zstd", dump: "dash", upload: "dash", fetch: "busybox", restore: "busybox" },
 ];
 

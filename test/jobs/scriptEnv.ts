@@ -3,7 +3,7 @@
  * - `$NAME` / `${NAME...}` expansions and the names given to `need`, in the script and in the
  *   jobs/lib.sh functions it calls (transitively);
  * - the variables the tools it runs read on its behalf: libpq (psql, pg_dump, pg_dumpall,
- *   pg_restore) reads PG*, rclone (env_auth: the AWS SDK) reads AWS_*, redis-cli reads REDISCLI_AUTH.
+ *   pg_restore) reads PG*, the aws CLI reads AWS_*, redis-cli reads REDISCLI_AUTH.
  * Only names of the contract's families count: GGB_*, PG*, REDISCLI_AUTH, AWS_*. Names a script
  * assigns itself (GGB_STEP, PGCONNECT_TIMEOUT) are internal, not inputs.
  */
@@ -48,7 +48,7 @@ function directReads(text: string): Set<string> {
         if (re.test(text)) for (const n of CONTRACT.filter(prefix)) names.add(n);
     };
     tool(/\b(psql|pg_dump|pg_dumpall|pg_restore)\b/, (n) => n.startsWith("PG"));
-    tool(/\bGGB_RCLONE\b|\brclone\b/, (n) => n.startsWith("AWS_"));
+    tool(/\bGGB_AWS\b|\baws\b/, (n) => n.startsWith("AWS_"));
     tool(/\bredis-cli\b/, (n) => n === "REDISCLI_AUTH");
     return names;
 }

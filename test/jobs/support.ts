@@ -61,13 +61,14 @@ export async function backup(opts: {
     staging?: string;
     pathPrefix?: string[];
     uploadEnv?: Env;
+    uploadHome?: string;
 }): Promise<BackupRun> {
     const staging = opts.staging ?? stagingDir(`stage-${opts.component}`);
     const backupId = opts.backupId ?? nextBackupId();
     const common = { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging };
     const [dump, upload] = await Promise.all([
         runJob(SCRIPT.dump[opts.component], { shell: opts.dumpShell, env: { ...common, GGB_BACKUP_ID: backupId, ...opts.dumpEnv }, pathPrefix: opts.pathPrefix }),
-        runJob(SCRIPT.upload, { shell: opts.uploadShell, env: { ...common, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.uploadEnv } }),
+        runJob(SCRIPT.upload, { shell: opts.uploadShell, env: { ...common, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.uploadEnv }, home: opts.uploadHome }),
     ]);
     return { dump, upload, staging, backupId, prefix: opts.prefix };
 }
@@ -85,11 +86,12 @@ export async function backupOk(opts: Parameters<typeof backup>[0]): Promise<Back
 }
 
 /** restore-fetch.sh of one set into a fresh staging folder. */
-export async function fetchSet(opts: { component: Component; minio: MinioServer; prefix: string; backupId: string; shell: Shell; staging?: string; env?: Env }): Promise<{ result: JobResult; staging: string }> {
+export async function fetchSet(opts: { component: Component; minio: MinioServer; prefix: string; backupId: string; shell: Shell; staging?: string; env?: Env; home?: string }): Promise<{ result: JobResult; staging: string }> {
     const staging = opts.staging ?? stagingDir(`fetch-${opts.component}`);
     const result = await runJob(SCRIPT.fetch, {
         shell: opts.shell,
         env: { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging, GGB_BACKUP_ID: opts.backupId, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.env },
+        home: opts.home,
     });
     return { result, staging };
 }

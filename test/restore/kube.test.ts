@@ -147,7 +147,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             assert.equal(pod.restartPolicy, "Never");
             const fetch = pod.initContainers![0];
             assert.deepEqual(fetch.command, ["sh", `${MOUNT.scripts}/${SCRIPT.fetch}`]);
-            assert.equal(fetch.image, "rclone/rclone:1.76.0");
+            assert.equal(fetch.image, "amazon/aws-cli:2.22.35");
             const env = Object.fromEntries(fetch.env!.map((e) => [e.name, e.value ?? JSON.parse(JSON.stringify(e.valueFrom))]));
             assert.equal(env.GGB_S3_BUCKET, minio.bucket);
             assert.equal(env.GGB_S3_PREFIX, sets.prefix);

@@ -93,8 +93,8 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
 
         // The Jobs ran the contract's scripts with the Job's env (the password from its Secret, never in the spec).
         assert.deepEqual(executor.jobRuns.map((r) => r.containers.map((c) => `${c.name}:${c.script}:${c.shell}`)), [
-            ["fetch:restore-fetch.sh:busybox", "restore-postgres:restore-postgres.sh:busybox"],
-            ["fetch:restore-fetch.sh:busybox", "restore-redis:restore-redis.sh:busybox"],
+            ["fetch:restore-fetch.sh:bash", "restore-postgres:restore-postgres.sh:busybox"],
+            ["fetch:restore-fetch.sh:bash", "restore-redis:restore-redis.sh:busybox"],
         ]);
         const pgJob = JSON.stringify(executor.jobRuns[0].job);
         assert.ok(!pgJob.includes(target.pg.password) && !pgJob.includes(minio.secretKey), "no secret value in the Job spec");

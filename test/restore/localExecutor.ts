@@ -3,16 +3,16 @@
  * on this machine. Each container's script (command `sh /scripts/<script>`) runs from jobs/ with
  * the container's env (the contract's variables; secretKeyRefs resolved from the executor's
  * Secrets), its volumes mapped to local folders (emptyDirs to fresh temp folders, a PVC to the
- * folder the test gives for it), under busybox sh (the shell of the alpine images and of
- * rclone's), through test/harness/jobRunner.ts. Init containers run first; a failing
+ * folder the test gives for it), under the shell of its image (bash for aws-cli, busybox sh for
+ * the alpine images), through test/harness/jobRunner.ts. Init containers run first; a failing
  * one stops the Job, as in Kubernetes. StatefulSets are local servers the test can stop/start.
  */
 import type { V1Container, V1Job, V1Secret } from "@kubernetes/client-node";
 import * as path from "node:path";
 import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../provider/executor";
-import { MOUNT, SCRIPT } from "../../core/contract";
+import { MOUNT } from "../../core/contract";
 import { CONTRACT_NAMES, Shell, runJob } from "../harness/jobRunner";
-import { rcloneBin } from "../harness/tools";
+import { AWS_BIN } from "../harness/minio";
 import { makeTempDir, sleep } from "../harness/proc";
 
 /** A StatefulSet stood in for by a local server. */
@@ -131,10 +131,10 @@ export class LocalExecutor implements RestoreExecutor {
             const [sh, scriptPath] = c.command ?? [];
             if (sh !== "sh" || !scriptPath?.startsWith(`${MOUNT.scripts}/`)) throw new Error(`container ${c.name}: command ${JSON.stringify(c.command)} is not sh ${MOUNT.scripts}/<script>`);
             const script = path.basename(scriptPath);
-            const shell: Shell = "busybox";
+            const shell: Shell = (c.image ?? "").includes("aws-cli") ? "bash" : "busybox";
             const env = this.env(namespace, c, mounts);
-            // The fetch step's image has `rclone` on PATH; here it is the one build.sh cached.
-            if (script === SCRIPT.fetch) env.GGB_RCLONE = await rcloneBin();
+            // The aws-cli image has `aws` on PATH; here it is the system one.
+            if (shell === "bash") env.GGB_AWS = AWS_BIN;
             opts.progress(`local Job ${name}: container ${c.name} runs ${script} under ${shell}`);
             const r = await runJob(script, { shell, env, timeoutMs: opts.timeoutMs });
             run.containers.push({ name: c.name, script, shell, exitCode: r.exitCode, stderr: r.stderr, env });

@@ -99,7 +99,7 @@ describe("GitGuardianRestore (unit)", () => {
             const spec = resolveRestore(valid({ kots: { secrets: ["gim-secrets", "kotsadm-encryption"] } }));
             assert.equal(spec.postgres!.image, "postgres:16-alpine");
             assert.equal(spec.redis!.image, "redis:7.2-alpine");
-            assert.equal(spec.fetchImage, "rclone/rclone:1.76.0");
+            assert.equal(spec.fetchImage, "amazon/aws-cli:2.22.35");
             assert.deepEqual(spec.kots!.secrets, ["kotsadm-encryption", "gim-secrets"]);
             assert.equal(spec.storage.credentialsSecret!.accessKeyIdKey, "AWS_ACCESS_KEY_ID");
         });
