@@ -14,8 +14,9 @@
  * side by side, streaming) and as the staged design ran it (dump to the volume, then upload),
  * on pgbench data (compresses about 120:1), on hex data of the same size (about 2:1), and on
  * hex data uploaded through a throttled uplink (a network-bound upload, as to a remote S3);
- * gzip vs zstd; sql vs directory format for backup and restore; and the peak RSS of the dump
- * pipeline at two sizes.
+ * gzip vs zstd; sql vs directory format for backup and restore; the upload step's parts alone
+ * (the aws CLI against rclone, the GNU userland's fan-out against busybox's); and the peak RSS of
+ * the dump pipeline at two sizes.
  */
 import { execa } from "execa";
 import * as fs from "node:fs";
