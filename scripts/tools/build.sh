@@ -20,7 +20,8 @@ PULUMI_YAML_VERSION="${GGB_PULUMI_YAML_VERSION:-v1.25.0}"                       
 RCLONE_VERSION="${GGB_RCLONE_VERSION:-v1.76.0}"                                             # github.com/rclone/rclone (npm run bench's comparison S3 client)
 # --------------------------------------------------------------------------
 
-TOOLS=(minio rclone kwok kube pulumi pulumi-resource-kubernetes pulumi-language-yaml) # build order
+TOOLS=(minio kwok kube pulumi pulumi-resource-kubernetes pulumi-language-yaml) # `all`: what the tests need, in build order
+BENCH_TOOLS=(rclone)                                                           # built only when named (npm run bench)
 CACHE="${GGB_CACHE:-$HOME/.cache/pulumi-gitguardian-backup}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -33,7 +34,7 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 die() { echo "build.sh: $*" >&2; exit 1; }
 
 usage() {
-  echo "usage: $0 [--print] <tool>...|all   (tools: ${TOOLS[*]})" >&2
+  echo "usage: $0 [--print] <tool>...|all   (tools: ${TOOLS[*]} ${BENCH_TOOLS[*]})" >&2
   exit 2
 }
 
@@ -47,7 +48,7 @@ tool_key() {
     pulumi) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "${PULUMI_K8S_VERSION}_${PULUMI_K8S_MODULE_VERSION}" ;;
     pulumi-language-yaml) echo "$PULUMI_YAML_VERSION" ;;
-    *) die "unknown tool '$1' (tools: ${TOOLS[*]})" ;;
+    *) die "unknown tool '$1' (tools: ${TOOLS[*]} ${BENCH_TOOLS[*]})" ;;
   esac
 }
 
@@ -399,7 +400,7 @@ main() {
   command -v jq >/dev/null || die "jq not found in PATH (apt-get install jq)"
 
   # Build in the canonical order regardless of argument order, without duplicates.
-  for tool in "${TOOLS[@]}"; do
+  for tool in "${TOOLS[@]}" "${BENCH_TOOLS[@]}"; do
     for want in "${requested[@]}"; do
       if [[ "$want" == "$tool" ]]; then
         ensure_tool "$tool"

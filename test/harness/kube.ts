@@ -16,15 +16,14 @@
  *   labelled NEVER_READY_LABEL=true never become ready.
  */
 import * as k8s from "@kubernetes/client-node";
-import { execa } from "execa";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import { freePort } from "./ports";
 import { ServerProcess, makeTempDir, minimalEnv, removeTempDir, sleep, spawnServer, waitFor } from "./proc";
+import { builtToolDir } from "./tools";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const ETCD_BIN = process.env.GGB_ETCD_BIN ?? "/usr/bin/etcd";
 export const NODE_NAME = "kwok-node-0";
 /** Pods with this label set to "true" never become ready (kwok skips them). */
@@ -32,18 +31,11 @@ export const NEVER_READY_LABEL = "ggb-test.io/never-ready";
 /** The termination message of the failing Job pods. */
 export const FAILED_JOB_MESSAGE = "restore-postgres: target PostgreSQL at postgresql:5432 is not empty (3 databases, 2 roles, 0 relations in postgres); set overwrite to replace it; target untouched";
 
-/** Folder of a tool built by scripts/tools/build.sh, or undefined when it is not built. */
-export async function builtTool(tool: "kube" | "kwok"): Promise<string | undefined> {
-    const r = await execa("bash", [path.join(REPO_ROOT, "scripts/tools/build.sh"), "--print", tool], { reject: false });
-    const line = r.stdout.split("\n").find((l) => l.startsWith(`${tool}=`));
-    return r.exitCode === 0 && line ? line.slice(tool.length + 1) : undefined;
-}
-
 /** Why the control plane cannot start here, or undefined when it can. */
 export async function kubeUnavailable(): Promise<string | undefined> {
     if (!fs.existsSync(ETCD_BIN)) return `etcd is not installed at ${ETCD_BIN} (apt-get install etcd-server)`;
-    if (!(await builtTool("kube"))) return "kube-apiserver/kube-controller-manager are not built (scripts/tools/build.sh kube)";
-    if (!(await builtTool("kwok"))) return "kwok is not built (scripts/tools/build.sh kwok)";
+    if (!(await builtToolDir("kube"))) return "kube-apiserver/kube-controller-manager are not built (scripts/tools/build.sh kube)";
+    if (!(await builtToolDir("kwok"))) return "kwok is not built (scripts/tools/build.sh kwok)";
     return undefined;
 }
 
@@ -390,8 +382,8 @@ spec:
 
 /** Starts the control plane; throws with the components' logs when one does not come up. */
 export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
-    const kubeDir = await builtTool("kube");
-    const kwokDir = await builtTool("kwok");
+    const kubeDir = await builtToolDir("kube");
+    const kwokDir = await builtToolDir("kwok");
     if (!kubeDir || !kwokDir) throw new Error(`control plane binaries missing: ${await kubeUnavailable()}`);
     const root = makeTempDir("kube");
     const procs: { name: string; proc: ServerProcess }[] = [];

@@ -1,26 +1,40 @@
 /**
  * Binaries built by scripts/tools/build.sh from the Go module proxy and cached by version there;
- * this module only asks it where they are (building what is missing, minutes on a fresh machine).
+ * this module only asks it where they are (building what is missing takes minutes on a fresh
+ * machine). build.sh prints one `<tool>=<dir>` line per tool.
  */
 import { execa } from "execa";
 import * as path from "node:path";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
-const built = new Map<string, Promise<string>>();
+const BUILD_SH = path.join(REPO_ROOT, "scripts/tools/build.sh");
+type Tool = "minio" | "rclone" | "kube" | "kwok";
+const built = new Map<Tool, Promise<string>>();
 
-/** Folder of TOOL's binaries (a tool of build.sh); builds it when missing. */
-export function toolDir(tool: "minio" | "rclone"): Promise<string> {
+/** The folder build.sh printed for `tool`, or undefined with its exit code and stderr. */
+async function buildSh(args: string[], tool: Tool): Promise<{ dir?: string; exitCode: number; stderr: string }> {
+    const r = await execa("bash", [BUILD_SH, ...args, tool], { reject: false, stderr: "pipe" });
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`${tool}=`));
+    return { dir: r.exitCode === 0 && line ? line.slice(tool.length + 1) : undefined, exitCode: r.exitCode ?? -1, stderr: r.stderr };
+}
+
+/** Folder of TOOL's binaries; builds it when missing. */
+export function toolDir(tool: Tool): Promise<string> {
     let dir = built.get(tool);
     if (!dir) {
         dir = (async () => {
-            const r = await execa("bash", [path.join(REPO_ROOT, "scripts/tools/build.sh"), tool], { reject: false, stderr: "pipe" });
-            const line = r.stdout.split("\n").find((l) => l.startsWith(`${tool}=`));
-            if (r.exitCode !== 0 || !line) throw new Error(`scripts/tools/build.sh ${tool} failed (exit ${r.exitCode}): ${r.stderr.split("\n").slice(-10).join("\n")}`);
-            return line.slice(tool.length + 1);
+            const r = await buildSh([], tool);
+            if (!r.dir) throw new Error(`scripts/tools/build.sh ${tool} failed (exit ${r.exitCode}): ${r.stderr.split("\n").slice(-10).join("\n")}`);
+            return r.dir;
         })();
         built.set(tool, dir);
     }
     return dir;
+}
+
+/** Folder of TOOL's binaries when it is already built, else undefined (never builds). */
+export async function builtToolDir(tool: Tool): Promise<string | undefined> {
+    return (await buildSh(["--print"], tool)).dir;
 }
 
 /** rclone, the S3 client the benchmark compares with the jobs' aws CLI. */
