@@ -36,6 +36,12 @@ async function build(args: GitGuardianBackupPolicyArgs) {
 const types = (rs: RecordedResource[]) => rs.map((r) => r.type).sort();
 const pod = (cj: RecordedResource) => cj.inputs.spec.jobTemplate.spec.template.spec;
 const envOf = (container: any) => Object.fromEntries(container.env.map((e: any) => [e.name, e]));
+/** The env of a CronJob's container, found by name ("upload", "dump-<component>"): it must exist. */
+const envOfContainer = (cj: RecordedResource, name: string) => {
+    const c = pod(cj).containers.find((x: any) => x.name === name);
+    assert.ok(c, `${cj.name} has no container ${name}`);
+    return envOf(c);
+};
 
 describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
     this.timeout(20_000);
@@ -44,7 +50,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         const { resources } = await build(minioArgs());
         assert.deepEqual(types(resources), [T.component, T.configMap, T.cronJob, T.cronJob, T.cronJob, T.role, T.binding, T.sa].sort());
         for (const cj of byType(resources, T.cronJob)) {
-            const upload = envOf(pod(cj).containers[1]);
+            const upload = envOfContainer(cj, "upload");
             assert.equal(upload.GGB_S3_ENDPOINT.value, "http://minio.storage.svc:9000");
             assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_ACCESS_KEY_ID" } });
             assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
@@ -83,7 +89,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
         assert.deepEqual(Object.keys(secret.stringData.value).sort(), ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
         for (const cj of byType(resources, T.cronJob)) {
-            const upload = envOf(pod(cj).containers[1]);
+            const upload = envOfContainer(cj, "upload");
             assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "gitguardian-backup-s3", key: "AWS_SECRET_ACCESS_KEY" } });
             assert.equal(upload.GGB_S3_BUCKET.value, "gitguardian-backups-abc123");
             assert.equal(upload.GGB_S3_ENDPOINT, undefined);
@@ -117,7 +123,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(oneOfType(resources, T.sa).inputs.metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         assert.equal(await valueOf(policy.roleArn), "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         for (const cj of byType(resources, T.cronJob)) {
-            const upload = envOf(pod(cj).containers[1]);
+            const upload = envOfContainer(cj, "upload");
             assert.equal(upload.AWS_ACCESS_KEY_ID, undefined);
             assert.equal(upload.AWS_SECRET_ACCESS_KEY, undefined);
         }
@@ -126,7 +132,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
     it("createBucket with an existing credentials Secret", async () => {
         const { resources } = await build(awsArgs({ existingSecret: { name: "s3-creds", accessKeyIdKey: "id", secretAccessKeyKey: "key" } }));
         assert.equal(byType(resources, T.user).length, 0);
-        const upload = envOf(pod(byType(resources, T.cronJob)[0]).containers[1]);
+        const upload = envOfContainer(byType(resources, T.cronJob)[0], "upload");
         assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "s3-creds", key: "id" } });
         assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "s3-creds", key: "key" } });
     });
@@ -186,15 +192,15 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
                 assert.equal(c.args, undefined, "nothing reaches the scripts as arguments");
             }
         }
-        const pg = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("postgres"))!).containers[0]);
+        const pg = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("postgres"))!, "dump-postgres");
         assert.deepEqual(pg.PGPASSWORD.valueFrom, { secretKeyRef: { name: "postgresql", key: "postgres-password" } });
         assert.equal(pg.PGHOST.value, "postgresql");
         assert.equal(pg.PGPORT.value, "5432");
         assert.equal(pg.GGB_PG_FORMAT.value, "sql");
-        const redis = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!).containers[0]);
+        const redis = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
         assert.deepEqual(redis.REDISCLI_AUTH.valueFrom, { secretKeyRef: { name: "redis", key: "redis-password" } });
         assert.equal(redis.GGB_REDIS_USER.value, "backup");
-        const kots = envOf(pod(byType(resources, T.cronJob).find((r) => r.name.endsWith("kots"))!).containers[0]);
+        const kots = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("kots"))!, "dump-kots");
         assert.equal(kots.GGB_KOTS_SECRETS.value, "gim-secrets,kotsadm-encryption");
         assert.equal(kots.GGB_KOTS_APP_SLUG.value, "gitguardian");
         assert.equal(kots.GGB_KOTS_NAMESPACE.value, "gitguardian");
