@@ -3,9 +3,9 @@
  * (Replicated KOTS on Kubernetes) with Pulumi.
  * @packageDocumentation
  */
-export * from "./components";
+export * from "./backup";
 export { Component } from "./core/contract";
 export { Manifest, Artifact, parseManifest, manifestKey } from "./core/manifest";
 export { BackupSet, groupSets, selectSet, parseSelector } from "./core/backupSet";
 export { scheduleProblem, maxIntervalHours } from "./core/schedule";
-export { GitGuardianRestore, GitGuardianRestoreArgs, RESTORE_ROLE_RULES, restoreRoleRules, RESTORE_STEPS } from "./provider";
+export { GitGuardianRestore, GitGuardianRestoreArgs, RESTORE_ROLE_RULES, restoreRoleRules, RESTORE_STEPS } from "./restore";

@@ -7,7 +7,7 @@
  * so tests call them on recorded resources and only policy/index.ts starts the analyzer server.
  */
 import type { ResourceValidation, StackValidation } from "@pulumi/policy";
-import { LABELS, PART_OF } from "../components/jobSpec";
+import { LABELS, PART_OF } from "../backup/jobSpec";
 import { ALL_COMPONENTS, Component, MOUNT, SCRIPT } from "../core/contract";
 import { isTimeZone, scheduleProblem } from "../core/schedule";
 

@@ -5,8 +5,8 @@
  * GitGuardianBackupPolicyArgs).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GitGuardianBackupPolicyArgs } from "../components/args";
-import { GitGuardianBackupPolicy } from "../components/backupPolicy";
+import { GitGuardianBackupPolicyArgs } from "../backup/args";
+import { GitGuardianBackupPolicy } from "../backup/backupPolicy";
 
 export function rootProgram() {
     const cfg = new pulumi.Config("gitguardian-backup");

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { listSets, readManifest, s3Client, S3Location } from "../core/catalog";
 import { Component, SCRIPT } from "../core/contract";
 import { manifestBytes } from "../core/manifest";
-import { GitGuardianBackupPolicy } from "../components/backupPolicy";
+import { GitGuardianBackupPolicy } from "../backup/backupPolicy";
 import { makeFakeKots, makeFakeKubectl } from "../test/harness/fakeKots";
 import { startKube } from "../test/harness/kube";
 import { startEngine } from "../test/harness/pulumi";

@@ -11,7 +11,7 @@ import * as k8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import * as assert from "node:assert/strict";
-import { GitGuardianRestore } from "../../provider/restore";
+import { GitGuardianRestore } from "../../restore/restore";
 import { KubeCluster, startKube } from "../harness/kube";
 import { MinioServer, startMinio } from "../harness/minio";
 import { PostgresServer, startPostgres } from "../harness/postgres";

@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { jobPolicyDocument } from "../../components/credentials";
+import { jobPolicyDocument } from "../../backup/credentials";
 import { Component } from "../../core/contract";
 import { explain } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";

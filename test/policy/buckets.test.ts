@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { BUCKET_SECURE, checkBucketSecure, deniesInsecureTransport } from "../../policy/bucketSecure";
 import { backupBuckets } from "../../policy/buckets";
 import { checkRetention, RETENTION } from "../../policy/retention";
-import { tlsOnlyPolicy } from "../../components/storage";
+import { tlsOnlyPolicy } from "../../backup/storage";
 import { evaluate, runProgram } from "./harness";
 import { component, goodArgs, rawBucket, SECURE } from "./programs";
 

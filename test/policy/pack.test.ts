@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BACKUP_POLICY_TYPE as COMPONENT_TYPE } from "../../components/backupPolicy";
+import { BACKUP_POLICY_TYPE as COMPONENT_TYPE } from "../../backup/backupPolicy";
 import { BACKUP_POLICY_TYPE, plain, Unknown } from "../../policy/model";
 import { PACK_NAME, policies } from "../../policy/policies";
 // "../../policy/index", not "../../policy": that folder's package.json points TypeScript at dist/.

@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GitGuardianBackupPolicy, GitGuardianBackupPolicyArgs } from "../../components";
+import { GitGuardianBackupPolicy, GitGuardianBackupPolicyArgs } from "../../backup";
 
 export const NS = "gitguardian";
 

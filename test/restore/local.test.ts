@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { Component } from "../../core/contract";
-import { makeRuntime } from "../../provider/runtime";
+import { makeRuntime } from "../../restore/runtime";
 import { MinioServer, startMinio } from "../harness/minio";
 import { PostgresServer, startPostgres } from "../harness/postgres";
 import { RedisServer, startRedis } from "../harness/redis";

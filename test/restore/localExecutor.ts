@@ -9,7 +9,7 @@
  */
 import type { V1Container, V1Job, V1Secret } from "@kubernetes/client-node";
 import * as path from "node:path";
-import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../provider/executor";
+import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../restore/executor";
 import { MOUNT } from "../../core/contract";
 import { CONTRACT_NAMES, Shell, runJob } from "../harness/jobRunner";
 import { AWS_BIN } from "../harness/minio";

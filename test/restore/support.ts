@@ -6,7 +6,7 @@
 import * as k8s from "@kubernetes/client-node";
 import * as assert from "node:assert/strict";
 import { Component } from "../../core/contract";
-import { RestoreInputs } from "../../provider/validate";
+import { RestoreInputs } from "../../restore/validate";
 import { makeFakeKots } from "../harness/fakeKots";
 import { KubeCluster, NEVER_READY_LABEL } from "../harness/kube";
 import { sleep } from "../harness/proc";

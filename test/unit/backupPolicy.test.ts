@@ -1,7 +1,7 @@
 /** The resource graph of GitGuardianBackupPolicy under Pulumi mocks, per storage and credentials mode. */
 import * as assert from "node:assert/strict";
-import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
-import { GitGuardianBackupPolicyArgs } from "../../components/args";
+import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
+import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 import { ALL_ENV } from "../../core/contract";
 import { byType, oneOfType, RecordedResource, runUnderMocks, valueOf } from "../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";

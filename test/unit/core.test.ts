@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import { backupIdFor, backupIdTime, groupSets, parseSelector, selectSet } from "../../core/backupSet";
 import { manifestKey, parseManifest, setKeyPrefix } from "../../core/manifest";
-import { artifactInSet } from "../../provider/resolve";
+import { artifactInSet } from "../../restore/resolve";
 import { isTimeZone, maxIntervalHours, scheduleProblem } from "../../core/schedule";
 
 const manifest = (over: object = {}) =>

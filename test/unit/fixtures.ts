@@ -1,5 +1,5 @@
 /** Arguments shared by the component tests: a complete, valid policy per storage mode. */
-import { GitGuardianBackupPolicyArgs } from "../../components/args";
+import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 
 export function minioArgs(overrides: Partial<GitGuardianBackupPolicyArgs> = {}): GitGuardianBackupPolicyArgs {
     return {

@@ -1,7 +1,7 @@
 /** Every Kubernetes object the component declares, validated against the Kubernetes OpenAPI schema (unknown fields fail). */
 import * as assert from "node:assert/strict";
-import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
-import { GitGuardianBackupPolicyArgs } from "../../components/args";
+import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
+import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 import { KubernetesSchema, KUBERNETES_VERSION } from "../harness/k8sSchema";
 import { runUnderMocks } from "../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { componentProvider } from "../../provider/componentHost";
+import { componentProvider } from "../../plugin/componentHost";
 
 const TOKEN = "gitguardian-backup:index:GitGuardianBackupPolicy";
 const t = (name: string) => `#/types/gitguardian-backup:index:${name}`;

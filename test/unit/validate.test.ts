@@ -1,8 +1,8 @@
 /** One test per bad-input rule: construction fails before any resource, naming argument, value and what is allowed. */
 import * as assert from "node:assert/strict";
-import { GitGuardianBackupPolicy } from "../../components/backupPolicy";
-import { resolvePolicy } from "../../components/validate";
-import { GitGuardianBackupPolicyArgs } from "../../components/args";
+import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
+import { resolvePolicy } from "../../backup/validate";
+import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 import { runUnderMocks } from "../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";
 

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ArgumentError } from "../components/validate";
+import { ArgumentError } from "../backup/validate";
 import { GitGuardianRestoreArgs } from "./args";
 import { RestoreInputs, hasUnknown, resolveRestore } from "./validate";
 import { RestoreOutcome, StepReport } from "./plan";

@@ -3,7 +3,7 @@
  * bucket, prefix, images) follow the same rules and error messages as GitGuardianBackupPolicy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SecretKeyRefArgs } from "../components/args";
+import { SecretKeyRefArgs } from "../backup/args";
 
 /** Where the sets are: what `GitGuardianBackupPolicy.storage` outputs, or written by hand. */
 export interface RestoreStorageArgs {

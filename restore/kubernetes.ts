@@ -8,7 +8,7 @@ import * as k8s from "@kubernetes/client-node";
 import type { V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
 import { RESTORE_NAMES, RESTORE_LABELS } from "./jobs";
-import { PART_OF } from "../components/jobSpec";
+import { PART_OF } from "../backup/jobSpec";
 
 export const FIELD_MANAGER = "gitguardian-restore";
 

@@ -6,10 +6,10 @@
  * contract's variables (core/contract.ts), secrets only through secretKeyRef.
  */
 import type { V1EnvVar, V1Job, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import { containerSecurity, postgresConnectionEnv, RUN_AS_USER } from "../components/jobSpec";
+import { containerSecurity, postgresConnectionEnv, RUN_AS_USER } from "../backup/jobSpec";
 import { createHash } from "node:crypto";
 import { COMMON_ENV, Component, MOUNT, POSTGRES_ENV, RESTORE_ENV, S3_ENV, SCRIPT } from "../core/contract";
-import { PART_OF } from "../components/jobSpec";
+import { PART_OF } from "../backup/jobSpec";
 import { RestoreSpec } from "./validate";
 
 /** Fixed object names in the namespace (the RBAC rules name them). */

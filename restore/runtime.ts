@@ -17,7 +17,7 @@ import type * as pulumiTypes from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ArgumentError } from "../components/validate";
+import { ArgumentError } from "../backup/validate";
 import { RestoreExecutor } from "./executor";
 import { RestoreFailedError, RestoreOutcome, StepReport, restorePlan, runRestore } from "./plan";
 import { resolveSets } from "./resolve";

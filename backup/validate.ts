@@ -6,7 +6,7 @@
  */
 import { Component } from "../core/contract";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
-import { FieldRules, PATTERNS } from "./fields";
+import { FieldRules, PATTERNS } from "../core/fields";
 import {
     BucketCredentialsArgs,
     CompressionAlgorithm,
@@ -39,7 +39,7 @@ export const DEFAULTS = {
 /** Kubernetes' limit on CronJob names (Job names get an 11-character suffix). */
 const CRONJOB_NAME_MAX = 52;
 
-export { ArgumentError } from "./fields";
+export { ArgumentError } from "../core/fields";
 
 /** Resolved credentials of the jobs. */
 export interface CredentialsSpec {

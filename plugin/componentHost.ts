@@ -5,7 +5,7 @@
  * Dynamic providers cannot cross languages (pulumi/pulumi#5455); components can.
  */
 import { ComponentProvider, componentProviderHost } from "@pulumi/pulumi/provider/experimental/provider";
-import { GitGuardianBackupPolicy } from "../components/backupPolicy";
+import { GitGuardianBackupPolicy } from "../backup/backupPolicy";
 import { packageRoot } from "../core/paths";
 
 /** The package name of the schema: types are `gitguardian-backup:index:<Class>`. */

@@ -6,8 +6,8 @@
  */
 import { BackupSelector, parseSelector } from "../core/backupSet";
 import { Component } from "../core/contract";
-import { ArgumentError, DEFAULTS } from "../components/validate";
-import { SecretKeyRefArgs } from "../components/args";
+import { ArgumentError, DEFAULTS } from "../backup/validate";
+import { SecretKeyRefArgs } from "../backup/args";
 import { KotsInstallArgs, KotsRestoreArgs, PostgresRestoreArgs, RedisRestoreArgs, RestoreStorageArgs } from "./args";
 import * as rules from "./sharedRules";
 

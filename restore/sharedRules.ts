@@ -2,7 +2,7 @@
  * The validation rules GitGuardianRestore shares with GitGuardianBackupPolicy: the field rules
  * of components/fields.ts, so both resources accept the same values with the same messages.
  */
-import { FieldRules } from "../components/fields";
+import { FieldRules } from "../core/fields";
 
 export type Rule = (who: string, argument: string, value: unknown) => void;
 
