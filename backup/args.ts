@@ -5,15 +5,12 @@
  * optional fields checked at construction (see validate.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { SecretKeyRefArgs } from "../core/args";
+import { KotsBackupArgs } from "../sources/kots/args";
+import { PostgresBackupArgs, PostgresFormat } from "../sources/postgres/args";
+import { RedisBackupArgs } from "../sources/redis/args";
 
-/** How the PostgreSQL job dumps. */
-export const PostgresFormat = {
-    /** `pg_dumpall`, compressed: GitGuardian's documented procedure, restored with `psql`. */
-    Sql: "sql",
-    /** `pg_dumpall --globals-only` plus `pg_dump -Fd -j N` per database, restored with `pg_restore -j`. */
-    Directory: "directory",
-} as const;
-export type PostgresFormat = (typeof PostgresFormat)[keyof typeof PostgresFormat];
+export { SecretKeyRefArgs, KotsBackupArgs, PostgresBackupArgs, PostgresFormat, RedisBackupArgs };
 
 /** Compressor of the artifacts. */
 export const CompressionAlgorithm = {
@@ -32,14 +29,6 @@ export const ObjectLockMode = {
     Compliance: "COMPLIANCE",
 } as const;
 export type ObjectLockMode = (typeof ObjectLockMode)[keyof typeof ObjectLockMode];
-
-/** A key of a Kubernetes Secret in the backup namespace. */
-export interface SecretKeyRefArgs {
-    /** Secret name. */
-    name: string;
-    /** Key inside the Secret. */
-    key: string;
-}
 
 /** A Kubernetes Secret with static S3 credentials. */
 export interface S3CredentialsSecretArgs {
@@ -132,60 +121,6 @@ export interface TolerationArgs {
     /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`. */
     effect?: string;
     tolerationSeconds?: number;
-}
-
-/** The PostgreSQL backup (GitGuardian's embedded PostgreSQL is 16). */
-export interface PostgresBackupArgs {
-    /** Run this backup. Default true. */
-    enabled?: boolean;
-    /** Cron schedule overriding the policy's. */
-    schedule?: string;
-    /** Host name of the server (a Service name in the namespace, or an external host). */
-    host: string;
-    /** Port. Default 5432. */
-    port?: number;
-    /** A superuser that can read every database and role. Default `postgres`. */
-    user?: string;
-    /** The user's password. */
-    passwordSecret: SecretKeyRefArgs;
-    /** sql (default, the documented procedure) or directory (parallel). */
-    format?: PostgresFormat;
-    /** Parallel workers of the directory format. Default 2. */
-    parallelJobs?: number;
-    /** Dump image; its major version must be at least the server's. Default `postgres:16-alpine`. */
-    image?: string;
-}
-
-/** The Redis backup: an RDB snapshot over the replication protocol. */
-export interface RedisBackupArgs {
-    /** Run this backup. Default true. */
-    enabled?: boolean;
-    /** Cron schedule overriding the policy's. */
-    schedule?: string;
-    /** Host name of the Redis master. */
-    host: string;
-    /** Port. Default 6379. */
-    port?: number;
-    /** ACL user (needs +sync and +info). Default: the default user. */
-    user?: string;
-    /** Password. Default: none. */
-    passwordSecret?: SecretKeyRefArgs;
-    /** Image with redis-cli. Default `redis:7.2-alpine`. */
-    image?: string;
-}
-
-/** The KOTS configuration backup: `kots download --current` plus the encryption-key Secrets. */
-export interface KotsBackupArgs {
-    /** Run this backup. Default true. */
-    enabled?: boolean;
-    /** Cron schedule overriding the policy's. */
-    schedule?: string;
-    /** KOTS app slug. Default `gitguardian` (older installs: `gitguardian-seal`). */
-    appSlug?: string;
-    /** The kotsadm image matching the installed KOTS version, e.g. `kotsadm/kotsadm:v1.124.0` (it carries /kots and kubectl). */
-    image: string;
-    /** Secrets a restore needs, exported with the configuration. Default `gim-secrets` (Django key) and `kotsadm-encryption` (KOTS config key). */
-    secrets?: string[];
 }
 
 /**

@@ -2,12 +2,12 @@
  * GitGuardianBackupPolicy: everything a scheduled backup of a self-hosted GitGuardian needs —
  * the bucket (created and secured, or an existing S3-compatible one), the jobs' credentials,
  * a ServiceAccount with least-privilege RBAC, the scripts ConfigMap and one CronJob per
- * component (postgres, redis, kots).
+ * enabled part (postgres, redis, kots: sources/registry.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Component } from "../core/contract";
-import { jobScripts } from "../core/paths";
+import { BACKUP_POLICY_TYPE } from "../core/types";
+import { scriptBundle } from "../sources/registry";
 import { GitGuardianBackupPolicyArgs, S3CredentialsSecretArgs } from "./args";
 import { createJobCredentials, JobCredentials } from "./credentials";
 import { cronJobSpec, labels, roleRules } from "./jobSpec";
@@ -28,14 +28,14 @@ export interface BackupStorageLocation {
     credentialsSecret?: S3CredentialsSecretArgs;
 }
 
-/** The CronJob name of each enabled component. */
+/** The CronJob name of each enabled part (a registered part beyond these three appears under its own name). */
 export interface BackupCronJobNames {
     postgres?: string;
     redis?: string;
     kots?: string;
 }
 
-export const BACKUP_POLICY_TYPE = "gitguardian-backup:index:GitGuardianBackupPolicy";
+export { BACKUP_POLICY_TYPE };
 
 export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
     /** Name of the bucket the sets go to. */
@@ -101,7 +101,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
         }
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-backup-scripts`,
-            { metadata: { name: spec.names.scripts, namespace: spec.namespace, labels: labels(spec) }, data: jobScripts() },
+            { metadata: { name: spec.names.scripts, namespace: spec.namespace, labels: labels(spec) }, data: scriptBundle() },
             k8sOpts,
         );
 
@@ -111,7 +111,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
                 ...k8sOpts,
                 dependsOn: [serviceAccount, scripts],
             });
-            cronJobNames[c.component as Component] = spec.names.cronJob[c.component];
+            (cronJobNames as Record<string, string>)[c.component] = spec.names.cronJob[c.component];
         }
 
         this.bucketName = bucketName;

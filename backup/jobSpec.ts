@@ -1,38 +1,33 @@
 /**
  * Pure builders of the backup CronJobs: from a validated PolicySpec to Kubernetes objects, so
- * the whole spec can be checked without Pulumi. Values reach the scripts only as environment
- * variables of the contract (core/contract.ts), secrets only through secretKeyRef.
+ * the whole spec can be checked without Pulumi. One builder for every part: the part's
+ * descriptor gives its dump script, image user and env; values reach the scripts only as
+ * environment variables of the contract, secrets only through secretKeyRef.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { COMMON_ENV, Component, KOTS_ENV, MOUNT, POSTGRES_ENV, REDIS_ENV, S3_ENV, SCRIPT } from "../core/contract";
+import { CODEC_ENV, COMMON_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
+import { backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
+import { partNamed } from "../sources/registry";
+import type { BackupPart } from "../sources/part";
 import { JobComponentSpec, PolicySpec } from "./validate";
 
-/** UIDs the images run as: the alpine images' service users, kotsadm's 1001, any for aws-cli. */
-export const RUN_AS_USER: Record<Component | "uploader", number> = { postgres: 70, redis: 999, kots: 1001, uploader: 1000 };
+export { LABELS, PART_OF };
 
-/** Labels of every object; the policy pack finds the backup CronJobs by these. */
-export const LABELS = {
-    partOf: "app.kubernetes.io/part-of",
-    component: "app.kubernetes.io/component",
-    managedBy: "app.kubernetes.io/managed-by",
-    name: "app.kubernetes.io/name",
-} as const;
-export const PART_OF = "pulumi-gitguardian-backup";
-
-export function labels(spec: PolicySpec, component?: Component): { [k: string]: string } {
+export function labels(spec: PolicySpec, component?: string): { [k: string]: string } {
     return {
         [LABELS.name]: "gitguardian-backup",
         [LABELS.partOf]: PART_OF,
         [LABELS.managedBy]: "pulumi",
-        ...(component ? { [LABELS.component]: `backup-${component}` } : {}),
-        "app.kubernetes.io/instance": spec.name,
+        ...(component ? { [LABELS.component]: backupComponentLabel(component) } : {}),
+        [LABELS.instance]: spec.name,
     };
 }
 
-type EnvVar = { name: string; value?: pulumi.Input<string>; valueFrom?: { secretKeyRef: { name: string; key: string } } };
-
-const value = (name: string, v: pulumi.Input<string>): EnvVar => ({ name, value: v });
-const secret = (name: string, ref: { name: string; key: string }): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
+function partOf(c: JobComponentSpec): BackupPart {
+    const part = partNamed(c.component);
+    if (!part) throw new Error(`internal: part ${c.component} is not registered`);
+    return part;
+}
 
 /** The secretKeyRefs of the S3 credentials, per credentials mode (none for IRSA or ambient). */
 export function s3CredentialEnv(spec: PolicySpec): EnvVar[] {
@@ -43,84 +38,34 @@ export function s3CredentialEnv(spec: PolicySpec): EnvVar[] {
             : c.secret;
     if (!ref) return [];
     return [
-        secret(S3_ENV.accessKeyId.name, { name: ref.name, key: ref.accessKeyIdKey }),
-        secret(S3_ENV.secretAccessKey.name, { name: ref.name, key: ref.secretAccessKeyKey }),
+        envSecret(S3_ENV.accessKeyId.name, { name: ref.name, key: ref.accessKeyIdKey }),
+        envSecret(S3_ENV.secretAccessKey.name, { name: ref.name, key: ref.secretAccessKeyKey }),
     ];
 }
 
 /** Env of the S3 steps. */
-export function s3Env(spec: PolicySpec, component: Component, bucketName: pulumi.Input<string>): EnvVar[] {
+export function s3Env(spec: PolicySpec, component: string, bucketName: pulumi.Input<string>): EnvVar<pulumi.Input<string>>[] {
     return [
-        value(COMMON_ENV.component.name, component),
-        value(COMMON_ENV.stagingDir.name, MOUNT.staging),
-        value(S3_ENV.bucket.name, bucketName),
-        value(S3_ENV.prefix.name, spec.prefix),
-        ...(spec.bucket.endpoint ? [value(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
-        value(S3_ENV.region.name, spec.bucket.region),
+        envValue(COMMON_ENV.component.name, component),
+        envValue(COMMON_ENV.stagingDir.name, MOUNT.staging),
+        envValue(S3_ENV.bucket.name, bucketName),
+        envValue(S3_ENV.prefix.name, spec.prefix),
+        ...(spec.bucket.endpoint ? [envValue(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
+        envValue(S3_ENV.region.name, spec.bucket.region),
         ...s3CredentialEnv(spec),
-        value("HOME", "/tmp"),
+        envValue("HOME", "/tmp"),
     ];
 }
 
-/**
- * The libpq connection of a step that talks to PostgreSQL (backup dump, restore apply): host,
- * port, user, and the password only through its Secret.
- */
-export function postgresConnectionEnv(c: { host: string; port: number; user: string; passwordSecret: { name: string; key: string } }) {
-    return [
-        { name: POSTGRES_ENV.host.name, value: c.host },
-        { name: POSTGRES_ENV.port.name, value: String(c.port) },
-        { name: POSTGRES_ENV.user.name, value: c.user },
-        { name: POSTGRES_ENV.password.name, valueFrom: { secretKeyRef: { name: c.passwordSecret.name, key: c.passwordSecret.key } } },
-    ];
-}
-
-/** Env of a dump step. */
+/** Env of a dump step: the shared variables, then the part's own. */
 export function dumpEnv(spec: PolicySpec, c: JobComponentSpec): EnvVar[] {
-    const common = [
-        value(COMMON_ENV.component.name, c.component),
-        value(COMMON_ENV.stagingDir.name, MOUNT.staging),
-        value(POSTGRES_ENV.compression.name, spec.compression),
-        value("HOME", "/tmp"),
+    return [
+        envValue(COMMON_ENV.component.name, c.component),
+        envValue(COMMON_ENV.stagingDir.name, MOUNT.staging),
+        envValue(CODEC_ENV.compression.name, spec.compression),
+        envValue("HOME", "/tmp"),
+        ...partOf(c).backup.env(c, { namespace: spec.namespace }),
     ];
-    switch (c.component) {
-        case "postgres":
-            return [
-                ...common,
-                ...postgresConnectionEnv(c),
-                value(POSTGRES_ENV.format.name, c.format),
-                value(POSTGRES_ENV.parallelJobs.name, String(c.parallelJobs)),
-            ];
-        case "redis":
-            return [
-                ...common,
-                value(REDIS_ENV.host.name, c.host),
-                value(REDIS_ENV.port.name, String(c.port)),
-                ...(c.user ? [value(REDIS_ENV.user.name, c.user)] : []),
-                ...(c.passwordSecret ? [secret(REDIS_ENV.password.name, c.passwordSecret)] : []),
-            ];
-        case "kots":
-            return [
-                ...common,
-                value(KOTS_ENV.namespace.name, spec.namespace),
-                value(KOTS_ENV.appSlug.name, c.appSlug),
-                value(KOTS_ENV.secrets.name, c.secrets.join(",")),
-                value(KOTS_ENV.kotsBin.name, "/kots"),
-            ];
-    }
-}
-
-/** The restrictive securityContext of every container of the package (backup and restore Jobs). */
-export function containerSecurity(uid: number) {
-    return {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: uid,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        privileged: false,
-        capabilities: { drop: ["ALL"] },
-    };
 }
 
 /** The staging volume: a size-limited emptyDir, or an ephemeral PVC when a storage class is given. */
@@ -142,13 +87,10 @@ function stagingVolume(spec: PolicySpec) {
     return { name: "staging", emptyDir: { sizeLimit: spec.staging.size } };
 }
 
-/** The CronJob of one component (the object passed to k8s.batch.v1.CronJob). */
+/** The CronJob of one part (the object passed to k8s.batch.v1.CronJob). */
 export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: pulumi.Input<string>) {
-    const mounts = [
-        { name: "scripts", mountPath: MOUNT.scripts, readOnly: true },
-        { name: "staging", mountPath: MOUNT.staging },
-        { name: "tmp", mountPath: "/tmp" },
-    ];
+    const part = partOf(c);
+    const mounts = scriptMounts();
     const resources = spec.resources;
     return {
         metadata: { name: spec.names.cronJob[c.component], namespace: spec.namespace, labels: labels(spec, c.component) },
@@ -170,10 +112,10 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                         metadata: { labels: labels(spec, c.component) },
                         spec: {
                             serviceAccountName: spec.names.serviceAccount,
-                            // Only kots talks to the API server; the others get no token.
-                            automountServiceAccountToken: c.component === "kots",
+                            // Only a part that talks to the API server (kots) gets a token.
+                            automountServiceAccountToken: part.backup.roleRules(c).length > 0,
                             restartPolicy: "Never",
-                            securityContext: { runAsNonRoot: true, fsGroup: RUN_AS_USER.uploader, seccompProfile: { type: "RuntimeDefault" } },
+                            securityContext: { runAsNonRoot: true, fsGroup: UPLOADER_UID, seccompProfile: { type: "RuntimeDefault" } },
                             nodeSelector: Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
                             tolerations: spec.tolerations.length ? spec.tolerations : undefined,
                             // Dump and upload run side by side: the dump streams each artifact
@@ -184,27 +126,23 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                                 {
                                     name: `dump-${c.component}`,
                                     image: c.image,
-                                    command: ["sh", `${MOUNT.scripts}/${SCRIPT.dump[c.component]}`],
+                                    command: scriptCommand(part.dumpScript),
                                     env: dumpEnv(spec, c),
                                     volumeMounts: mounts,
                                     resources,
-                                    securityContext: containerSecurity(RUN_AS_USER[c.component]),
+                                    securityContext: containerSecurity(part.runAsUser),
                                 },
                                 {
                                     name: "upload",
                                     image: spec.uploaderImage,
-                                    command: ["sh", `${MOUNT.scripts}/${SCRIPT.upload}`],
+                                    command: scriptCommand(SCRIPT.upload),
                                     env: s3Env(spec, c.component, bucketName),
                                     volumeMounts: mounts,
                                     resources,
-                                    securityContext: containerSecurity(RUN_AS_USER.uploader),
+                                    securityContext: containerSecurity(UPLOADER_UID),
                                 },
                             ],
-                            volumes: [
-                                { name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } },
-                                stagingVolume(spec),
-                                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                            ],
+                            volumes: [{ name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } }, stagingVolume(spec), { ...TMP_VOLUME }],
                         },
                     },
                 },
@@ -214,16 +152,10 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
 }
 
 /**
- * The Role of the job ServiceAccount: only what `kots download` and the Secret export need
- * (find the kotsadm pod, port-forward to it, read its auth string and the key Secrets).
- * Without the kots job the ServiceAccount needs no Kubernetes permission at all.
+ * The Role of the job ServiceAccount: the union of what the enabled parts' jobs need (kots:
+ * find the kotsadm pod, port-forward to it, read its auth string and the key Secrets). With no
+ * part that talks to the API server the ServiceAccount needs no Kubernetes permission at all.
  */
-export function roleRules(spec: PolicySpec) {
-    const kots = spec.components.find((c) => c.component === "kots");
-    if (!kots || kots.component !== "kots") return [];
-    return [
-        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
-        { apiGroups: [""], resources: ["pods/portforward"], verbs: ["create"] },
-        { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["kotsadm-authstring", ...kots.secrets] },
-    ];
+export function roleRules(spec: PolicySpec): PolicyRule[] {
+    return spec.components.flatMap((c) => partOf(c).backup.roleRules(c));
 }

@@ -4,7 +4,8 @@
  * bad value and what is allowed. The result is a plain, fully defaulted PolicySpec that the
  * pure spec builders (jobSpec.ts, rbac.ts) turn into Kubernetes objects.
  */
-import { Component } from "../core/contract";
+import type { PartBackupSpec } from "../sources/part";
+import { backupParts } from "../sources/registry";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { FieldRules, PATTERNS } from "../core/fields";
 import {
@@ -12,32 +13,30 @@ import {
     CompressionAlgorithm,
     GitGuardianBackupPolicyArgs,
     ObjectLockMode,
-    PostgresFormat,
-    SecretKeyRefArgs,
     TolerationArgs,
 } from "./args";
 
 export const DEFAULTS = {
     prefix: "gitguardian",
     timeZone: "Etc/UTC",
-    postgresImage: "postgres:16-alpine",
-    redisImage: "redis:7.2-alpine",
     uploaderImage: "amazon/aws-cli:2.22.35",
-    appSlug: "gitguardian",
-    kotsSecrets: ["gim-secrets", "kotsadm-encryption"],
     stagingSize: "20Gi",
     activeDeadlineSeconds: 14_400,
     backoffLimit: 2,
     startingDeadlineSeconds: 3_600,
     ttlSecondsAfterFinished: 86_400,
     historyLimit: 3,
-    parallelJobs: 2,
     region: "us-east-1",
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } },
 } as const;
 
 /** Kubernetes' limit on CronJob names (Job names get an 11-character suffix). */
 const CRONJOB_NAME_MAX = 52;
+
+/** The CronJob of a part's backup: `<policy name>-backup-<part>`. */
+export function cronJobName(policy: string, part: string): string {
+    return `${policy}-backup-${part}`;
+}
 
 export { ArgumentError } from "../core/fields";
 
@@ -47,37 +46,8 @@ export interface CredentialsSpec {
     secret?: { name: string; accessKeyIdKey: string; secretAccessKeyKey: string };
 }
 
-export interface ComponentSpecBase {
-    component: Component;
-    schedule: string;
-    image: string;
-}
-
-export interface PostgresSpec extends ComponentSpecBase {
-    component: "postgres";
-    host: string;
-    port: number;
-    user: string;
-    passwordSecret: SecretKeyRefArgs;
-    format: PostgresFormat;
-    parallelJobs: number;
-}
-
-export interface RedisSpec extends ComponentSpecBase {
-    component: "redis";
-    host: string;
-    port: number;
-    user?: string;
-    passwordSecret?: SecretKeyRefArgs;
-}
-
-export interface KotsSpec extends ComponentSpecBase {
-    component: "kots";
-    appSlug: string;
-    secrets: string[];
-}
-
-export type JobComponentSpec = PostgresSpec | RedisSpec | KotsSpec;
+/** A part's validated backup section (its descriptor's backup.resolve made it). */
+export type JobComponentSpec = PartBackupSpec;
 
 /** Everything the resources are built from, validated and defaulted. */
 export interface PolicySpec {
@@ -105,7 +75,7 @@ export interface PolicySpec {
     tolerations: TolerationArgs[];
     serviceAccountAnnotations: { [k: string]: string };
     /** Object names, fixed so that operators and the restore find them. */
-    names: { serviceAccount: string; role: string; scripts: string; credentialsSecret: string; cronJob: Record<Component, string> };
+    names: { serviceAccount: string; role: string; scripts: string; credentialsSecret: string; cronJob: { [part: string]: string } };
 }
 
 /** Validates the args of the component named `name`; returns the defaulted spec or throws ArgumentError. */
@@ -114,9 +84,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     const bad = f.bad.bind(f);
     const int = f.int.bind(f);
     const oneOf = f.oneOf.bind(f);
-    const k8sName = f.k8sName.bind(f);
     const image = f.image.bind(f);
-    const host = f.host.bind(f);
 
     if (!args || typeof args !== "object") bad("args", args, "allowed: an object with namespace, schedule, retentionDays, storage");
     const namespace = f.namespace("namespace", args.namespace);
@@ -169,61 +137,34 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             : { mode: "ambient" };
     }
 
-    // Components: at least one enabled; each may override the schedule.
+    // Parts: at least one enabled; each may override the schedule. The registry says which parts
+    // exist, each descriptor how its section is checked.
     const components: JobComponentSpec[] = [];
-    const enabled = (c: { enabled?: boolean } | undefined) => c !== undefined && c.enabled !== false;
-    if (enabled(args.postgres)) {
-        const p = args.postgres!;
-        components.push({
-            component: "postgres",
-            schedule: p.schedule === undefined ? defaultSchedule : schedule("postgres.schedule", p.schedule),
-            image: image("postgres.image", p.image, DEFAULTS.postgresImage),
-            host: host("postgres.host", p.host),
-            port: f.port("postgres.port", p.port, 5432),
-            user: f.pgUser("postgres.user", p.user ?? "postgres"),
-            passwordSecret: f.secretRef("postgres.passwordSecret", p.passwordSecret),
-            format: oneOf("postgres.format", p.format, PostgresFormat, PostgresFormat.Sql),
-            parallelJobs: int("postgres.parallelJobs", p.parallelJobs, DEFAULTS.parallelJobs, 1, 64),
-        });
+    const sections = args as unknown as Record<string, unknown>;
+    for (const part of backupParts()) {
+        const section = sections[part.name];
+        if (section === undefined) continue;
+        const s = f.object(part.name, section, `allowed: an object (the ${part.name} backup's settings)`);
+        if (s.enabled === false) continue;
+        components.push(
+            part.backup.resolve(s, { f, schedule: (argument, value) => (value === undefined ? defaultSchedule : schedule(argument, value)) }),
+        );
     }
-    if (enabled(args.redis)) {
-        const r = args.redis!;
-        components.push({
-            component: "redis",
-            schedule: r.schedule === undefined ? defaultSchedule : schedule("redis.schedule", r.schedule),
-            image: image("redis.image", r.image, DEFAULTS.redisImage),
-            host: host("redis.host", r.host),
-            port: f.port("redis.port", r.port, 6379),
-            user: r.user === undefined ? undefined : f.text("redis.user", r.user, /^[A-Za-z0-9_.-]+$/, "allowed: a Redis ACL user name (letters, digits, '_', '.', '-')", 128),
-            passwordSecret: r.passwordSecret === undefined ? undefined : f.secretRef("redis.passwordSecret", r.passwordSecret),
-        });
-    }
-    if (enabled(args.kots)) {
-        const k = args.kots!;
-        const secrets = k.secrets ?? [...DEFAULTS.kotsSecrets];
-        if (!Array.isArray(secrets)) bad("kots.secrets", secrets, "allowed: a list of Secret names");
-        components.push({
-            component: "kots",
-            schedule: k.schedule === undefined ? defaultSchedule : schedule("kots.schedule", k.schedule),
-            image: image("kots.image", k.image),
-            appSlug: f.appSlug("kots.appSlug", k.appSlug ?? DEFAULTS.appSlug),
-            secrets: secrets.map((s, i) => k8sName(`kots.secrets[${i}]`, s)),
-        });
-    }
+    const partNames = backupParts().map((p) => p.name);
     if (components.length === 0) {
-        bad("postgres/redis/kots", "none enabled", "enable at least one of postgres, redis and kots");
+        bad(partNames.join("/"), "none enabled", `enable at least one of ${partNames.slice(0, -1).join(", ")} and ${partNames[partNames.length - 1]}`);
     }
 
-    const cronJobName = (c: Component) => `${name}-backup-${c}`;
     for (const c of components) {
-        if (cronJobName(c.component).length > CRONJOB_NAME_MAX || !PATTERNS.dnsLabel.test(cronJobName(c.component))) {
-            bad("name", name, `the CronJob name ${JSON.stringify(cronJobName(c.component))} must be a DNS label of at most ${CRONJOB_NAME_MAX} characters: use a shorter lower-case name`);
+        const cronJob = cronJobName(name, c.component);
+        if (cronJob.length > CRONJOB_NAME_MAX || !PATTERNS.dnsLabel.test(cronJob)) {
+            bad("name", name, `the CronJob name ${JSON.stringify(cronJob)} must be a DNS label of at most ${CRONJOB_NAME_MAX} characters: use a shorter lower-case name`);
         }
     }
 
     const staging = args.staging ?? {};
     const stagingSize = f.quantity("staging.size", staging.size ?? DEFAULTS.stagingSize);
-    const storageClassName = staging.storageClassName === undefined ? undefined : k8sName("staging.storageClassName", staging.storageClassName);
+    const storageClassName = staging.storageClassName === undefined ? undefined : f.k8sName("staging.storageClassName", staging.storageClassName);
     const map = (argument: string, value: { [k: string]: string } | undefined): { [k: string]: string } => {
         if (value === undefined) return {};
         if (typeof value !== "object" || value === null || Object.values(value).some((x) => typeof x !== "string")) {
@@ -271,7 +212,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             role: `${name}-backup`,
             scripts: `${name}-backup-scripts`,
             credentialsSecret: `${name}-backup-s3`,
-            cronJob: { postgres: cronJobName("postgres"), redis: cronJobName("redis"), kots: cronJobName("kots") },
+            cronJob: Object.fromEntries(components.map((c) => [c.component, cronJobName(name, c.component)])),
         },
     };
 }

@@ -3,6 +3,8 @@
  * GitGuardianRestore): one place for the patterns and for the message form
  * `<resource>: argument <path> = <value> is invalid; <what is allowed>`.
  */
+import { passesRule, VALUE_RULES, ValueRuleName } from "./valueRules";
+
 export class ArgumentError extends Error {
     constructor(resource: string, argument: string, value: unknown, allowed: string) {
         super(`${resource}: argument ${argument} = ${JSON.stringify(value)} is invalid; ${allowed}`);
@@ -10,15 +12,12 @@ export class ArgumentError extends Error {
     }
 }
 
+/** Patterns checked by TypeScript alone; those the scripts check too are in core/valueRules.ts. */
 export const PATTERNS = {
     dnsLabel: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-    dnsSubdomain: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
     host: /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+\]?$/,
     secretKey: /^[-._a-zA-Z0-9]+$/,
     image: /^[a-z0-9]+([._\-/:@][A-Za-z0-9]+)*$/,
-    /** '/'-separated parts of letters, digits, - _ . ; no ".." anywhere, no "." part (as jobs/lib.sh check_prefix). */
-    prefix: /^(?!.*\.\.)(?!(.*\/)?\.(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
-    bucket: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
     quantity: /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/,
     awsRegion: /^[a-z]{2}(-[a-z]+)+-[0-9]+$/,
     region: /^[a-z0-9-]+$/,
@@ -46,6 +45,18 @@ export class FieldRules {
         return value as number;
     }
 
+    bool(argument: string, value: unknown, fallback: boolean): boolean {
+        if (value === undefined) return fallback;
+        if (typeof value !== "boolean") this.bad(argument, value, "allowed: true or false");
+        return value as boolean;
+    }
+
+    /** A section of the args: a plain object. */
+    object(argument: string, value: unknown, allowed: string): Record<string, unknown> {
+        if (!value || typeof value !== "object" || Array.isArray(value)) this.bad(argument, value, allowed);
+        return value as Record<string, unknown>;
+    }
+
     oneOf<T extends string>(argument: string, value: unknown, choices: Record<string, T>, fallback?: T): T {
         if (value === undefined && fallback !== undefined) return fallback;
         const allowed = Object.values(choices);
@@ -53,16 +64,29 @@ export class FieldRules {
         return value as T;
     }
 
+    /** A value checked by a rule of the table both languages share (core/valueRules.ts). */
+    rule(argument: string, value: unknown, rule: ValueRuleName): string {
+        if (typeof value !== "string" || !passesRule(rule, value)) this.bad(argument, value, VALUE_RULES[rule].allowed);
+        return value as string;
+    }
+
+    /** A whole number within a range of the shared table. */
+    ruleInt(argument: string, value: unknown, rule: ValueRuleName, fallback: number): number {
+        if (value === undefined) return fallback;
+        if (typeof value !== "number" || !passesRule(rule, value)) this.bad(argument, value, VALUE_RULES[rule].allowed);
+        return value as number;
+    }
+
     namespace(argument: string, value: unknown): string {
-        return this.text(argument, value, PATTERNS.dnsLabel, "allowed: a Kubernetes namespace name (lower-case letters, digits and '-', at most 63 characters)", 63);
+        return this.rule(argument, value, "namespace");
     }
 
     k8sName(argument: string, value: unknown): string {
-        return this.text(argument, value, PATTERNS.dnsSubdomain, "allowed: a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253 characters)");
+        return this.rule(argument, value, "k8sName");
     }
 
     appSlug(argument: string, value: unknown): string {
-        return this.text(argument, value, PATTERNS.dnsLabel, "allowed: a KOTS app slug such as gitguardian (lower-case letters, digits, '-')", 63);
+        return this.rule(argument, value, "appSlug");
     }
 
     host(argument: string, value: unknown): string {
@@ -106,11 +130,11 @@ export class FieldRules {
     }
 
     bucket(argument: string, value: unknown): string {
-        return this.text(argument, value, PATTERNS.bucket, "allowed: an S3 bucket name (3-63 lower-case letters, digits, '.', '-')");
+        return this.rule(argument, value, "bucket");
     }
 
     prefix(argument: string, value: unknown): string {
-        return this.text(argument, value, PATTERNS.prefix, "allowed: letters, digits, '-', '_', '.' in '/'-separated parts, without leading or trailing '/' and without '.' or '..' parts", 200);
+        return this.rule(argument, value, "prefix");
     }
 
     region(argument: string, value: unknown): string {

@@ -6,7 +6,8 @@
  * fetch step, in an image without a JSON tool, can read the artifacts with sed; this module is
  * the reader for TypeScript and the reference for the format.
  */
-import { ALL_COMPONENTS, BACKUP_ID_PATTERN, Component } from "./contract";
+import { BACKUP_ID_PATTERN, Component } from "./contract";
+import { passesRule, VALUE_RULES } from "./valueRules";
 
 export const MANIFEST_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = "manifest.json";
@@ -71,8 +72,12 @@ function obj(value: unknown, where: string): Record<string, unknown> {
     return value as Record<string, unknown>;
 }
 
-/** Parses and validates a manifest; throws an Error naming the bad field. */
-export function parseManifest(text: string): Manifest {
+/**
+ * Parses and validates a manifest; throws an Error naming the bad field. Fields may come in any
+ * order and fields this version does not know are ignored (a later version adds some). With
+ * `parts` (the registry's names), a manifest of another part is refused too.
+ */
+export function parseManifest(text: string, parts?: readonly string[]): Manifest {
     let raw: unknown;
     try {
         raw = JSON.parse(text);
@@ -84,7 +89,8 @@ export function parseManifest(text: string): Manifest {
         fail(`formatVersion ${JSON.stringify(m.formatVersion)} is not supported (this package reads ${MANIFEST_FORMAT_VERSION})`);
     }
     const component = str(m, "component", "manifest") as Component;
-    if (!ALL_COMPONENTS.includes(component)) fail(`component ${JSON.stringify(component)} is not one of ${ALL_COMPONENTS.join(", ")}`);
+    if (!passesRule("partName", component)) fail(`component ${JSON.stringify(component)} is not a part name; ${VALUE_RULES.partName.allowed}`);
+    if (parts && !parts.includes(component)) fail(`component ${JSON.stringify(component)} is not one of ${parts.join(", ")}`);
     const backupId = str(m, "backupId", "manifest");
     if (!BACKUP_ID_PATTERN.test(backupId)) fail(`backupId ${JSON.stringify(backupId)} is not a UTC id like 20261127T020000Z`);
     const tool = obj(m.tool, "manifest.tool");

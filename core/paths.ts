@@ -16,13 +16,3 @@ export function packageRoot(): string {
 export function jobsDir(): string {
     return path.join(packageRoot(), "jobs");
 }
-
-/** jobs/*.sh by file name: the data of the scripts ConfigMap. */
-export function jobScripts(): { [file: string]: string } {
-    const dir = jobsDir();
-    const scripts: { [file: string]: string } = {};
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).sort()) {
-        scripts[file] = fs.readFileSync(path.join(dir, file), "utf8");
-    }
-    return scripts;
-}

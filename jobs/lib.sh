@@ -1,7 +1,9 @@
 # shellcheck shell=sh
 # Helpers shared by jobs/*.sh. Sourced, POSIX sh: the containers' shell is busybox ash
 # (alpine images) or bash (aws-cli image), and the tests also run everything under dash.
-# The environment contract these scripts read is written down in core/contract.ts.
+# The environment contract these scripts read is written down in core/contract.ts and in each
+# part's descriptor (sources/<part>/env.ts); the value rules they check in core/valueRules.ts,
+# shipped beside this file as the generated rules.sh.
 
 # die MESSAGE: one line on stderr, exit 1. Newlines in values are folded so the reason
 # stays on one line whatever a hostile value contains.
@@ -16,6 +18,16 @@ die() {
 # log MESSAGE: progress on stderr, so a step's stdout stays data.
 log() {
 	printf '%s %s: %s\n' "$(date -u +%H:%M:%S)" "${GGB_STEP:-job}" "$(printf '%s' "$*" | tr '\n\r' '  ')" >&2
+}
+
+# shellcheck source=/dev/null # generated from core/valueRules.ts into the scripts ConfigMap
+. "${0%/*}/rules.sh"
+
+# check_value RULE NAME VALUE: VALUE (of the variable or setting NAME) passes the shared value
+# rule RULE, or the step dies with the rule's words.
+check_value() {
+	# shellcheck disable=SC2154 # _cv_what is set by value_ok (rules.sh)
+	value_ok "$1" "$3" || die "$2 '$3' is not $_cv_what"
 }
 
 # need VAR...: every named variable is set and non-empty. Names are literals of the scripts.
@@ -45,25 +57,12 @@ error_line_of() {
 
 # check_backup_id ID
 check_backup_id() {
-	case "$1" in
-	[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) ;;
-	*) die "backup id '$1' is not a UTC id like 20261127T020000Z" ;;
-	esac
+	check_value backupId "backup id" "$1"
 }
 
-# check_component NAME
+# check_component NAME: a part name (which parts exist is the registry's business).
 check_component() {
-	case "$1" in
-	postgres | redis | kots) ;;
-	*) die "GGB_COMPONENT '$1' is not one of postgres, redis, kots" ;;
-	esac
-}
-
-# check_prefix PREFIX: letters, digits and - _ . / only, no leading or trailing slash, no '..'.
-check_prefix() {
-	case "$1" in
-	"" | /* | */ | *//* | *..* | ./* | */./* | */. | . | *[!A-Za-z0-9._/-]*) die "GGB_S3_PREFIX '$1' must be letters, digits, '-', '_', '.', '/' without leading, trailing or double slashes, '..' or '.' parts" ;;
-	esac
+	check_value partName GGB_COMPONENT "$1"
 }
 
 # compression_ext: the file suffix of $GGB_COMPRESSION.
@@ -107,21 +106,14 @@ decompress_by_ext() {
 # check_pg_jobs: GGB_PG_JOBS, when set, is a number of parallel jobs (checked before anything
 # is dumped or a restore target is emptied).
 check_pg_jobs() {
-	case "${GGB_PG_JOBS:-2}" in
-	[1-9] | [1-9][0-9]) ;;
-	*) die "GGB_PG_JOBS '${GGB_PG_JOBS:-}' is not a number of parallel jobs (1 to 99)" ;;
-	esac
+	check_value parallelJobs GGB_PG_JOBS "${GGB_PG_JOBS:-2}"
 }
 
 # check_compression_tool: the compressor exists in this image, and the level suits it.
 check_compression_tool() {
 	compression_ext >/dev/null
 	if [ -n "${GGB_COMPRESSION_LEVEL:-}" ] && [ "$GGB_COMPRESSION" != none ]; then
-		case "$GGB_COMPRESSION" in gzip) _max_level=9 ;; *) _max_level=19 ;; esac
-		case "$GGB_COMPRESSION_LEVEL" in
-		[1-9] | 1[0-9]) [ "$GGB_COMPRESSION_LEVEL" -le "$_max_level" ] ;;
-		*) false ;;
-		esac || die "GGB_COMPRESSION_LEVEL '$GGB_COMPRESSION_LEVEL' is not a $GGB_COMPRESSION level (1 to $_max_level)"
+		check_value "${GGB_COMPRESSION}Level" GGB_COMPRESSION_LEVEL "$GGB_COMPRESSION_LEVEL"
 	fi
 	case "$GGB_COMPRESSION" in
 	gzip) command -v gzip >/dev/null 2>&1 || command -v pigz >/dev/null 2>&1 || die "gzip is not in this image" ;;
@@ -150,10 +142,8 @@ make_fifo() {
 
 # connect_timeout: seconds the two steps wait for each other at each FIFO (GGB_CONNECT_TIMEOUT).
 connect_timeout() {
-	case "${GGB_CONNECT_TIMEOUT:-600}" in
-	[1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9]) printf '%s' "${GGB_CONNECT_TIMEOUT:-600}" ;;
-	*) die "GGB_CONNECT_TIMEOUT '${GGB_CONNECT_TIMEOUT:-}' is not a number of seconds (1 to 9999)" ;;
-	esac
+	check_value connectTimeout GGB_CONNECT_TIMEOUT "${GGB_CONNECT_TIMEOUT:-600}"
+	printf '%s' "${GGB_CONNECT_TIMEOUT:-600}"
 }
 
 # watch_open FIFO r|w: guards the blocking open of FIFO for reading (r) or writing (w) that
@@ -277,11 +267,9 @@ exec_s3() {
 # need_s3: the S3 variables are present and sane; sets S3_BASE (s3://bucket/prefix).
 need_s3() {
 	need GGB_S3_BUCKET GGB_S3_PREFIX GGB_COMPONENT
-	check_prefix "$GGB_S3_PREFIX"
+	check_value prefix GGB_S3_PREFIX "$GGB_S3_PREFIX"
 	check_component "$GGB_COMPONENT"
-	case "$GGB_S3_BUCKET" in
-	*[!a-z0-9.-]*) die "GGB_S3_BUCKET '$GGB_S3_BUCKET' is not a valid bucket name" ;;
-	esac
+	check_value bucket GGB_S3_BUCKET "$GGB_S3_BUCKET"
 	# shellcheck disable=SC2034 # read by the scripts that source this file
 	S3_BASE="s3://$GGB_S3_BUCKET/$GGB_S3_PREFIX"
 }

@@ -59,7 +59,7 @@ receive() {
 	watch_open "$STAGE/.data.$index" r
 	exec 5<"$STAGE/.data.$index"
 	watch_done "the dump step"
-	case "$name" in "" | .* | *[!A-Za-z0-9._-]*) die "artifact name '$name' from the dump step is not a plain file name" ;; esac
+	check_value artifactName "artifact name from the dump step" "$name"
 	[ -n "$set_key" ] || die "the dump step sent an artifact before the backup id"
 	key="$set_key/$run/$name"
 	rm -f "$WORK/relay" "$WORK/sum" "$WORK/count"

@@ -7,12 +7,13 @@
  * so tests call them on recorded resources and only policy/index.ts starts the analyzer server.
  */
 import type { ResourceValidation, StackValidation } from "@pulumi/policy";
-import { LABELS, PART_OF } from "../backup/jobSpec";
-import { ALL_COMPONENTS, Component, MOUNT, SCRIPT } from "../core/contract";
+import { Component, MOUNT } from "../core/contract";
+import { LABELS, PART_OF, partOfComponentLabel } from "../core/pod";
 import { isTimeZone, scheduleProblem } from "../core/schedule";
+import { BACKUP_POLICY_TYPE } from "../core/types";
+import { backupParts } from "../sources/registry";
 
-/** Type token of the backup component (components/backupPolicy.ts BACKUP_POLICY_TYPE; a test keeps them equal). */
-export const BACKUP_POLICY_TYPE = "gitguardian-backup:index:GitGuardianBackupPolicy";
+export { BACKUP_POLICY_TYPE };
 
 /** The value of `app.kubernetes.io/part-of` on every object (and the tag on every bucket) of this package. */
 export { LABELS, PART_OF };
@@ -279,12 +280,10 @@ export function runsPackageScript(c: unknown): boolean {
     return SCRIPT_RE.test(commandLine(c));
 }
 
-/** What a container's command gives away about the component it backs up. */
-const BACKUP_COMMANDS: Record<Component, RegExp> = {
-    postgres: new RegExp(`\\bpg_dump(all)?\\b|${MOUNT.scripts}/${SCRIPT.dump.postgres.replace(".", "\\.")}`),
-    redis: new RegExp(`\\bredis-cli\\b[^;&|]*\\s--rdb\\b|${MOUNT.scripts}/${SCRIPT.dump.redis.replace(".", "\\.")}`),
-    kots: new RegExp(`\\bkots\\b[^;&|]*\\sdownload\\b|${MOUNT.scripts}/${SCRIPT.dump.kots.replace(".", "\\.")}`),
-};
+/** What a container's command gives away about the part it backs up: the part's own tool, or its dump script. */
+function backsUp(part: { name: string; dumpScript: string; recognise: { command: RegExp } }, line: string): boolean {
+    return part.recognise.command.test(line) || line.includes(`${MOUNT.scripts}/${part.dumpScript}`);
+}
 
 /** How a backup CronJob was recognised. */
 export type BackupEvidence = "labels" | "command";
@@ -312,12 +311,13 @@ export function asBackupCronJob(r: PackResource): BackupCronJob | undefined {
     const w = asWorkload(r)!;
     const labels = labelsOf(w);
     const owner = ancestorOfType(r, BACKUP_POLICY_TYPE);
-    const labelled = labels[LABELS.partOf] === PART_OF ? /^backup-(postgres|redis|kots)$/.exec(String(labels[LABELS.component] ?? "")) : null;
-    if (labelled) return { ...w, components: new Set([labelled[1] as Component]), evidence: "labels", owner };
+    // Our CronJobs say which part they back up in a label: any part, registered here or not.
+    const labelled = labels[LABELS.partOf] === PART_OF ? partOfComponentLabel(labels[LABELS.component]) : undefined;
+    if (labelled) return { ...w, components: new Set([labelled]), evidence: "labels", owner };
     const components = new Set<Component>();
     for (const { container } of containersOf(w)) {
         const line = commandLine(container);
-        for (const c of ALL_COMPONENTS) if (BACKUP_COMMANDS[c].test(line)) components.add(c);
+        for (const part of backupParts()) if (backsUp(part, line)) components.add(part.name);
     }
     return components.size > 0 ? { ...w, components, evidence: "command", owner } : undefined;
 }

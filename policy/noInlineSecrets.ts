@@ -11,7 +11,7 @@
  * names, not a secret).
  */
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
-import { ALL_ENV } from "../core/contract";
+import { contractEnv } from "../sources/registry";
 import { asWorkload, at, commandLine, containersOf, describe, Findings, isPackageLabeled, isUnknown, notApplicable, PackResource, resolveConfig, resourceValidation, runsPackageScript, Verdict } from "./model";
 
 export const NO_INLINE_SECRETS = "gitguardian-backup-no-inline-secrets";
@@ -46,8 +46,8 @@ export const noInlineSecretsSchema: PolicyConfigSchema = {
     },
 };
 
-const CONTRACT_SECRET = new Set(ALL_ENV.filter((e) => e.secret).map((e) => e.name));
-const CONTRACT_PLAIN = new Set(ALL_ENV.filter((e) => !e.secret).map((e) => e.name));
+const CONTRACT_SECRET = new Set(contractEnv().filter((e) => e.secret).map((e) => e.name));
+const CONTRACT_PLAIN = new Set(contractEnv().filter((e) => !e.secret).map((e) => e.name));
 /** Backup and restore commands: pg_dump(all), pg_restore, redis-cli --rdb, kots download/upload. */
 const BACKUP_COMMAND = /\bpg_dump(all)?\b|\bpg_restore\b|\bredis-cli\b[^;&|]*\s--rdb\b|\bkots\b[^;&|]*\s(download|upload)\b/;
 

@@ -10,7 +10,8 @@
  * unsuspended schedule, once any CronJobPatch of it (server-side apply) is applied.
  */
 import type { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
-import { ALL_COMPONENTS, Component } from "../core/contract";
+import { Component } from "../core/contract";
+import { backupParts, partNamed, requiredPartNames } from "../sources/registry";
 import {
     asWorkload,
     at,
@@ -46,7 +47,8 @@ export interface ScheduleRequiredConfig {
 }
 
 export const SCHEDULE_REQUIRED_DEFAULTS: ScheduleRequiredConfig = {
-    requiredComponents: [...ALL_COMPONENTS],
+    // Each part's descriptor decides whether it is required by default (sources/part.ts).
+    requiredComponents: requiredPartNames(),
     namespaces: ["gitguardian"],
     workloadLabels: { "app.kubernetes.io/part-of": "gitguardian" },
     workloadKinds: ["Deployment", "StatefulSet"],
@@ -56,7 +58,7 @@ export const scheduleRequiredSchema: PolicyConfigSchema = {
     properties: {
         requiredComponents: {
             type: "array",
-            items: { type: "string", enum: [...ALL_COMPONENTS] },
+            items: { type: "string", enum: backupParts().map((p) => p.name) },
             uniqueItems: true,
             default: SCHEDULE_REQUIRED_DEFAULTS.requiredComponents,
             description: "Components that need a scheduled backup (a Helm install without KOTS: [\"postgres\", \"redis\"]).",
@@ -85,19 +87,11 @@ export const scheduleRequiredSchema: PolicyConfigSchema = {
 /** The example a message suggests. */
 const EXAMPLE_SCHEDULE = '"0 2 * * *"';
 
-/** What each component's hand-written backup runs, for the messages. */
-const HAND_WRITTEN: Record<Component, string> = {
-    postgres: "pg_dumpall",
-    redis: "redis-cli --rdb",
-    kots: "kots download",
-};
+/** What a part's hand-written backup runs, for the messages. */
+const handWritten = (part: Component) => partNamed(part)?.recognise.handWritten ?? `a backup of ${part}`;
 
-/** The args that enable a component in GitGuardianBackupPolicy, for the messages. */
-const ENABLE_ARG: Record<Component, string> = {
-    postgres: '`postgres: { host: "...", passwordSecret: { name: "...", key: "..." } }`',
-    redis: '`redis: { host: "..." }`',
-    kots: '`kots: { image: "kotsadm/kotsadm:<version>" }`',
-};
+/** The args that enable a part in GitGuardianBackupPolicy, for the messages. */
+const enableArg = (part: Component) => partNamed(part)?.recognise.enableArg ?? `\`${part}: { ... }\``;
 
 /** True for a GitGuardianRestore: its type token says so (a component, or a dynamic resource with a type name), or a dynamic resource's inputs carry `kind: "GitGuardianRestore"`. */
 export function isRestore(r: PackResource): boolean {
@@ -233,14 +227,14 @@ function missingAdvice(component: Component, policies: PackResource[], evidence:
         const names = policies.map((p) => `"${p.name}"`).join(", ");
         return (
             `GitGuardianBackupPolicy ${names} has no ${component} backup (it is disabled or left out). ` +
-            `Enable \`${component}\`: add ${ENABLE_ARG[component]} to its args (it runs on the policy's \`schedule\`, e.g. ${EXAMPLE_SCHEDULE}), ` +
-            `or declare a CronJob that runs ${HAND_WRITTEN[component]} on a schedule.`
+            `Enable \`${component}\`: add ${enableArg(component)} to its args (it runs on the policy's \`schedule\`, e.g. ${EXAMPLE_SCHEDULE}), ` +
+            `or declare a CronJob that runs ${handWritten(component)} on a schedule.`
         );
     }
     return (
         `the stack runs GitGuardian (${evidence.slice(0, 3).join(", ")}${evidence.length > 3 ? ", ..." : ""}) but no CronJob backs up ${component}. ` +
-        `Add a GitGuardianBackupPolicy with \`schedule: ${EXAMPLE_SCHEDULE}\` in its args and ${ENABLE_ARG[component]} enabled, ` +
-        `or a CronJob that runs ${HAND_WRITTEN[component]} with \`schedule: ${EXAMPLE_SCHEDULE}\`.`
+        `Add a GitGuardianBackupPolicy with \`schedule: ${EXAMPLE_SCHEDULE}\` in its args and ${enableArg(component)} enabled, ` +
+        `or a CronJob that runs ${handWritten(component)} with \`schedule: ${EXAMPLE_SCHEDULE}\`.`
     );
 }
 

@@ -3,7 +3,11 @@
  * bucket, prefix, images) follow the same rules and error messages as GitGuardianBackupPolicy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SecretKeyRefArgs } from "../backup/args";
+import { KotsInstallArgs, KotsRestoreArgs } from "../sources/kots/args";
+import { PostgresRestoreArgs } from "../sources/postgres/args";
+import { RedisRestoreArgs } from "../sources/redis/args";
+
+export { KotsInstallArgs, KotsRestoreArgs, PostgresRestoreArgs, RedisRestoreArgs };
 
 /** Where the sets are: what `GitGuardianBackupPolicy.storage` outputs, or written by hand. */
 export interface RestoreStorageArgs {
@@ -21,82 +25,6 @@ export interface RestoreStorageArgs {
      * identity (IRSA for the Jobs, the usual AWS credential chain for the provider).
      */
     credentialsSecret?: { name: string; accessKeyIdKey?: string; secretAccessKeyKey?: string };
-}
-
-/** PostgreSQL restore target. */
-export interface PostgresRestoreArgs {
-    /** Restore PostgreSQL. Default true. */
-    enabled?: boolean;
-    /** Host name of the server (a Service name in the namespace, or an external host). */
-    host: string;
-    /** Port. Default 5432. */
-    port?: number;
-    /** A superuser that can create every database and role. Default `postgres`. */
-    user?: string;
-    /** The user's password (read by the Job through secretKeyRef, never copied). */
-    passwordSecret: SecretKeyRefArgs;
-    /** Restore into a non-empty server: every database and role but the restoring one is dropped first. Default false. */
-    overwrite?: boolean;
-    /** pg_restore workers for directory-format sets. Default 2. */
-    parallelJobs?: number;
-    /** Image of the apply container; its major version must be at least the dump's. Default `postgres:16-alpine`. */
-    image?: string;
-}
-
-/** Redis restore target: the StatefulSet whose data volume receives the RDB. */
-export interface RedisRestoreArgs {
-    /** Restore Redis. Default true. */
-    enabled?: boolean;
-    /** StatefulSet of the Redis master, e.g. `redis-master`. Its ordinal-0 PVC gets the RDB. */
-    statefulSet: string;
-    /** volumeClaimTemplate holding the data. Default: the StatefulSet's only template, or `redis-data`, or `data`. */
-    volumeClaimTemplate?: string;
-    /** dbfilename of the server. Default `dump.rdb`. */
-    rdbName?: string;
-    /** appenddirname of the server. Default `appendonlydir`. */
-    aofDir?: string;
-    /** Image of the apply container (needs sh, gzip/zstd). Default `redis:7.2-alpine`. */
-    image?: string;
-    /** UID the apply container runs as, owner of the data files (999 for the official image, 1001 for Bitnami). Default 999. */
-    runAsUser?: number;
-    /** Seconds to wait for the pods to stop and, after the restore, to become ready again. Default 600. */
-    readyTimeoutSeconds?: number;
-}
-
-/** A fresh KOTS admin console, installed after the encryption keys are restored. */
-export interface KotsInstallArgs {
-    /** Path of the license file (read at `pulumi up`, kept as a Pulumi secret). Set this or `license`. */
-    licenseFile?: string;
-    /** License YAML itself (a secret). Set this or `licenseFile`. */
-    license?: pulumi.Input<string>;
-    /** Admin console password (a secret). Passed to kots through KOTS_SHARED_PASSWORD, never on its command line. */
-    sharedPassword: pulumi.Input<string>;
-    /** kots --wait-duration. Default `5m`. */
-    waitDuration?: string;
-}
-
-/** The KOTS restore: encryption-key Secrets, optionally a fresh install, then the saved configuration. */
-export interface KotsRestoreArgs {
-    /** Restore KOTS. Default true. */
-    enabled?: boolean;
-    /** KOTS app slug. Default `gitguardian`. */
-    appSlug?: string;
-    /** Encryption-key Secrets restored before anything else, in this order. Default `kotsadm-encryption`, `gim-secrets`. */
-    secrets?: string[];
-    /** Install a fresh admin console (`kots install`). Omit when one is running already. */
-    install?: KotsInstallArgs;
-    /** Deploy the uploaded configuration (`kots upload --deploy`). Default false. */
-    deploy?: boolean;
-    /** Skip preflight checks on upload and install. Default false. */
-    skipPreflights?: boolean;
-    /** New host of the databases, written into the saved ConfigValues before the upload. */
-    databaseHostOverride?: string;
-    /** ConfigValues items rewritten by databaseHostOverride. Default: those of DATABASE_HOST_ITEMS present in the file. */
-    databaseHostItems?: string[];
-    /** The kots CLI: `kubectl-kots` or a path. Default `kubectl-kots`. */
-    kotsCommand?: string;
-    /** Seconds each kots command may run. Default 900. */
-    timeoutSeconds?: number;
 }
 
 /** Arguments of GitGuardianRestore. */

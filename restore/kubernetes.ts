@@ -7,8 +7,8 @@
 import * as k8s from "@kubernetes/client-node";
 import type { V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
-import { RESTORE_NAMES, RESTORE_LABELS } from "./jobs";
-import { PART_OF } from "../backup/jobSpec";
+import { RESTORE_NAMES } from "./jobs";
+import { LABELS, PART_OF } from "../core/pod";
 
 export const FIELD_MANAGER = "gitguardian-restore";
 
@@ -144,7 +144,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     }
 
     async applyScripts(namespace: string, name: string, data: { [file: string]: string }): Promise<void> {
-        const labels = { [RESTORE_LABELS.partOf]: PART_OF, [RESTORE_LABELS.managedBy]: "pulumi", [RESTORE_LABELS.name]: "gitguardian-restore" };
+        const labels = { [LABELS.partOf]: PART_OF, [LABELS.managedBy]: "pulumi", [LABELS.name]: "gitguardian-restore" };
         await this.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace, labels }, data } as k8s.V1ConfigMap, `applying ConfigMap ${namespace}/${name}`);
     }
 
@@ -164,7 +164,7 @@ export class KubernetesExecutor implements RestoreExecutor {
         const cm: k8s.V1ConfigMap = {
             apiVersion: "v1",
             kind: "ConfigMap",
-            metadata: { name: RESTORE_NAMES.progress, namespace, labels: { [RESTORE_LABELS.partOf]: PART_OF } },
+            metadata: { name: RESTORE_NAMES.progress, namespace, labels: { [LABELS.partOf]: PART_OF } },
             data: { [key]: JSON.stringify(record) },
         };
         await this.apply(cm as k8s.KubernetesObject, `recording progress in ConfigMap ${namespace}/${RESTORE_NAMES.progress}`, `${FIELD_MANAGER}-${key}`.slice(0, 128));

@@ -5,15 +5,11 @@
  * its cluster RBAC): run it with an administrator's kubeconfig, or install KOTS beforehand and
  * omit kots.install.
  */
+import type { PolicyRule } from "../core/pod";
+import { KOTSADM_ENCRYPTION } from "../sources/kots/env";
 import { RESTORE_NAMES } from "./jobs";
-import { KOTSADM_ENCRYPTION } from "./validate";
 
-export interface PolicyRule {
-    apiGroups: string[];
-    resources: string[];
-    verbs: string[];
-    resourceNames?: string[];
-}
+export type { PolicyRule };
 
 export interface RestoreRbacNames {
     /** The S3 credentials Secret the provider reads to list the sets (storage.credentialsSecret.name). */

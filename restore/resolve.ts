@@ -7,7 +7,7 @@
 import { BackupSelector, groupSets, selectSet } from "../core/backupSet";
 import { Component } from "../core/contract";
 import { Manifest, manifestBytes, manifestKey, parseManifest, setKeyPrefix } from "../core/manifest";
-import { ObjectStore } from "./s3";
+import { ObjectStore } from "../core/objectStore";
 
 export interface ResolvedSet {
     component: Component;
@@ -29,7 +29,7 @@ export async function resolveSet(store: ObjectStore, prefix: string, component: 
     const key = manifestKey(prefix, component, chosen.backupId);
     let manifest: Manifest;
     try {
-        manifest = parseManifest((await store.get(key)).toString("utf8"));
+        manifest = parseManifest((await store.get(key)).toString("utf8"), [component]);
     } catch (e) {
         throw new Error(`${component}: the manifest of set ${chosen.backupId} is unreadable: ${(e as Error).message}`);
     }

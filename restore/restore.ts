@@ -7,10 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ArgumentError } from "../backup/validate";
+import { ArgumentError } from "../core/fields";
 import { GitGuardianRestoreArgs } from "./args";
 import { RestoreInputs, hasUnknown, resolveRestore } from "./validate";
-import { RestoreOutcome, StepReport } from "./plan";
+import type { RestoreOutcome, StepReport } from "./runner";
 
 /** Where the runtime is: this folder's runtime.js (absolute), else through the package name. */
 const RUNTIME_PATH = path.join(__dirname, "runtime.js");

@@ -17,11 +17,12 @@ import type * as pulumiTypes from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ArgumentError } from "../backup/validate";
+import { ArgumentError } from "../core/fields";
 import { RestoreExecutor } from "./executor";
-import { RestoreFailedError, RestoreOutcome, StepReport, restorePlan, runRestore } from "./plan";
+import { RestoreFailedError, RestoreOutcome, StepReport, runRestore } from "./runner";
+import { restorePlan } from "./sequence";
 import { resolveSets } from "./resolve";
-import { ObjectStore, s3Store } from "./s3";
+import { ObjectStore, s3Store } from "../core/objectStore";
 import { RestoreInputs, RestoreSpec, hasUnknown, resolveRestore } from "./validate";
 
 type DynamicProvider = pulumiTypes.dynamic.ResourceProvider;
@@ -153,7 +154,7 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
         const { loadYaml, dumpYaml } = await import("@kubernetes/client-node");
         let kubeconfigDir: string | undefined;
         const kotsEnv: Record<string, string> = {};
-        if (inputs.kubeconfig && spec.kots) {
+        if (inputs.kubeconfig && spec.components.includes("kots")) {
             kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-kubeconfig-"));
             const file = path.join(kubeconfigDir, "kubeconfig");
             fs.writeFileSync(file, inputs.kubeconfig, { mode: 0o600 });

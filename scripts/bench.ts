@@ -19,6 +19,7 @@
  * the dump pipeline at two sizes.
  */
 import { execa } from "execa";
+import { PART_SCRIPT } from "../sources";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -160,7 +161,7 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
             `${label}: backup job ${format}/${compression}, streamed`,
             async () => {
                 const [dump, upload] = await Promise.all([
-                    runJob(SCRIPT.dump.postgres, {
+                    runJob(PART_SCRIPT.dump.postgres, {
                         shell: "busybox",
                         env: { ...pg.env(), ...common, GGB_PG_FORMAT: format, GGB_PG_JOBS: String(os.cpus().length), GGB_COMPRESSION: compression },
                         timeoutMs: 3_600_000,
@@ -323,7 +324,7 @@ async function main(): Promise<void> {
                     restores[format] = await measure(
                         `restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${os.cpus().length}`})`,
                         async () => {
-                            const r = await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: applyEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) });
+                            const r = await runJob(PART_SCRIPT.restorePostgres, { shell: "busybox", env: applyEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) });
                             if (r.exitCode !== 0) throw new Error(`restore ${format} failed: ${r.stderr.slice(-500)}`);
                         },
                         tree,

@@ -6,11 +6,13 @@
  * Everything it started is stopped and removed at the end.
  */
 import * as k8s from "@kubernetes/client-node";
+import { PART_SCRIPT } from "../sources";
 import * as kubernetes from "@pulumi/kubernetes";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listSets, readManifest, s3Client, S3Location } from "../core/catalog";
+import { listSets, readManifest } from "../core/catalog";
+import { s3Store } from "../core/objectStore";
 import { Component, SCRIPT } from "../core/contract";
 import { manifestBytes } from "../core/manifest";
 import { GitGuardianBackupPolicy } from "../backup/backupPolicy";
@@ -127,9 +129,9 @@ async function main(): Promise<void> {
             const staging = makeTempDir(`demo-staging-${component}`);
             cleanup.push(() => removeTempDir(staging));
             const label = component === "kots" ? "kots (kots test double: the kots binary is not obtainable here)" : component;
-            step(`backup ${label}: ${SCRIPT.dump[component]} streaming to ${SCRIPT.upload}, side by side`);
+            step(`backup ${label}: ${PART_SCRIPT.dump[component]} streaming to ${SCRIPT.upload}, side by side`);
             const [dumped, uploaded] = await Promise.all([
-                runJob(SCRIPT.dump[component], { shell: "busybox", env: { ...dumpEnv[component], GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
+                runJob(PART_SCRIPT.dump[component], { shell: "busybox", env: { ...dumpEnv[component], GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
                 runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: PREFIX, GGB_COMPONENT: component, GGB_STAGING_DIR: staging } }),
             ]);
             must(dumped);
@@ -137,18 +139,11 @@ async function main(): Promise<void> {
         }
 
         step("backup sets in the bucket (only sets with a manifest are restorable)");
-        const location: S3Location = {
-            bucketName: minio.bucket,
-            prefix: PREFIX,
-            endpoint: minio.endpoint,
-            credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
-        };
-        const s3 = s3Client(location);
-        cleanup.push(() => s3.destroy());
+        const store = s3Store({ bucket: minio.bucket, region: "us-east-1", endpoint: minio.endpoint }, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey });
         const chosen: Record<string, string> = {};
         for (const component of ["postgres", "redis", "kots"] as Component[]) {
-            for (const set of await listSets(s3, location, component)) {
-                const manifest = await readManifest(s3, location, component, set.backupId);
+            for (const set of await listSets(store, PREFIX, component)) {
+                const manifest = await readManifest(store, PREFIX, component, set.backupId);
                 const age = Math.round((Date.now() - set.time.getTime()) / 1000);
                 console.log(`         ${component.padEnd(8)} ${set.backupId}  ${String(manifestBytes(manifest)).padStart(9)} bytes  age ${age} s  ${set.complete ? "complete" : "INCOMPLETE"}`);
                 for (const a of manifest.artifacts) console.log(`                  ${a.name.padEnd(22)} ${String(a.size).padStart(9)} bytes  sha256 ${a.sha256}`);
@@ -166,11 +161,11 @@ async function main(): Promise<void> {
             return dir;
         };
         const pgDir = await fetchTo("postgres");
-        must(await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: pgDir } }));
+        must(await runJob(PART_SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: pgDir } }));
         const redisDir = await fetchTo("redis");
         const restoredRedis = await startRedis({ appendonly: true, startNow: false });
         cleanup.push(() => restoredRedis.destroy());
-        must(await runJob(SCRIPT.restoreRedis, { shell: "busybox", env: { GGB_STAGING_DIR: redisDir, GGB_REDIS_DATA_DIR: restoredRedis.dir } }));
+        must(await runJob(PART_SCRIPT.restoreRedis, { shell: "busybox", env: { GGB_STAGING_DIR: redisDir, GGB_REDIS_DATA_DIR: restoredRedis.dir } }));
         await restoredRedis.start();
         const kotsDir = await fetchTo("kots");
 

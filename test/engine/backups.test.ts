@@ -6,14 +6,16 @@
  * Kubernetes stored them run the scripts to a restorable set.
  */
 import * as k8s from "@kubernetes/client-node";
+import { PART_SCRIPT } from "../../sources";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
-import { listSets, readManifest, s3Client } from "../../core/catalog";
+import { listSets, readManifest } from "../../core/catalog";
+import { s3Store } from "../../core/objectStore";
 import { SCRIPT } from "../../core/contract";
-import { jobScripts } from "../../core/paths";
+import { scriptBundle } from "../../sources/registry";
 import { rootProgram } from "../../program/program";
 import { makeFakeKots, makeFakeKubectl } from "../harness/fakeKots";
 import { KubeCluster, startKube } from "../harness/kube";
@@ -93,7 +95,7 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
             for (const c of pod.containers) assert.equal(c.securityContext!.readOnlyRootFilesystem, true);
         }
         const cm = await core.readNamespacedConfigMap({ name: "gitguardian-backup-scripts", namespace: NS });
-        assert.deepEqual(cm.data, jobScripts());
+        assert.deepEqual(cm.data, scriptBundle());
         const sa = await core.readNamespacedServiceAccount({ name: "gitguardian-backup", namespace: NS });
         assert.equal(sa.automountServiceAccountToken, false);
         const role = await rbac.readNamespacedRole({ name: "gitguardian-backup", namespace: NS });
@@ -151,32 +153,29 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
         // (kots test double) the exact arguments the stored kots container passed.
         assert.deepEqual(kots.calls().find((c) => c[0] === "download"), ["download", "gitguardian", "--namespace", NS, "--current", "--dest", "/staging/.kots/app", "--overwrite"]);
 
-        const location = { bucketName: minio.bucket, prefix: "gitguardian", endpoint: minio.endpoint, credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey } };
-        const s3 = s3Client(location);
-        try {
+        const store = s3Store({ bucket: minio.bucket, region: "us-east-1", endpoint: minio.endpoint }, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey });
+        {
             for (const component of ["postgres", "redis", "kots"] as const) {
-                const sets = await listSets(s3, location, component);
+                const sets = await listSets(store, "gitguardian", component);
                 assert.equal(sets.filter((s) => s.complete).length, 1, component);
-                const manifest = await readManifest(s3, location, component, sets[0].backupId);
+                const manifest = await readManifest(store, "gitguardian", component, sets[0].backupId);
                 assert.ok(manifest.artifacts.length >= 1);
             }
             // Restore the postgres set into a fresh server with the restore scripts.
-            const pgSet = (await listSets(s3, location, "postgres"))[0];
+            const pgSet = (await listSets(store, "gitguardian", "postgres"))[0];
             const target = await startPostgres({ password: pg.password });
             const staging = makeTempDir("engine-restore");
             try {
                 const env = { ...minio.env(), GGB_S3_PREFIX: "gitguardian", GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: pgSet.backupId };
                 const fetched = await runJob(SCRIPT.fetch, { shell: "bash", env });
                 assert.equal(fetched.exitCode, 0, fetched.stderr);
-                const applied = await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: staging } });
+                const applied = await runJob(PART_SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: staging } });
                 assert.equal(applied.exitCode, 0, applied.stderr);
                 assert.equal((await target.psql("SELECT count(*) FROM incidents")).trim(), "500");
             } finally {
                 removeTempDir(staging);
                 await target.destroy();
             }
-        } finally {
-            s3.destroy();
         }
     });
 

@@ -1,6 +1,6 @@
 /**
  * Runs a jobs/*.sh script the way its container does: `<shell> /path/to/jobs/<script>`, with only
- * the contract's variables (core/contract.ts ALL_ENV) plus PATH and HOME in its environment.
+ * the contract's variables (sources/registry.ts contractEnv) plus PATH and HOME in its environment.
  *
  * Shells, and the userland each stands for:
  * - `busybox`: `busybox sh` with busybox applets first on PATH (the alpine postgres/redis images),
@@ -12,7 +12,8 @@ import { execa } from "execa";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALL_ENV } from "../../core/contract";
+import { createHash } from "node:crypto";
+import { contractEnv, scriptBundle } from "../../sources/registry";
 import { PG_BIN } from "./postgres";
 import { makeTempDir } from "./proc";
 
@@ -22,10 +23,30 @@ export const SHELLS: readonly Shell[] = ["busybox", "dash", "bash"];
 export const POSIX_SHELLS: readonly Shell[] = ["busybox", "dash"];
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
-export const JOBS_DIR = path.join(REPO_ROOT, "jobs");
+
+const bundles = new Map<string, string>();
+
+/**
+ * The scripts as a container sees them under /scripts: the scripts ConfigMap's data (jobs/, every
+ * registered part's scripts, the generated rules.sh), flat in one folder. Written once per
+ * content, so a part registered by a test has its scripts there too.
+ */
+export function scriptsDir(): string {
+    const bundle = scriptBundle();
+    const key = createHash("sha256").update(JSON.stringify(bundle)).digest("hex");
+    let dir = bundles.get(key);
+    if (!dir) {
+        dir = makeTempDir("scripts");
+        for (const [file, text] of Object.entries(bundle)) fs.writeFileSync(path.join(dir, file), text, { mode: 0o444 });
+        bundles.set(key, dir);
+    }
+    return dir;
+}
 
 /** Names a job may be given: the contract's, nothing else. */
-export const CONTRACT_NAMES: ReadonlySet<string> = new Set(ALL_ENV.map((e) => e.name));
+export function contractNames(): ReadonlySet<string> {
+    return new Set(contractEnv().map((e) => e.name));
+}
 
 /** Tools the images carry besides their shell userland (linked for the busybox "image"). */
 const IMAGE_TOOLS: Record<string, string> = {
@@ -99,16 +120,17 @@ export interface JobResult {
 
 let defaultCwd: string | undefined;
 
-/** Runs jobs/<script> under the shell; never throws for a non-zero exit. */
+/** Runs a script of the bundle (scriptsDir) under the shell; never throws for a non-zero exit. */
 export async function runJob(script: string, opts: JobOptions): Promise<JobResult> {
     const env: Record<string, string> = {};
+    const contract = contractNames();
     for (const [name, value] of Object.entries(opts.env)) {
-        if (!CONTRACT_NAMES.has(name)) throw new Error(`runJob(${script}): ${name} is not a variable of core/contract.ts ALL_ENV`);
+        if (!contract.has(name)) throw new Error(`runJob(${script}): ${name} is not a variable of the env contract`);
         if (value !== undefined) env[name] = value;
     }
     env.HOME = opts.home ?? makeHome();
     env.PATH = [...(opts.pathPrefix ?? []), imagePath(opts.shell)].join(":");
-    const scriptPath = path.join(JOBS_DIR, script);
+    const scriptPath = path.join(scriptsDir(), script);
     if (!fs.existsSync(scriptPath)) throw new Error(`runJob: no script ${scriptPath}`);
     const [file, args] = opts.shell === "busybox" ? ["/usr/bin/busybox", ["sh", scriptPath]] : [`/usr/bin/${opts.shell}`, [scriptPath]];
     defaultCwd ??= makeTempDir("job-cwd");

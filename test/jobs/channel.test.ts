@@ -5,6 +5,7 @@
  * touches the objects the first one committed.
  */
 import * as assert from "node:assert/strict";
+import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
@@ -44,7 +45,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
 
     for (const shell of ["busybox", "dash"] as const) {
         it(`the dump step alone gives up after GGB_CONNECT_TIMEOUT with a reason (${shell})`, async function () {
-            const r = await runJob(SCRIPT.dump.redis, { shell, env: { ...dumpEnv(stagingDir()), GGB_CONNECT_TIMEOUT: "2" } });
+            const r = await runJob(PART_SCRIPT.dump.redis, { shell, env: { ...dumpEnv(stagingDir()), GGB_CONNECT_TIMEOUT: "2" } });
             assertFailed(r, "dump-redis", /^dump-redis: the upload step did not connect within 2 s \(see its log\)$/);
             assert.ok(r.durationMs < 30_000, explain(r));
         });
@@ -57,7 +58,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         const runs = await Promise.all(
             Array.from({ length: 6 }, () => [
                 runJob(SCRIPT.upload, { shell: "bash", env: { ...uploadEnv(stagingDir(), uniquePrefix("lone-up")), GGB_CONNECT_TIMEOUT: "1" } }),
-                runJob(SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(stagingDir()), GGB_CONNECT_TIMEOUT: "1" } }),
+                runJob(PART_SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(stagingDir()), GGB_CONNECT_TIMEOUT: "1" } }),
             ]).flat(),
         );
         for (const r of runs) {
@@ -70,7 +71,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         const staging = stagingDir();
         const prefix = uniquePrefix("early-stop");
         // The dump step starts first, as in the pod; the upload step refuses its bucket name.
-        const dump = runJob(SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(staging), GGB_CONNECT_TIMEOUT: "120" } });
+        const dump = runJob(PART_SCRIPT.dump.redis, { shell: "busybox", env: { ...dumpEnv(staging), GGB_CONNECT_TIMEOUT: "120" } });
         const up = await runJob(SCRIPT.upload, { shell: "bash", env: { ...uploadEnv(staging, prefix), GGB_S3_BUCKET: "Not_A_Bucket", GGB_CONNECT_TIMEOUT: "120" } });
         assertFailed(up, "upload", /^upload: GGB_S3_BUCKET 'Not_A_Bucket' is not a valid bucket name$/);
         const r = await dump;
@@ -120,7 +121,7 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         const staging = stagingDir();
         const prefix = uniquePrefix("killed-upload");
         let uploadPid: number | undefined;
-        const dump = runJob(SCRIPT.dump.redis, { shell: "dash", env: dumpEnv(staging), pathPrefix: [slowCatDir(4)] });
+        const dump = runJob(PART_SCRIPT.dump.redis, { shell: "dash", env: dumpEnv(staging), pathPrefix: [slowCatDir(4)] });
         const upload = runJob(SCRIPT.upload, { shell: "bash", env: uploadEnv(staging, prefix), onSpawn: (pid) => (uploadPid = pid) });
         // Connected, the artifact announced, the dump still running.
         await sleep(2_000);

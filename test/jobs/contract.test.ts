@@ -1,22 +1,24 @@
 /**
- * The env contract (core/contract.ts ALL_ENV) matches what jobs/*.sh read: every variable a
+ * The env contract (the env contract) matches what jobs/*.sh read: every variable a
  * script reads is declared, and every declared variable is read by some script.
  */
 import * as assert from "node:assert/strict";
-import { ALL_ENV, SCRIPT } from "../../core/contract";
-import { CONTRACT_NAMES, runJob } from "../harness/jobRunner";
+import { PART_SCRIPT } from "../../sources";
+import { SCRIPT } from "../../core/contract";
+import { contractEnv } from "../../sources/registry";
+import { contractNames, runJob } from "../harness/jobRunner";
 import { SCRIPTS, code, internalNames, mentioned, reads } from "./scriptEnv";
 
-describe("env contract: jobs/*.sh and core/contract.ts ALL_ENV", function () {
+describe("env contract: jobs/*.sh and the env contract", function () {
     it("the scripts of the contract are the scripts in jobs/", function () {
-        const declared = [SCRIPT.upload, SCRIPT.fetch, SCRIPT.restorePostgres, SCRIPT.restoreRedis, ...Object.values(SCRIPT.dump)].sort();
+        const declared = [SCRIPT.upload, SCRIPT.fetch, PART_SCRIPT.restorePostgres, PART_SCRIPT.restoreRedis, ...Object.values(PART_SCRIPT.dump)].sort();
         assert.deepEqual([...SCRIPTS], declared);
     });
 
     it("variables the scripts assign themselves are internal, none of them a contract variable", function () {
         const internal = [...internalNames()].sort();
         assert.deepEqual(internal, ["GGB_STEP", "PGCONNECT_TIMEOUT"]);
-        for (const n of internal) assert.ok(!CONTRACT_NAMES.has(n), `${n} is declared in the contract but assigned by a script`);
+        for (const n of internal) assert.ok(!contractNames().has(n), `${n} is declared in the contract but assigned by a script`);
         // An internal name must not take a default from the environment (NAME=${NAME:-x}): that
         // would be an undeclared input.
         for (const file of [...SCRIPTS, "lib.sh"]) {
@@ -31,36 +33,36 @@ describe("env contract: jobs/*.sh and core/contract.ts ALL_ENV", function () {
     it("every GGB_*, PG*, REDISCLI_AUTH, AWS_* name in the scripts' code is declared (plain grep)", function () {
         const internal = internalNames();
         for (const file of [...SCRIPTS, "lib.sh"]) {
-            const undeclared = [...mentioned(code(file))].filter((n) => !CONTRACT_NAMES.has(n) && !internal.has(n));
-            assert.deepEqual(undeclared, [], `${file} mentions variables missing from ALL_ENV`);
+            const undeclared = [...mentioned(code(file))].filter((n) => !contractNames().has(n) && !internal.has(n));
+            assert.deepEqual(undeclared, [], `${file} mentions variables missing from the env contract`);
         }
     });
 
     it("every variable each script reads (itself, through lib.sh, or through its tools) is declared", function () {
         for (const script of SCRIPTS) {
-            const undeclared = [...reads(script)].filter((n) => !CONTRACT_NAMES.has(n));
-            assert.deepEqual(undeclared, [], `${script} reads variables missing from ALL_ENV`);
+            const undeclared = [...reads(script)].filter((n) => !contractNames().has(n));
+            assert.deepEqual(undeclared, [], `${script} reads variables missing from the env contract`);
         }
     });
 
     it("every declared variable is read by some script", function () {
         const read = new Set(SCRIPTS.flatMap((s) => [...reads(s)]));
-        const unused = ALL_ENV.map((e) => e.name).filter((n) => !read.has(n));
-        assert.deepEqual(unused, [], "declared in ALL_ENV but read by no script");
+        const unused = contractEnv().map((e) => e.name).filter((n) => !read.has(n));
+        assert.deepEqual(unused, [], "declared in the env contract but read by no script");
     });
 
     it("the analysis sees what it must (sanity checks on known reads)", function () {
         const r = (s: string): string[] => [...reads(s)].sort();
-        assert.ok(r(SCRIPT.dump.postgres).includes("PGPASSWORD"), "libpq reads PGPASSWORD for dump-postgres");
-        assert.ok(r(SCRIPT.dump.redis).includes("REDISCLI_AUTH"), "redis-cli reads REDISCLI_AUTH");
+        assert.ok(r(PART_SCRIPT.dump.postgres).includes("PGPASSWORD"), "libpq reads PGPASSWORD for dump-postgres");
+        assert.ok(r(PART_SCRIPT.dump.redis).includes("REDISCLI_AUTH"), "redis-cli reads REDISCLI_AUTH");
         assert.ok(r(SCRIPT.upload).includes("AWS_SECRET_ACCESS_KEY"), "aws reads the credentials for upload");
         assert.ok(r(SCRIPT.upload).includes("GGB_S3_ENDPOINT"), "upload reads the endpoint through lib.sh s3()");
-        assert.ok(r(SCRIPT.dump.kots).includes("GGB_COMPRESSION_LEVEL"), "dump-kots reads the level through lib.sh compress()");
-        assert.deepEqual(r(SCRIPT.restoreRedis), ["GGB_REDIS_AOF_DIR", "GGB_REDIS_DATA_DIR", "GGB_REDIS_RDB_NAME", "GGB_STAGING_DIR"]);
-        assert.ok(!r(SCRIPT.restoreRedis).some((n) => n.startsWith("AWS_") || n.startsWith("PG")));
+        assert.ok(r(PART_SCRIPT.dump.kots).includes("GGB_COMPRESSION_LEVEL"), "dump-kots reads the level through lib.sh compress()");
+        assert.deepEqual(r(PART_SCRIPT.restoreRedis), ["GGB_REDIS_AOF_DIR", "GGB_REDIS_DATA_DIR", "GGB_REDIS_RDB_NAME", "GGB_STAGING_DIR"]);
+        assert.ok(!r(PART_SCRIPT.restoreRedis).some((n) => n.startsWith("AWS_") || n.startsWith("PG")));
     });
 
     it("the job runner refuses a variable outside the contract", async function () {
-        await assert.rejects(runJob(SCRIPT.upload, { shell: "dash", env: { GGB_NOT_DECLARED: "x" } }), /GGB_NOT_DECLARED is not a variable of core\/contract\.ts ALL_ENV/);
+        await assert.rejects(runJob(SCRIPT.upload, { shell: "dash", env: { GGB_NOT_DECLARED: "x" } }), /GGB_NOT_DECLARED is not a variable of the env contract/);
     });
 });

@@ -5,6 +5,7 @@
  * refused without overwrite and replaced with GGB_OVERWRITE=true.
  */
 import * as assert from "node:assert/strict";
+import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BackupSet, groupSets, parseSelector, selectSet } from "../../core/backupSet";
@@ -84,7 +85,7 @@ describe("restore faults", function () {
             assert.ok(!fs.existsSync(path.join(fetched.staging, artifact.name)), "the bad artifact is removed from staging");
             assert.ok(!fs.existsSync(path.join(fetched.staging, ".fetch-complete")));
             // Even with overwrite, the apply step refuses a folder the fetch step did not verify.
-            const apply = await runJob(SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: fetched.staging, GGB_OVERWRITE: "true" } });
+            const apply = await runJob(PART_SCRIPT.restorePostgres, { shell: "busybox", env: { ...target.env(), GGB_STAGING_DIR: fetched.staging, GGB_OVERWRITE: "true" } });
             assertFailed(apply, "restore-postgres", /no verified set in .* \(restore-fetch\.sh did not complete\); target untouched$/);
             assertSameText(await normalizedDumpall(target), before, "pg_dumpall of the target before and after (untouched)");
         } finally {
@@ -104,7 +105,7 @@ describe("restore faults", function () {
         const before = folderFingerprint(dataDir);
         const fetched = await fetchSet({ component: Component.Redis, minio, prefix, backupId: redisSet.backupId, shell: "bash" });
         assertFailed(fetched.result, "restore-fetch", new RegExp(`^restore-fetch: artifact ${artifact.name.replace(".", "\\.")} is 10 bytes, the manifest says ${artifact.size}: corrupted or truncated; refusing to restore$`));
-        const apply = await runJob(SCRIPT.restoreRedis, { shell: "dash", env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: dataDir } });
+        const apply = await runJob(PART_SCRIPT.restoreRedis, { shell: "dash", env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: dataDir } });
         assertFailed(apply, "restore-redis", /no verified set in .* \(restore-fetch\.sh did not complete\); data untouched$/);
         assert.deepEqual(folderFingerprint(dataDir), before);
     });
@@ -153,7 +154,7 @@ describe("restore faults", function () {
                     await target.psql("CREATE TABLE other_t AS SELECT 1 AS x", { db: "other_db" });
                     const before = await normalizedDumpall(target);
                     for (const overwrite of [undefined, "false", "TRUE", "yes"]) {
-                        const r = await runJob(SCRIPT.restorePostgres, { shell, env: { ...target.env(), GGB_STAGING_DIR: staging, GGB_OVERWRITE: overwrite } });
+                        const r = await runJob(PART_SCRIPT.restorePostgres, { shell, env: { ...target.env(), GGB_STAGING_DIR: staging, GGB_OVERWRITE: overwrite } });
                         assertFailed(r, "restore-postgres", /^restore-postgres: target PostgreSQL at 127\.0\.0\.1:\d+ is not empty \(1 databases, 1 roles, 0 relations in postgres\); set overwrite to replace it; target untouched$/);
                     }
                     assertSameText(await normalizedDumpall(target), before, "pg_dumpall of the target before and after (untouched)");
@@ -168,7 +169,7 @@ describe("restore faults", function () {
                 const target = await startPostgres();
                 try {
                     await target.psql("CREATE ROLE other LOGIN; CREATE ROLE app_user NOLOGIN; CREATE DATABASE other_db; CREATE TABLE in_postgres (v int);");
-                    const r = await runJob(SCRIPT.restorePostgres, { shell, env: { ...target.env(), GGB_STAGING_DIR: staging, GGB_OVERWRITE: "true" } });
+                    const r = await runJob(PART_SCRIPT.restorePostgres, { shell, env: { ...target.env(), GGB_STAGING_DIR: staging, GGB_OVERWRITE: "true" } });
                     assert.equal(r.exitCode, 0, explain(r));
                     assert.match(r.stderr, /overwrite: emptying the target \(1 databases, 2 roles\)/);
                     assertSameText(await normalizedDumpall(target), sourceDump, "pg_dumpall of the source and the overwritten target");

@@ -8,6 +8,7 @@
  * under (busybox sh and dash, plus bash for the aws-cli steps).
  */
 import * as assert from "node:assert/strict";
+import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
@@ -65,13 +66,13 @@ describe("hostile values in every env input of every script", function () {
             GGB_COMPRESSION: "gzip",
             GGB_COMPRESSION_LEVEL: "1",
         });
-        base[SCRIPT.dump.postgres] = () => ({ ...dumpCommon("postgres"), ...pg.env(), GGB_PG_FORMAT: "directory", GGB_PG_JOBS: "2" });
-        base[SCRIPT.dump.redis] = () => ({ ...dumpCommon("redis"), ...redis.env(), GGB_REDIS_USER: "default" });
-        base[SCRIPT.dump.kots] = () => ({ ...dumpCommon("kots"), GGB_KOTS_NAMESPACE: "gg", GGB_KOTS_APP_SLUG: "gitguardian", GGB_KOTS_SECRETS: "kotsadm-encryption", GGB_KOTS: kots.bin, GGB_KUBECTL: kubectl.bin });
+        base[PART_SCRIPT.dump.postgres] = () => ({ ...dumpCommon("postgres"), ...pg.env(), GGB_PG_FORMAT: "directory", GGB_PG_JOBS: "2" });
+        base[PART_SCRIPT.dump.redis] = () => ({ ...dumpCommon("redis"), ...redis.env(), GGB_REDIS_USER: "default" });
+        base[PART_SCRIPT.dump.kots] = () => ({ ...dumpCommon("kots"), GGB_KOTS_NAMESPACE: "gg", GGB_KOTS_APP_SLUG: "gitguardian", GGB_KOTS_SECRETS: "kotsadm-encryption", GGB_KOTS: kots.bin, GGB_KUBECTL: kubectl.bin });
         base[SCRIPT.upload] = () => ({ ...minio.env(), GGB_S3_PREFIX: uniquePrefix("hostile-up"), GGB_COMPONENT: "redis", GGB_STAGING_DIR: makeTempDir("hostile-up") });
         base[SCRIPT.fetch] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_COMPONENT: "redis", GGB_BACKUP_ID: redisSet.backupId, GGB_STAGING_DIR: makeTempDir("hostile-fetch") });
-        base[SCRIPT.restorePostgres] = () => ({ ...pg.env(), GGB_STAGING_DIR: pgFetched.staging, GGB_OVERWRITE: "false", GGB_PG_JOBS: "2" });
-        base[SCRIPT.restoreRedis] = () => ({ GGB_STAGING_DIR: redisFetched.staging, GGB_REDIS_DATA_DIR: makeTempDir("hostile-redis-data"), GGB_REDIS_RDB_NAME: "dump.rdb", GGB_REDIS_AOF_DIR: "appendonlydir" });
+        base[PART_SCRIPT.restorePostgres] = () => ({ ...pg.env(), GGB_STAGING_DIR: pgFetched.staging, GGB_OVERWRITE: "false", GGB_PG_JOBS: "2" });
+        base[PART_SCRIPT.restoreRedis] = () => ({ GGB_STAGING_DIR: redisFetched.staging, GGB_REDIS_DATA_DIR: makeTempDir("hostile-redis-data"), GGB_REDIS_RDB_NAME: "dump.rdb", GGB_REDIS_AOF_DIR: "appendonlydir" });
     });
     after(async () => {
         await Promise.all([minio?.destroy(), pg?.destroy(), redis?.destroy()]);
@@ -83,8 +84,8 @@ describe("hostile values in every env input of every script", function () {
     /** The step beside a dump step is the upload step, and the one beside the upload step a redis dump. */
     function partnerOf(script: string, env: Record<string, string>): { script: string; env: Record<string, string> } | undefined {
         const shared = { GGB_COMPONENT: env.GGB_COMPONENT, GGB_STAGING_DIR: env.GGB_STAGING_DIR };
-        if (script === SCRIPT.upload) return { script: SCRIPT.dump.redis, env: { ...base[SCRIPT.dump.redis](), ...shared } };
-        if (Object.values(SCRIPT.dump).includes(script)) return { script: SCRIPT.upload, env: { ...base[SCRIPT.upload](), ...shared } };
+        if (script === SCRIPT.upload) return { script: PART_SCRIPT.dump.redis, env: { ...base[PART_SCRIPT.dump.redis](), ...shared } };
+        if (Object.values(PART_SCRIPT.dump).includes(script)) return { script: SCRIPT.upload, env: { ...base[SCRIPT.upload](), ...shared } };
         return undefined;
     }
 
@@ -116,7 +117,7 @@ describe("hostile values in every env input of every script", function () {
     it("the baseline of every script works (so each hostile run changes one thing only)", async function () {
         for (const script of SCRIPTS) {
             const r = await run(script, "dash");
-            if (script === SCRIPT.restorePostgres) {
+            if (script === PART_SCRIPT.restorePostgres) {
                 // Its target is not empty and overwrite is false: it refuses, which is the safe outcome here.
                 assert.match(r.stderrLines[r.stderrLines.length - 1] ?? "", /is not empty .* target untouched$/, explain(r));
             } else {

@@ -5,6 +5,7 @@
  * pg_dumpall and per-table row checksums.
  */
 import * as assert from "node:assert/strict";
+import { PART_SCRIPT } from "../../sources";
 import { Component, SCRIPT } from "../../core/contract";
 import { explain, runJob } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";
@@ -90,7 +91,7 @@ describe("postgres: backup and restore round trip on real servers", function () 
             try {
                 const fetched = await fetchSet({ component: Component.Postgres, minio, prefix, backupId: run.backupId, shell: c.fetch });
                 assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
-                const restore = await runJob(SCRIPT.restorePostgres, {
+                const restore = await runJob(PART_SCRIPT.restorePostgres, {
                     shell: c.restore,
                     env: { ...target.env(), GGB_STAGING_DIR: fetched.staging, GGB_PG_JOBS: "2" },
                 });

@@ -5,6 +5,7 @@
  * started and compared key by key with the source (DUMP, PEXPIRETIME, PTTL).
  */
 import * as assert from "node:assert/strict";
+import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
@@ -72,7 +73,7 @@ describe("redis: backup and restore round trip on real servers", function () {
 
                 const fetched = await fetchSet({ component: Component.Redis, minio, prefix, backupId: run.backupId, shell: c.fetch });
                 assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
-                const restore = await runJob(SCRIPT.restoreRedis, {
+                const restore = await runJob(PART_SCRIPT.restoreRedis, {
                     shell: c.restore,
                     env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: target.dir },
                 });

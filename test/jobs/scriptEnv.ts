@@ -9,22 +9,22 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALL_ENV } from "../../core/contract";
-import { JOBS_DIR } from "../harness/jobRunner";
+import { contractEnv } from "../../sources/registry";
+import { scriptsDir } from "../harness/jobRunner";
 
 export const ENV_FAMILY = /^(GGB_[A-Z0-9_]+|PG[A-Z0-9_]+|REDISCLI_AUTH|AWS_[A-Z0-9_]+)$/;
-const CONTRACT = ALL_ENV.map((e) => e.name);
+const CONTRACT = contractEnv().map((e) => e.name);
 
 /** The scripts a container runs (lib.sh is sourced by them). */
 export const SCRIPTS: readonly string[] = fs
-    .readdirSync(JOBS_DIR)
-    .filter((f) => f.endsWith(".sh") && f !== "lib.sh")
+    .readdirSync(scriptsDir())
+    .filter((f) => f.endsWith(".sh") && f !== "lib.sh" && f !== "rules.sh")
     .sort();
 
 /** Script text without full-line comments (which may name variables in prose). */
 export function code(file: string): string {
     return fs
-        .readFileSync(path.join(JOBS_DIR, file), "utf8")
+        .readFileSync(path.join(scriptsDir(), file), "utf8")
         .split("\n")
         .filter((l) => !/^\s*#/.test(l))
         .join("\n");

@@ -4,6 +4,7 @@
  * assertions every fault test makes.
  */
 import * as assert from "node:assert/strict";
+import { PART_SCRIPT } from "../../sources";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -67,7 +68,7 @@ export async function backup(opts: {
     const backupId = opts.backupId ?? nextBackupId();
     const common = { GGB_COMPONENT: opts.component, GGB_STAGING_DIR: staging };
     const [dump, upload] = await Promise.all([
-        runJob(SCRIPT.dump[opts.component], { shell: opts.dumpShell, env: { ...common, GGB_BACKUP_ID: backupId, ...opts.dumpEnv }, pathPrefix: opts.pathPrefix }),
+        runJob(PART_SCRIPT.dump[opts.component], { shell: opts.dumpShell, env: { ...common, GGB_BACKUP_ID: backupId, ...opts.dumpEnv }, pathPrefix: opts.pathPrefix }),
         runJob(SCRIPT.upload, { shell: opts.uploadShell, env: { ...common, ...opts.minio.env(), GGB_S3_PREFIX: opts.prefix, ...opts.uploadEnv }, home: opts.uploadHome }),
     ]);
     return { dump, upload, staging, backupId, prefix: opts.prefix };

@@ -6,6 +6,7 @@
  * into a real MinIO; kots is a test double (kots test double).
  */
 import * as k8s from "@kubernetes/client-node";
+import { PART_SCRIPT } from "../../sources";
 import { execa } from "execa";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,7 +15,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { Component, MOUNT, SCRIPT } from "../../core/contract";
-import { jobScripts } from "../../core/paths";
+import { scriptBundle } from "../../sources/registry";
 import { RESTORE_NAMES, restoreJobName } from "../../restore/jobs";
 import { restoreRoleRules } from "../../restore/rbac";
 import { restoreProvider } from "../../restore/restore";
@@ -159,7 +160,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             assertNoSecrets(text, [PG_PASSWORD, minio.secretKey, TEST_SHARED_PASSWORD], `Job ${job.metadata?.name}`);
         }
         const pgMain = pgJob.spec!.template.spec!.containers[0];
-        assert.deepEqual(pgMain.command, ["sh", `${MOUNT.scripts}/${SCRIPT.restorePostgres}`]);
+        assert.deepEqual(pgMain.command, ["sh", `${MOUNT.scripts}/${PART_SCRIPT.restorePostgres}`]);
         assert.equal(pgMain.image, "postgres:16-alpine");
         assert.deepEqual(JSON.parse(JSON.stringify(pgMain.env!.find((e) => e.name === "PGPASSWORD")?.valueFrom)), { secretKeyRef: { name: "postgresql", key: "postgres-password" } });
         assert.equal(pgMain.env!.find((e) => e.name === "GGB_OVERWRITE")?.value, "false");
@@ -171,7 +172,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
 
         // The scripts ConfigMap is jobs/*.sh.
         const scripts = await core.readNamespacedConfigMap({ name: RESTORE_NAMES.scripts, namespace: ns });
-        assert.deepEqual(scripts.data, jobScripts());
+        assert.deepEqual(scripts.data, scriptBundle());
 
         // KOTS: the Secrets are in the namespace, cleaned; kots ran with the exact argv.
         for (const [name, data] of Object.entries(KOTS_SECRETS)) {

@@ -11,7 +11,7 @@ import type { V1Container, V1Job, V1Secret } from "@kubernetes/client-node";
 import * as path from "node:path";
 import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../restore/executor";
 import { MOUNT } from "../../core/contract";
-import { CONTRACT_NAMES, Shell, runJob } from "../harness/jobRunner";
+import { contractNames, Shell, runJob } from "../harness/jobRunner";
 import { AWS_BIN } from "../harness/minio";
 import { makeTempDir, sleep } from "../harness/proc";
 
@@ -97,7 +97,7 @@ export class LocalExecutor implements RestoreExecutor {
             const original: string = value;
             const mount = [...mounts.keys()].filter((m) => original === m || original.startsWith(m + "/")).sort((a, b) => b.length - a.length)[0];
             if (mount) value = mounts.get(mount)! + original.slice(mount.length);
-            if (!CONTRACT_NAMES.has(e.name)) throw new Error(`container ${c.name} has env ${e.name}, which is not a variable of core/contract.ts`);
+            if (!contractNames().has(e.name)) throw new Error(`container ${c.name} has env ${e.name}, which is not a variable of the env contract`);
             env[e.name] = value;
         }
         return env;

@@ -5,9 +5,14 @@ import { loadYaml, dumpYaml } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { Component } from "../../core/contract";
 import { resolvePolicy } from "../../backup/validate";
-import { RESTORE_STEPS, restorePlan, redisClaimTemplate, runRestore, RestoreStep } from "../../restore/plan";
-import { restoreJob, restoreJobName } from "../../restore/jobs";
-import { kotsInstallArgv, kotsUploadArgv, rewriteDatabaseHosts, secretsFromArtifact } from "../../restore/kots";
+import { restorePlan, restoreSteps } from "../../restore/sequence";
+import { runRestore } from "../../restore/runner";
+import { RestoreStep } from "../../restore/step";
+import { restoreJobName } from "../../restore/jobs";
+import { kotsInstallArgv, kotsUploadArgv, rewriteDatabaseHosts, secretsFromArtifact } from "../../sources/kots/cli";
+import { KotsRestoreSpec } from "../../sources/kots/restore";
+import { postgresRestoreJob, PostgresRestoreSpec } from "../../sources/postgres/restore";
+import { redisClaimTemplate, redisRestoreJob, RedisRestoreSpec } from "../../sources/redis/restore";
 import { RESTORE_ROLE_RULES, restoreRoleRules } from "../../restore/rbac";
 import { makeRuntime, redactor } from "../../restore/runtime";
 import { readTar, decompressByName } from "../../restore/tar";
@@ -97,10 +102,10 @@ describe("GitGuardianRestore (unit)", () => {
 
         it("defaults: the policy's images and prefix, kotsadm-encryption first", () => {
             const spec = resolveRestore(valid({ kots: { secrets: ["gim-secrets", "kotsadm-encryption"] } }));
-            assert.equal(spec.postgres!.image, "postgres:16-alpine");
-            assert.equal(spec.redis!.image, "redis:7.2-alpine");
+            assert.equal((spec.parts.postgres as PostgresRestoreSpec).image, "postgres:16-alpine");
+            assert.equal((spec.parts.redis as RedisRestoreSpec).image, "redis:7.2-alpine");
             assert.equal(spec.fetchImage, "amazon/aws-cli:2.22.35");
-            assert.deepEqual(spec.kots!.secrets, ["kotsadm-encryption", "gim-secrets"]);
+            assert.deepEqual((spec.parts.kots as KotsRestoreSpec).secrets, ["kotsadm-encryption", "gim-secrets"]);
             assert.equal(spec.storage.credentialsSecret!.accessKeyIdKey, "AWS_ACCESS_KEY_ID");
         });
 
@@ -178,7 +183,7 @@ describe("GitGuardianRestore (unit)", () => {
 
     describe("the plan", () => {
         it("is one ordered list of named steps", () => {
-            assert.deepEqual(RESTORE_STEPS.map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-install", "kots-upload"]);
+            assert.deepEqual(restoreSteps().map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-install", "kots-upload"]);
             assert.deepEqual(restorePlan(resolveRestore(valid({ kots: { appSlug: "gitguardian" }, kotsLicense: undefined, kotsSharedPassword: undefined }))).map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-upload"]);
             assert.deepEqual(restorePlan(resolveRestore(valid({ postgres: undefined, kots: undefined }))).map((s) => s.name), ["plan", "redis"]);
         });
@@ -223,19 +228,23 @@ describe("GitGuardianRestore (unit)", () => {
     describe("the restore Job", () => {
         it("passes values as the contract's env, secrets only through secretKeyRef", () => {
             const spec = resolveRestore(valid());
-            const job = restoreJob(spec, "postgres", "20261127T020000Z");
+            const job = postgresRestoreJob(spec, "20261127T020000Z");
             assert.equal(job.metadata!.name, restoreJobName(spec, Component.Postgres, "20261127T020000Z"));
             assert.ok(job.metadata!.name!.length <= 63);
             const main = job.spec!.template.spec!.containers[0];
             assert.deepEqual(main.env!.find((e) => e.name === "PGPASSWORD"), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgresql", key: "postgres-password" } } });
             assert.ok(!JSON.stringify(job).includes("secret-password"));
-            assert.throws(() => restoreJob(spec, "redis", "20261127T020000Z"), /data PVC is required/);
+            // The redis Job mounts exactly the claim it is given, where the script expects its data.
+            const redis = redisRestoreJob(spec, "20261127T020000Z", "redis-data-redis-master-0").spec!.template.spec!;
+            assert.deepEqual(redis.volumes!.find((v) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "redis-data-redis-master-0" } });
+            assert.deepEqual(redis.containers[0].volumeMounts!.find((m) => m.name === "data"), { name: "data", mountPath: "/data" });
+            assert.equal(redis.containers[0].env!.find((e) => e.name === "GGB_REDIS_DATA_DIR")!.value, "/data");
         });
     });
 
     describe("KOTS", () => {
         it("exact command lines; the password is not among them", () => {
-            const k = resolveRestore(valid()).kots!;
+            const k = resolveRestore(valid()).parts.kots as KotsRestoreSpec;
             assert.deepEqual(kotsInstallArgv(k, "gitguardian", "/tmp/l.yaml"), ["install", "gitguardian", "--namespace", "gitguardian", "--license-file", "/tmp/l.yaml", "--no-port-forward", "--wait-duration", "5m"]);
             assert.deepEqual(kotsUploadArgv(k, "gitguardian", "/tmp/app/gitguardian"), ["upload", "/tmp/app/gitguardian", "--namespace", "gitguardian", "--slug", "gitguardian", "--deploy"]);
             assert.deepEqual(kotsUploadArgv({ ...k, deploy: false, skipPreflights: true }, "ns", "/d"), ["upload", "/d", "--namespace", "ns", "--slug", "gitguardian", "--skip-preflights"]);

@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { GitGuardianBackupPolicyArgs } from "../../backup/args";
-import { ALL_ENV } from "../../core/contract";
+import { contractEnv } from "../../sources/registry";
 import { byType, oneOfType, RecordedResource, runUnderMocks, valueOf } from "../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";
 
@@ -181,12 +181,12 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
 
     it("passes secrets only through secretKeyRef and values only through env of the contract", async () => {
         const { resources } = await build(minioArgs({ redis: { host: "redis-master", user: "backup", passwordSecret: { name: "redis", key: "redis-password" } } }));
-        const contract = new Set([...ALL_ENV.map((e) => e.name), "HOME"]);
+        const contract = new Set([...contractEnv().map((e) => e.name), "HOME"]);
         for (const cj of byType(resources, T.cronJob)) {
             for (const c of pod(cj).containers) {
                 for (const e of c.env) {
                     assert.ok(contract.has(e.name), `${cj.name}/${c.name}: ${e.name} is not in the contract`);
-                    const spec = ALL_ENV.find((x) => x.name === e.name);
+                    const spec = contractEnv().find((x) => x.name === e.name);
                     if (spec?.secret) assert.ok(e.valueFrom?.secretKeyRef && e.value === undefined, `${e.name} must come from a Secret`);
                 }
                 assert.equal(c.args, undefined, "nothing reaches the scripts as arguments");

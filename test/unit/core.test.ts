@@ -42,7 +42,7 @@ describe("schedules", () => {
 
 describe("manifest", () => {
     it("parses a manifest", () => {
-        const m = parseManifest(manifest());
+        const m = parseManifest(manifest(), ["postgres", "redis", "kots"]);
         assert.equal(m.artifacts[0].size, 10);
         assert.equal(manifestKey("gitguardian", "postgres", m.backupId), "gitguardian/postgres/20261127T020000Z/manifest.json");
     });
@@ -55,7 +55,7 @@ describe("manifest", () => {
         ["a negative size", { artifacts: [{ name: "a", key: "k", size: -1, sha256: "a".repeat(64), compression: "gzip" }] }, /artifacts\[0\].size must be a byte count/],
         ["a bad time", { startedAt: "noon" }, /startedAt must be an ISO-8601 time/],
     ] as const) {
-        it(`refuses ${what}`, () => assert.throws(() => parseManifest(manifest(over)), message));
+        it(`refuses ${what}`, () => assert.throws(() => parseManifest(manifest(over), ["postgres", "redis", "kots"]), message));
     }
     it("refuses text that is not JSON", () => assert.throws(() => parseManifest("{"), /invalid manifest: not JSON/));
     it("keeps an artifact's key inside its set: a run folder or none, no dot parts, the listed name", () => {

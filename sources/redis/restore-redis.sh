@@ -6,7 +6,7 @@
 # AOF folder and RDB are moved aside (*.before-restore-<time>), never deleted.
 # The AOF file names are Redis' defaults (appendfilename "appendonly.aof").
 set -eu
-# shellcheck source=lib.sh source-path=SCRIPTDIR
+# shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
 GGB_STEP=restore-redis
 

@@ -1,12 +1,20 @@
 /**
- * The bucket, as the provider reads it (list, read a manifest, hash or download an artifact),
- * with the AWS SDK v3: AWS, or any S3-compatible store through an endpoint (path-style).
+ * The one S3 read path of the package: the bucket as the restore, the catalog and the demo read
+ * it (list, read a manifest, hash or download an artifact), with the AWS SDK v3: AWS, or any
+ * S3-compatible store through an endpoint (path-style). Replacing the client is this file.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
-import { StorageSpec } from "./validate";
+
+/** Where a bucket is. */
+export interface BucketLocation {
+    bucket: string;
+    region: string;
+    /** S3-compatible endpoint; empty or undefined for AWS. */
+    endpoint?: string;
+}
 
 export interface ListedObject {
     key: string;
@@ -37,7 +45,7 @@ export function s3ErrorText(e: unknown): string {
 }
 
 /** An ObjectStore on the bucket of `storage`; static credentials when given, else the AWS credential chain. */
-export function s3Store(storage: StorageSpec, credentials?: S3Credentials): ObjectStore {
+export function s3Store(storage: BucketLocation, credentials?: S3Credentials): ObjectStore {
     // Loaded on first use: the SDK is large and only the plan and KOTS steps need it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");

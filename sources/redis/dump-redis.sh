@@ -3,7 +3,7 @@
 # fresh RDB snapshot over the replication protocol (redis-cli --rdb), compressed. The password
 # comes in REDISCLI_AUTH, which redis-cli reads itself, so it is never on a command line.
 set -eu
-# shellcheck source=lib.sh source-path=SCRIPTDIR
+# shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-redis
 

@@ -6,7 +6,7 @@
 #            (gzip; zstd from pg_dump 16 on); with zstd and an older pg_dump the tar is
 #            compressed instead (db-NNNN.tar.zst).
 set -eu
-# shellcheck source=lib.sh source-path=SCRIPTDIR
+# shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-postgres
 

@@ -9,8 +9,9 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DATABASE_HOST_ITEMS, KOTSADM_ENCRYPTION, KotsRestoreSpec } from "./validate";
-import { TarEntry } from "./tar";
+import { KOTSADM_ENCRYPTION } from "./env";
+import { DATABASE_HOST_ITEMS, type KotsRestoreSpec } from "./restore";
+import type { TarEntry } from "../../restore/tar";
 
 /** The environment variable kots reads the admin console password from (viper: prefix KOTS, `-` to `_`). */
 export const KOTS_SHARED_PASSWORD_ENV = "KOTS_SHARED_PASSWORD";

@@ -4,7 +4,7 @@
 # target is emptied first (every database but the templates, every role but the one restoring),
 # then applies the dump: psql for sql format, pg_restore -j for directory format.
 set -eu
-# shellcheck source=lib.sh source-path=SCRIPTDIR
+# shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
 GGB_STEP=restore-postgres
 

@@ -5,12 +5,15 @@
 # encrypted with the kotsadm-encryption key); the encryption-key Secrets a restore needs are
 # exported beside it. Never `-o json`: it makes kots exit 0 on failure.
 set -eu
-# shellcheck source=lib.sh source-path=SCRIPTDIR
+# shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
 GGB_STEP=dump-kots
 
 open_channel
 need GGB_KOTS_NAMESPACE GGB_KOTS_APP_SLUG GGB_KOTS_SECRETS GGB_COMPRESSION
+# The same rules as at preview: a value starting with '-' would otherwise reach kots as a flag.
+check_value namespace GGB_KOTS_NAMESPACE "$GGB_KOTS_NAMESPACE"
+check_value appSlug GGB_KOTS_APP_SLUG "$GGB_KOTS_APP_SLUG"
 check_compression_tool
 KOTS=${GGB_KOTS:-/kots}
 KUBECTL=${GGB_KUBECTL:-kubectl}
@@ -37,7 +40,7 @@ while [ -n "$rest" ]; do
 	secret=${rest%%,*}
 	rest=${rest#*,}
 	[ -n "$secret" ] || continue
-	case "$secret" in *[!a-z0-9.-]*) die "Secret name '$secret' is not a Kubernetes name" ;; esac
+	check_value k8sName "Secret name" "$secret"
 	err=$("$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml 2>&1 >"$work/secrets/$secret.yaml") ||
 		die "cannot export Secret '$secret': $(error_line_of "$err")"
 done

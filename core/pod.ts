@@ -1,0 +1,84 @@
+/**
+ * Pod scaffolding shared by the backup CronJobs and the restore Jobs: the labels every object of
+ * the package carries, the container securityContext, env entries, volume mounts and RBAC rule
+ * shape. Backup and restore build their pods from these, so neither imports the other.
+ */
+import { MOUNT } from "./contract";
+
+/** Labels of every object; the policy pack finds the backup CronJobs by these. */
+export const LABELS = {
+    partOf: "app.kubernetes.io/part-of",
+    component: "app.kubernetes.io/component",
+    managedBy: "app.kubernetes.io/managed-by",
+    name: "app.kubernetes.io/name",
+    instance: "app.kubernetes.io/instance",
+    /** The restore a restore Job belongs to. */
+    restore: "gitguardian-backup.io/restore",
+} as const;
+export const PART_OF = "pulumi-gitguardian-backup";
+
+/** `app.kubernetes.io/component` of a part's backup CronJob: `backup-<part>` (the policy pack reads it). */
+export function backupComponentLabel(part: string): string {
+    return `backup-${part}`;
+}
+/** The part named by a backup component label, or undefined. */
+export function partOfComponentLabel(label: unknown): string | undefined {
+    const m = /^backup-([a-z][a-z0-9-]*)$/.exec(String(label ?? ""));
+    return m ? m[1] : undefined;
+}
+
+/** An env entry: a value, or a key of a Secret (the only way a secret reaches a container). */
+export interface EnvVar<V = string> {
+    name: string;
+    value?: V;
+    valueFrom?: { secretKeyRef: { name: string; key: string } };
+}
+
+export function envValue<V>(name: string, value: V): EnvVar<V> {
+    return { name, value };
+}
+
+export function envSecret(name: string, ref: { name: string; key: string }): EnvVar<never> {
+    return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
+/** A Kubernetes RBAC rule. */
+export interface PolicyRule {
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+}
+
+/** The restrictive securityContext of every container of the package (backup and restore Jobs). */
+export function containerSecurity(uid: number) {
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        privileged: false,
+        capabilities: { drop: ["ALL"] },
+    };
+}
+
+/** UID of the upload and fetch containers (the aws-cli image runs as any user). */
+export const UPLOADER_UID = 1000;
+
+/** The mounts of every container that runs the scripts: the scripts, the staging volume, /tmp. */
+export function scriptMounts(): { name: string; mountPath: string; readOnly?: boolean }[] {
+    return [
+        { name: "scripts", mountPath: MOUNT.scripts, readOnly: true },
+        { name: "staging", mountPath: MOUNT.staging },
+        { name: "tmp", mountPath: "/tmp" },
+    ];
+}
+
+/** The command of a container that runs one of the scripts. */
+export function scriptCommand(script: string): string[] {
+    return ["sh", `${MOUNT.scripts}/${script}`];
+}
+
+/** The writable /tmp of a container with a read-only root filesystem. */
+export const TMP_VOLUME = { name: "tmp", emptyDir: { sizeLimit: "256Mi" } } as const;

@@ -1,0 +1,43 @@
+/**
+ * The first step of every restore: choose the set of each part (complete sets only, selector
+ * semantics of core/backupSet.ts) and check every artifact against its manifest (size, and
+ * sha256 unless verify = "size"). Nothing is changed before this step has passed.
+ */
+import { resolveSets, ResolvedSet, verifyChecksums } from "./resolve";
+import type { RestoreStep } from "./step";
+
+/** Step 1: resolve and verify. */
+export const planStep: RestoreStep = {
+    name: "plan",
+    title: "resolve the set of each component and verify every artifact against its manifest",
+    applies: () => true,
+    async run(ctx) {
+        const store = await ctx.store();
+        const sets = new Map<string, ResolvedSet>();
+        const problems: string[] = [];
+        for (const c of ctx.spec.components) {
+            const id = ctx.resumeIds?.[c];
+            const selector = id ? ({ kind: "exact", backupId: id } as const) : ctx.spec.selector;
+            try {
+                const one = await resolveSets(store, ctx.spec.storage.prefix, [c], selector);
+                sets.set(c, one.get(c)!);
+            } catch (e) {
+                problems.push((e as Error).message);
+            }
+        }
+        if (problems.length) throw new Error(problems.join("; "));
+        let verified = 0;
+        let bytes = 0;
+        for (const set of sets.values()) {
+            bytes += set.bytes;
+            if (ctx.spec.verify === "checksum" && !ctx.planVerifiedBefore) {
+                set.checksumsVerified = await verifyChecksums(store, set, ctx.progress);
+                verified += set.checksumsVerified;
+            }
+        }
+        for (const [c, s] of sets) ctx.sets.set(c, s);
+        const ids = [...sets.values()].map((s) => `${s.component} ${s.backupId} (${s.manifest.artifacts.length} artifacts, ${s.bytes} bytes)`).join(", ");
+        const how = ctx.planVerifiedBefore ? "checksums verified earlier in this run" : ctx.spec.verify === "checksum" ? `${verified} sha256 checksums verified` : "sizes verified";
+        return { bytes, detail: `${ids}; ${how}` };
+    },
+};

@@ -1,0 +1,211 @@
+/**
+ * The runner of the restore sequence (restore/sequence.ts): runs the steps one after another,
+ * records each completed step in the namespace (ConfigMap gitguardian-restore-progress) so that
+ * `pulumi up` after a fix resumes, and turns a failure into one error that names the step, its
+ * reason and what the steps before it did.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { scriptBundle } from "../sources/registry";
+import { JobFailedError, ProgressRecord, RestoreExecutor } from "./executor";
+import { labelValue, RESTORE_NAMES } from "./jobs";
+import { ObjectStore } from "../core/objectStore";
+import { restorePlan } from "./sequence";
+import type { RestoreStep, StepContext, StepName, StepResult } from "./step";
+import { RestoreSpec } from "./validate";
+
+export interface StepReport {
+    name: StepName;
+    status: "done" | "skipped";
+    durationMs: number;
+    bytes: number;
+    detail: string;
+}
+
+export interface RestoredComponent {
+    backupId: string;
+    bytes: number;
+    artifacts: number;
+    checksumsVerified: number;
+}
+
+export interface RestoreOutcome {
+    runId: string;
+    status: "complete";
+    restored: { [component: string]: RestoredComponent };
+    steps: StepReport[];
+    checksumsVerified: number;
+    completedAt: string;
+    durationMs: number;
+}
+
+/** A failed run: which step, why, and what the steps before it did. */
+export class RestoreFailedError extends Error {
+    constructor(
+        message: string,
+        readonly runId: string,
+        readonly failedStep: StepName,
+        readonly reason: string,
+        readonly steps: StepReport[],
+        readonly restored: { [component: string]: RestoredComponent },
+    ) {
+        super(message);
+        this.name = "RestoreFailedError";
+    }
+}
+
+export interface RunnerDeps {
+    executor: RestoreExecutor;
+    store: () => Promise<ObjectStore>;
+    log: { info(message: string): void; warn(message: string): void };
+    /** Replaces secret values in any message. */
+    redact: (text: string) => string;
+    yaml: StepContext["yaml"];
+    kotsEnv: Record<string, string>;
+    kotsLicense?: string;
+    kotsSharedPassword?: string;
+    /** Steps to run instead of restorePlan(spec) (tests). */
+    steps?: RestoreStep[];
+}
+
+/** Key of a restore's record in the progress ConfigMap. */
+export function progressKey(spec: RestoreSpec): string {
+    return labelValue(`${spec.name}`);
+}
+
+function newRunId(): string {
+    return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
+}
+
+function seconds(ms: number): string {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Runs the plan. An incomplete run of this restore recorded in the namespace, for the same
+ * backupId selector, is resumed: its completed steps are skipped and its set ids reused.
+ */
+export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<RestoreOutcome> {
+    const started = Date.now();
+    const ns = spec.namespace;
+    const key = progressKey(spec);
+    const steps = deps.steps ?? restorePlan(spec);
+    const say = (m: string) => deps.log.info(deps.redact(`GitGuardianRestore "${spec.name}": ${m}`));
+
+    const previous = await deps.executor.readProgress(ns, key);
+    const resumable = previous && !previous.completedAt && (previous as ProgressRecord & { selector?: string }).selector === spec.backupId;
+    const record: ProgressRecord & { selector: string } = resumable
+        ? (previous as ProgressRecord & { selector: string })
+        : { runId: newRunId(), selector: spec.backupId, backupIds: {}, steps: {}, memo: previous && !previous.completedAt ? { ...previous.memo } : {} };
+    if (resumable) {
+        const done = Object.keys(record.steps);
+        say(`resuming run ${record.runId} (sets ${Object.entries(record.backupIds).map(([c, id]) => `${c} ${id}`).join(", ") || "not resolved yet"}); done before: ${done.join(", ") || "nothing"}`);
+    } else {
+        say(`starting run ${record.runId}: ${steps.map((s) => s.name).join(" → ")}`);
+    }
+    const save = () => deps.executor.writeProgress(ns, key, record);
+    await save();
+
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-restore-"));
+    let scriptsApplied = false;
+    const ctx: StepContext = {
+        spec,
+        executor: deps.executor,
+        store: deps.store,
+        sets: new Map(),
+        resumeIds: Object.keys(record.backupIds).length ? record.backupIds : undefined,
+        planVerifiedBefore: record.steps.plan !== undefined,
+        workDir,
+        kotsEnv: deps.kotsEnv,
+        kotsLicense: deps.kotsLicense,
+        kotsSharedPassword: deps.kotsSharedPassword,
+        memo: record.memo,
+        saveMemo: save,
+        progress: (m) => say(m),
+        ensureScripts: async () => {
+            if (scriptsApplied) return;
+            await deps.executor.applyScripts(ns, RESTORE_NAMES.scripts, scriptBundle());
+            scriptsApplied = true;
+        },
+        yaml: deps.yaml,
+    };
+
+    const reports: StepReport[] = [];
+    const restored = (): { [component: string]: RestoredComponent } => {
+        const out: { [component: string]: RestoredComponent } = {};
+        for (const s of steps) {
+            if (!s.component || !record.steps[s.name]) continue;
+            const set = ctx.sets.get(s.component);
+            const id = set?.backupId ?? record.backupIds[s.component];
+            if (!id) continue;
+            // A component counts as restored when all its steps are done.
+            const own = steps.filter((o) => o.component === s.component);
+            if (!own.every((o) => record.steps[o.name])) continue;
+            out[s.component] = {
+                backupId: id,
+                bytes: set?.bytes ?? 0,
+                artifacts: set?.manifest.artifacts.length ?? 0,
+                checksumsVerified: set?.checksumsVerified || record.checksums?.[s.component] || 0,
+            };
+        }
+        return out;
+    };
+    try {
+        for (const [i, step] of steps.entries()) {
+            const label = `step ${i + 1}/${steps.length} "${step.name}"`;
+            const done = record.steps[step.name];
+            // The plan step always runs: the later steps need the manifests (its checksums are not redone).
+            if (done && step.name !== "plan") {
+                say(`${label}: skipped, done at ${done.completedAt} in this run (${done.detail})`);
+                reports.push({ name: step.name, status: "skipped", durationMs: 0, bytes: done.bytes, detail: done.detail });
+                continue;
+            }
+            say(`${label}: ${step.title}`);
+            const t0 = Date.now();
+            let result: StepResult;
+            try {
+                result = await step.run(ctx);
+            } catch (e) {
+                const reason = deps.redact(e instanceof JobFailedError ? e.message : (e as Error).message ?? String(e));
+                const before = reports.length
+                    ? reports.map((r) => `${r.name} (${r.status}: ${r.detail})`).join("; ")
+                    : "none (nothing was changed)";
+                const message =
+                    `GitGuardianRestore "${spec.name}": ${label} failed: ${reason}. ` +
+                    `Steps completed before it: ${before}. ` +
+                    `Fix the cause and run \`pulumi up\` again: run ${record.runId} resumes, completed steps are skipped.`;
+                throw new RestoreFailedError(message, record.runId, step.name, reason, reports, restored());
+            }
+            const durationMs = Date.now() - t0;
+            if (step.name === "plan") {
+                record.checksums ??= {};
+                for (const [c, s] of ctx.sets) {
+                    record.backupIds[c] = s.backupId;
+                    if (s.checksumsVerified) record.checksums[c] = s.checksumsVerified;
+                }
+            }
+            record.steps[step.name] = { completedAt: new Date().toISOString(), durationMs, bytes: result.bytes, detail: deps.redact(result.detail) };
+            await save();
+            reports.push({ name: step.name, status: "done", durationMs, bytes: result.bytes, detail: deps.redact(result.detail) });
+            say(`${label}: done in ${seconds(durationMs)}: ${result.detail}`);
+        }
+        record.completedAt = new Date().toISOString();
+        await save();
+        const out = restored();
+        const outcome: RestoreOutcome = {
+            runId: record.runId,
+            status: "complete",
+            restored: out,
+            steps: reports,
+            checksumsVerified: Object.values(out).reduce((n, c) => n + c.checksumsVerified, 0),
+            completedAt: record.completedAt,
+            durationMs: Date.now() - started,
+        };
+        say(`restore complete in ${seconds(outcome.durationMs)}: ${Object.entries(out).map(([c, r]) => `${c} ${r.backupId}`).join(", ")}`);
+        return outcome;
+    } finally {
+        fs.rmSync(workDir, { recursive: true, force: true });
+    }
+}

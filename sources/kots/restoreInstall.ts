@@ -1,0 +1,31 @@
+/** Step: a fresh KOTS admin console, when kots.install is given (the license and password are Pulumi secrets). */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { restoreSection, RestoreStep } from "../../restore/step";
+import { KOTS_SHARED_PASSWORD_ENV, kotsInstallArgv, runKots } from "./cli";
+import type { KotsRestoreSpec } from "./restore";
+
+/** Step: a fresh admin console. */
+export const kotsInstallStep: RestoreStep = {
+    name: "kots-install",
+    title: "install a fresh KOTS admin console (kots install --no-port-forward)",
+    component: "kots",
+    applies: (spec) => spec.components.includes("kots") && (spec.parts.kots as KotsRestoreSpec | undefined)?.install !== undefined,
+    async run(ctx) {
+        const k = restoreSection<KotsRestoreSpec>(ctx.spec, "kots");
+        const licenseFile = path.join(ctx.workDir, "license.yaml");
+        fs.writeFileSync(licenseFile, ctx.kotsLicense ?? "", { mode: 0o600 });
+        try {
+            const argv = kotsInstallArgv(k, ctx.spec.namespace, licenseFile);
+            ctx.progress(`running ${k.kotsCommand} install ${k.appSlug} --namespace ${ctx.spec.namespace}`);
+            const run = await runKots(k.kotsCommand, argv, {
+                env: { ...ctx.kotsEnv, [KOTS_SHARED_PASSWORD_ENV]: ctx.kotsSharedPassword ?? "" },
+                timeoutMs: k.timeoutMs,
+                cwd: ctx.workDir,
+            });
+            return { bytes: 0, detail: `admin console installed for app ${k.appSlug} in ${Math.round(run.durationMs / 1000)} s` };
+        } finally {
+            fs.rmSync(licenseFile, { force: true });
+        }
+    },
+};

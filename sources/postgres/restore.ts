@@ -1,0 +1,70 @@
+/** The postgres restore: its validated section, and its one step (a Job: fetch and verify, then apply). */
+import type { RestoreResolveContext } from "../part";
+import { RESTORE_ENV } from "../../core/contract";
+import { envValue } from "../../core/pod";
+import { applyBaseEnv, restoreJob } from "../../restore/jobs";
+import { restoreSection, RestoreStep, setOf, whenRestored } from "../../restore/step";
+import type { RestoreSpec } from "../../restore/validate";
+import { POSTGRES_DEFAULTS } from "./backup";
+import { POSTGRES_ENV, postgresConnectionEnv } from "./env";
+
+export const RESTORE_SCRIPT = "restore-postgres.sh";
+/** The postgres image's `postgres` user. */
+export const POSTGRES_UID = 70;
+
+export interface PostgresRestoreSpec {
+    host: string;
+    port: number;
+    user: string;
+    passwordSecret: { name: string; key: string };
+    overwrite: boolean;
+    parallelJobs: number;
+    image: string;
+}
+
+export function resolvePostgresRestore(p: Record<string, unknown>, { f }: RestoreResolveContext): PostgresRestoreSpec {
+    return {
+        host: f.host("postgres.host", p.host),
+        port: f.port("postgres.port", p.port, POSTGRES_DEFAULTS.port),
+        user: f.pgUser("postgres.user", p.user ?? POSTGRES_DEFAULTS.user),
+        passwordSecret: f.secretRef("postgres.passwordSecret", p.passwordSecret),
+        overwrite: f.bool("postgres.overwrite", p.overwrite, false),
+        parallelJobs: f.ruleInt("postgres.parallelJobs", p.parallelJobs, "parallelJobs", POSTGRES_DEFAULTS.parallelJobs),
+        image: f.image("postgres.image", p.image, POSTGRES_DEFAULTS.image),
+    };
+}
+
+/** The restore Job of a postgres set: fetch and verify, then restore-postgres.sh in the postgres image. */
+export function postgresRestoreJob(spec: RestoreSpec, backupId: string) {
+    const p = restoreSection<PostgresRestoreSpec>(spec, "postgres");
+    return restoreJob(spec, "postgres", backupId, {
+        image: p.image,
+        runAsUser: POSTGRES_UID,
+        script: RESTORE_SCRIPT,
+        env: [
+            ...applyBaseEnv(),
+            ...postgresConnectionEnv(p),
+            envValue(RESTORE_ENV.overwrite.name, p.overwrite ? "true" : "false"),
+            envValue(POSTGRES_ENV.parallelJobs.name, String(p.parallelJobs)),
+        ],
+    });
+}
+
+/** Step: PostgreSQL, in a Job. */
+export const postgresStep: RestoreStep = {
+    name: "postgres",
+    title: "restore PostgreSQL in a Job (fetch and verify, refuse a non-empty target unless overwrite, apply)",
+    component: "postgres",
+    applies: whenRestored("postgres"),
+    async run(ctx) {
+        const set = setOf(ctx, "postgres");
+        const p = restoreSection<PostgresRestoreSpec>(ctx.spec, "postgres");
+        await ctx.ensureScripts();
+        const job = postgresRestoreJob(ctx.spec, set.backupId);
+        const outcome = await ctx.executor.runJob(job, { timeoutMs: (ctx.spec.jobTimeoutSeconds + 300) * 1000, progress: ctx.progress });
+        return {
+            bytes: set.bytes,
+            detail: `set ${set.backupId} applied to ${p.host}:${p.port} by Job ${outcome.name}${outcome.alreadySucceeded ? " (it had succeeded before)" : ""}`,
+        };
+    },
+};

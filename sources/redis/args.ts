@@ -1,0 +1,45 @@
+/**
+ * The public arguments of the Redis part, backup and restore. They follow the component-provider
+ * rules (interfaces only, string choices as `as const` enums) so that the schema inferred from
+ * them gives every Pulumi language the same API; GitGuardianBackupPolicyArgs and
+ * GitGuardianRestoreArgs name them.
+ */
+import { SecretKeyRefArgs } from "../../core/args";
+
+/** The Redis backup: an RDB snapshot over the replication protocol. */
+export interface RedisBackupArgs {
+    /** Run this backup. Default true. */
+    enabled?: boolean;
+    /** Cron schedule overriding the policy's. */
+    schedule?: string;
+    /** Host name of the Redis master. */
+    host: string;
+    /** Port. Default 6379. */
+    port?: number;
+    /** ACL user (needs +sync and +info). Default: the default user. */
+    user?: string;
+    /** Password. Default: none. */
+    passwordSecret?: SecretKeyRefArgs;
+    /** Image with redis-cli. Default `redis:7.2-alpine`. */
+    image?: string;
+}
+
+/** Redis restore target: the StatefulSet whose data volume receives the RDB. */
+export interface RedisRestoreArgs {
+    /** Restore Redis. Default true. */
+    enabled?: boolean;
+    /** StatefulSet of the Redis master, e.g. `redis-master`. Its ordinal-0 PVC gets the RDB. */
+    statefulSet: string;
+    /** volumeClaimTemplate holding the data. Default: the StatefulSet's only template, or `redis-data`, or `data`. */
+    volumeClaimTemplate?: string;
+    /** dbfilename of the server. Default `dump.rdb`. */
+    rdbName?: string;
+    /** appenddirname of the server. Default `appendonlydir`. */
+    aofDir?: string;
+    /** Image of the apply container (needs sh, gzip/zstd). Default `redis:7.2-alpine`. */
+    image?: string;
+    /** UID the apply container runs as, owner of the data files (999 for the official image, 1001 for Bitnami). Default 999. */
+    runAsUser?: number;
+    /** Seconds to wait for the pods to stop and, after the restore, to become ready again. Default 600. */
+    readyTimeoutSeconds?: number;
+}
