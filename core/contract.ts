@@ -62,6 +62,7 @@ export const S3_ENV = {
     accessKeyId: v("AWS_ACCESS_KEY_ID", "static credentials (omitted with IRSA)", { secret: true, optional: true }),
     secretAccessKey: v("AWS_SECRET_ACCESS_KEY", "static credentials (omitted with IRSA)", { secret: true, optional: true }),
     awsBin: v("GGB_AWS", "aws CLI command (default aws)", { optional: true }),
+    jqBin: v("GGB_JQ", "jq command of the fetch step, which reads the manifest (default jq; the aws-cli image ships it)", { optional: true }),
 } as const;
 
 /** Variables of the codec of the dump steps (jobs/lib.sh compress). */

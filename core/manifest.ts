@@ -120,6 +120,16 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
     };
 }
 
+/**
+ * A manifest as JSON, fields in the order given (default: the order jobs/upload.sh writes). The
+ * reference writer of the format: the readers of both languages are tested on its output in
+ * several field orders.
+ */
+export function manifestJson(m: Manifest, order?: readonly (keyof Manifest)[]): string {
+    const fields = order ?? (["formatVersion", "component", "backupId", "startedAt", "finishedAt", "format", "tool", "server", "artifacts"] as const);
+    return JSON.stringify(Object.fromEntries(fields.map((f) => [f, m[f]])), null, 2) + "\n";
+}
+
 /** Total stored bytes of a set. */
 export function manifestBytes(m: Manifest): number {
     return m.artifacts.reduce((n, a) => n + a.size, 0);

@@ -65,14 +65,31 @@ check_component() {
 	check_value partName GGB_COMPONENT "$1"
 }
 
-# compression_ext: the file suffix of $GGB_COMPRESSION.
-compression_ext() {
-	case "$GGB_COMPRESSION" in
+# The codec seam. How an artifact's bytes are encoded is recorded per artifact in the manifest
+# (its "compression"), sent by the dump step with the artifact, and read back by the restore from
+# the manifest: never guessed from a file name. A new codec (encryption) is a case in each of
+# these functions and a value of check_codec.
+
+# check_codec CODEC
+check_codec() {
+	case "$1" in
+	gzip | zstd | none) ;;
+	*) die "codec '$1' is not one of gzip, zstd, none" ;;
+	esac
+}
+
+# codec_ext CODEC: the file suffix of an artifact encoded with CODEC (names stay readable).
+codec_ext() {
+	check_codec "$1"
+	case "$1" in
 	gzip) printf '.gz' ;;
 	zstd) printf '.zst' ;;
-	none) ;;
-	*) die "GGB_COMPRESSION '$GGB_COMPRESSION' is not one of gzip, zstd, none" ;;
 	esac
+}
+
+# compression_ext: the file suffix of $GGB_COMPRESSION.
+compression_ext() {
+	codec_ext "$GGB_COMPRESSION"
 }
 
 # compress: stdin to stdout with $GGB_COMPRESSION. pigz (parallel gzip) is used when the
@@ -80,6 +97,7 @@ compression_ext() {
 # it outpaces the single stream of a dump (docs/performance.md) and its worker buffers would
 # add some 40 MB to the dump container.
 compress() {
+	check_codec "$GGB_COMPRESSION"
 	case "$GGB_COMPRESSION" in
 	gzip)
 		if command -v pigz >/dev/null 2>&1; then
@@ -90,17 +108,30 @@ compress() {
 		;;
 	zstd) zstd -q -c --single-thread "-${GGB_COMPRESSION_LEVEL:-3}" ;;
 	none) cat ;;
-	*) die "GGB_COMPRESSION '$GGB_COMPRESSION' is not one of gzip, zstd, none" ;;
 	esac
 }
 
-# decompress_by_ext FILE: FILE's content, uncompressed, on stdout.
-decompress_by_ext() {
+# decode CODEC FILE: FILE's content, decoded, on stdout.
+decode() {
+	check_codec "$1"
 	case "$1" in
-	*.gz) gzip -dc "$1" ;;
-	*.zst) zstd -q -dc "$1" ;;
-	*) cat "$1" ;;
+	gzip) gzip -dc "$2" ;;
+	zstd) zstd -q -dc "$2" ;;
+	none) cat "$2" ;;
 	esac
+}
+
+# codec_of NAME: the codec the manifest records for artifact NAME (restore-fetch.sh left the
+# list in $STAGE/.artifacts: name key size sha256 codec).
+codec_of() {
+	_codec=$(awk -v n="$1" '$1 == n { print $5; exit }' "$STAGE/.artifacts")
+	[ -n "$_codec" ] || die "artifact $1 is not in the fetched set"
+	printf '%s' "$_codec"
+}
+
+# set_field NAME: a field of the fetched set ($STAGE/.set, left by restore-fetch.sh).
+set_field() {
+	sed -n "s/^$1=//p" "$STAGE/.set" | sed -n '1p'
 }
 
 # check_pg_jobs: GGB_PG_JOBS, when set, is a number of parallel jobs (checked before anything
@@ -111,7 +142,7 @@ check_pg_jobs() {
 
 # check_compression_tool: the compressor exists in this image, and the level suits it.
 check_compression_tool() {
-	compression_ext >/dev/null
+	check_codec "$GGB_COMPRESSION"
 	if [ -n "${GGB_COMPRESSION_LEVEL:-}" ] && [ "$GGB_COMPRESSION" != none ]; then
 		check_value "${GGB_COMPRESSION}Level" GGB_COMPRESSION_LEVEL "$GGB_COMPRESSION_LEVEL"
 	fi
@@ -126,7 +157,7 @@ check_compression_tool() {
 # upload ends seconds after the dump. The channel is made of FIFOs in the staging folder:
 #   .control   text lines, dump -> upload:
 #                meta KEY=VALUE        the set's metadata (backupId first)
-#                artifact N NAME       artifact NAME follows on .data.N
+#                artifact N NAME CODEC artifact NAME, encoded with CODEC, follows on .data.N
 #                sent N                artifact N is complete (the upload may commit it)
 #                failed REASON         the dump step stops: REASON
 #                done                  every artifact was sent
@@ -206,7 +237,8 @@ meta() {
 }
 
 # send NAME FILTER CMD...: CMD's stdout through FILTER (compress, or cat for bytes already
-# compressed) to the upload step as artifact NAME. Fails when CMD fails even though FILTER
+# compressed) to the upload step as artifact NAME, with its codec ($GGB_COMPRESSION through
+# compress, none through cat). Fails when CMD fails even though FILTER
 # succeeds: there is no pipefail in POSIX sh, so CMD's status comes back on fd 3 after its
 # stderr, and both are kept in memory (the staging folder may be full).
 send() {
@@ -215,7 +247,8 @@ send() {
 	ARTIFACTS=$((ARTIFACTS + 1))
 	_send_fifo="$STAGE/.data.$ARTIFACTS"
 	make_fifo "$_send_fifo"
-	printf 'artifact %s %s\n' "$ARTIFACTS" "$_send_name" >&7 || die "the upload step stopped listening (see its log)"
+	if [ "$_send_filter" = compress ]; then _send_codec=$GGB_COMPRESSION; else _send_codec=none; fi
+	printf 'artifact %s %s %s\n' "$ARTIFACTS" "$_send_name" "$_send_codec" >&7 || die "the upload step stopped listening (see its log)"
 	watch_open "$_send_fifo" w
 	exec 8>"$_send_fifo"
 	watch_done "the upload step"

@@ -51,15 +51,18 @@ watch_done "the dump step"
 backupId='' startedAt='' tool='' toolVersion='' serverVersion='' format='' set_key=''
 artifacts='' count=0 total=0
 
-# receive N NAME: streams artifact NAME from .data.N to the bucket.
+# receive N NAME CODEC: streams artifact NAME, encoded with CODEC, from .data.N to the bucket.
 receive() {
-	index=${1%% *} name=${1#* }
+	index=${1%% *} rest=${1#* }
+	name=${rest%% *} codec=${rest#* }
+	[ "$name" != "$rest" ] || codec=""
 	case "$index" in "" | *[!0-9]*) die "unexpected message from the dump step: artifact $1" ;; esac
 	# Opened first, so that whatever happens next, the dump step (waiting to write) hears of it.
 	watch_open "$STAGE/.data.$index" r
 	exec 5<"$STAGE/.data.$index"
 	watch_done "the dump step"
 	check_value artifactName "artifact name from the dump step" "$name"
+	check_codec "$codec"
 	[ -n "$set_key" ] || die "the dump step sent an artifact before the backup id"
 	key="$set_key/$run/$name"
 	rm -f "$WORK/relay" "$WORK/sum" "$WORK/count"
@@ -102,14 +105,9 @@ receive() {
 	case "$sha" in "" | *[!0-9a-f]*) die "no checksum of $name was computed" ;; esac
 	[ "${#sha}" = 64 ] || die "no checksum of $name was computed"
 	case "$size" in "" | *[!0-9]*) die "no size of $name was computed" ;; esac
-	case "$name" in
-	*.gz) compression=gzip ;;
-	*.zst) compression=zstd ;;
-	*) compression=none ;;
-	esac
 	log "uploaded $name ($size bytes, sha256 $sha)"
 	line=$(printf '    {"name":"%s","key":"%s","size":%s,"sha256":"%s","compression":"%s"}' \
-		"$(json_str "$name")" "$(json_str "$key")" "$size" "$sha" "$compression")
+		"$(json_str "$name")" "$(json_str "$key")" "$size" "$sha" "$codec")
 	if [ "$count" = 0 ]; then
 		artifacts=$line
 	else

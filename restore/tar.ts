@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import type { Compression } from "../core/manifest";
 
 export interface TarEntry {
     /** Normalised relative path, without a leading './'. */
@@ -16,15 +17,34 @@ export interface TarEntry {
     mode: number;
 }
 
-/** The artifact's bytes, uncompressed according to its name (.gz, .zst, else as is). */
-export function decompressByName(name: string, data: Buffer): Buffer {
-    if (name.endsWith(".gz")) return zlib.gunzipSync(data);
-    if (name.endsWith(".zst")) {
-        const z = zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer };
-        if (!z.zstdDecompressSync) throw new Error(`${name} is zstd-compressed and this Node.js (${process.version}) cannot decompress zstd; use Node.js 22.15 or later`);
-        return z.zstdDecompressSync(data);
+/**
+ * The largest a decoded artifact read in the provider may be (the KOTS configuration and keys are
+ * kilobytes to a few megabytes): a corrupted or hostile artifact cannot exhaust the memory of the
+ * machine running `pulumi up`.
+ */
+export const MAX_DECODED_BYTES = 512 * 1024 * 1024;
+
+/** An artifact's bytes, decoded with the codec its manifest records (the codec seam's TypeScript side). */
+export function decodeArtifact(artifact: { name: string; compression: Compression }, data: Buffer, maxBytes = MAX_DECODED_BYTES): Buffer {
+    const bounded = <T>(decode: () => T): T => {
+        try {
+            return decode();
+        } catch (e) {
+            if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new Error(`${artifact.name} decodes to more than ${maxBytes} bytes; refusing to read it`);
+            throw new Error(`${artifact.name} is not valid ${artifact.compression} data: ${(e as Error).message}`);
+        }
+    };
+    switch (artifact.compression) {
+        case "gzip":
+            return bounded(() => zlib.gunzipSync(data, { maxOutputLength: maxBytes }));
+        case "zstd": {
+            const z = zlib as unknown as { zstdDecompressSync?: (b: Buffer, o?: { maxOutputLength?: number }) => Buffer };
+            if (!z.zstdDecompressSync) throw new Error(`${artifact.name} is zstd-compressed and this Node.js (${process.version}) cannot decompress zstd; use Node.js 22.15 or later`);
+            return bounded(() => z.zstdDecompressSync!(data, { maxOutputLength: maxBytes }));
+        }
+        case "none":
+            return data;
     }
-    return data;
 }
 
 function cstring(b: Buffer): string {

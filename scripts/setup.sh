@@ -4,7 +4,7 @@
 # (install scripts off: the Pulumi plugin installers try to download), the TypeScript build.
 # Go-built binaries (MinIO, the Kubernetes control plane, the Pulumi engine) come from
 # scripts/tools/build.sh, cached by version.
-GGB_APT_PACKAGES=(postgresql postgresql-contrib redis-server awscli busybox dash shellcheck etcd-server bubblewrap pigz zstd)
+GGB_APT_PACKAGES=(postgresql postgresql-contrib redis-server awscli jq busybox dash shellcheck etcd-server bubblewrap pigz zstd)
 GGB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 ggb_missing=()

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 echo "test: shellcheck jobs/*.sh and sources/*/*.sh (POSIX sh) and the repository's bash scripts" >&2
-shellcheck -s sh -x jobs/*.sh sources/*/*.sh
+shellcheck -s sh -x jobs/*.sh sources/*/*.sh test/fixtures/*/*.sh
 shellcheck -x scripts/*.sh scripts/tools/*.sh .ci/run
 
 echo "test: Go-built binaries (built once, then cached by version)" >&2

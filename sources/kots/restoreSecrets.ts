@@ -1,5 +1,5 @@
 /** Step: the set's encryption-key Secrets, applied before any kots install (the console needs them to read ConfigValues). */
-import { decompressByName, readTar } from "../../restore/tar";
+import { decodeArtifact, readTar } from "../../restore/tar";
 import { restoreSection, RestoreStep, verifiedArtifact, whenRestored } from "../../restore/step";
 import { secretsFromArtifact } from "./cli";
 import type { KotsRestoreSpec } from "./restore";
@@ -13,7 +13,7 @@ export const kotsSecretsStep: RestoreStep = {
     async run(ctx) {
         const k = restoreSection<KotsRestoreSpec>(ctx.spec, "kots");
         const { artifact, data } = await verifiedArtifact(ctx, "kots", "kots-secrets.tar");
-        const entries = readTar(decompressByName(artifact.name, data));
+        const entries = readTar(decodeArtifact(artifact, data));
         const secrets = secretsFromArtifact(entries, k.secrets, ctx.spec.namespace, ctx.yaml.load);
         for (const s of secrets) {
             ctx.progress(`applying Secret ${ctx.spec.namespace}/${s.metadata!.name}`);

@@ -1,7 +1,7 @@
 /** Step: the saved KOTS configuration (database hosts rewritten when asked), uploaded, deployed when asked. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { decompressByName, extractTo, readTar } from "../../restore/tar";
+import { decodeArtifact, extractTo, readTar } from "../../restore/tar";
 import { restoreSection, RestoreStep, setOf, verifiedArtifact, whenRestored } from "../../restore/step";
 import { findAppDir, kotsUploadArgv, rewriteDatabaseHosts, runKots } from "./cli";
 import type { KotsRestoreSpec } from "./restore";
@@ -17,7 +17,7 @@ export const kotsUploadStep: RestoreStep = {
         const { artifact, data } = await verifiedArtifact(ctx, "kots", "kots-app.tar");
         const root = path.join(ctx.workDir, "app");
         fs.rmSync(root, { recursive: true, force: true });
-        extractTo(readTar(decompressByName(artifact.name, data)), root);
+        extractTo(readTar(decodeArtifact(artifact, data)), root);
         const appDir = findAppDir(root, k.appSlug);
         let rewritten = "";
         if (k.databaseHostOverride) {

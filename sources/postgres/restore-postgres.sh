@@ -15,7 +15,7 @@ STAGE=$GGB_STAGING_DIR
 # Set, not read: the contract (core/contract.ts) gives the job no other libpq variable.
 export PGCONNECT_TIMEOUT=15
 
-format=$(sed -n 's/^ *"format": "\([a-z]*\)",$/\1/p' "$STAGE/manifest.json")
+format=$(set_field format)
 case "$format" in
 sql | directory) ;;
 *) die "set format '$format' is not sql or directory; target untouched" ;;
@@ -66,7 +66,7 @@ without_own_role() {
 # decompressor is noticed too (no pipefail in POSIX sh: it leaves a mark file).
 apply_sql() {
 	rm -f "$STAGE/.unpack-failed"
-	{ decompress_by_ext "$1" 2>"$STAGE/.unpack-stderr" || : >"$STAGE/.unpack-failed"; } | without_own_role |
+	{ decode "$(codec_of "${1##*/}")" "$1" 2>"$STAGE/.unpack-stderr" || : >"$STAGE/.unpack-failed"; } | without_own_role |
 		psql -X -w -q -v ON_ERROR_STOP=1 -d "$2" >/dev/null 2>"$STAGE/.stderr" ||
 		die "replaying ${1##*/} failed: $(first_line "$STAGE/.stderr")"
 	[ ! -e "$STAGE/.unpack-failed" ] || die "decompressing ${1##*/} failed: $(first_line "$STAGE/.unpack-stderr")"
@@ -89,7 +89,7 @@ else
 		name=${archive##*/}
 		name=${name%%.tar*}
 		rm -rf "${STAGE:?}/$name" "$STAGE/.unpack-failed"
-		{ decompress_by_ext "$archive" 2>"$STAGE/.stderr" || : >"$STAGE/.unpack-failed"; } | tar -xf - -C "$STAGE" 2>>"$STAGE/.stderr" ||
+		{ decode "$(codec_of "${archive##*/}")" "$archive" 2>"$STAGE/.stderr" || : >"$STAGE/.unpack-failed"; } | tar -xf - -C "$STAGE" 2>>"$STAGE/.stderr" ||
 			die "unpacking $name failed: $(first_line "$STAGE/.stderr")"
 		[ ! -e "$STAGE/.unpack-failed" ] || die "unpacking $name failed: $(first_line "$STAGE/.stderr")"
 		if [ "$name" = db-postgres ]; then

@@ -23,7 +23,7 @@ done
 
 file=$(find "$STAGE" -maxdepth 1 -name 'dump.rdb*' | head -n 1)
 [ -n "$file" ] || die "set has no dump.rdb artifact; data untouched"
-decompress_by_ext "$file" >"$DATA/.$RDB_NAME.restoring" 2>"$STAGE/.stderr" || {
+decode "$(codec_of "${file##*/}")" "$file" >"$DATA/.$RDB_NAME.restoring" 2>"$STAGE/.stderr" || {
 	rm -f "$DATA/.$RDB_NAME.restoring"
 	die "unpacking ${file##*/} into $DATA failed: $(first_line "$STAGE/.stderr")"
 }

@@ -99,6 +99,8 @@ export async function startMinio(opts: { accessKey?: string; secretKey?: string;
             GGB_S3_ENDPOINT: endpoint,
             GGB_S3_BUCKET: bucket,
             GGB_AWS: AWS_BIN,
+            // The aws-cli image's other tool the S3 steps use (busybox stand-ins have no jq on PATH).
+            GGB_JQ: "/usr/bin/jq",
             AWS_ACCESS_KEY_ID: accessKey,
             AWS_SECRET_ACCESS_KEY: secretKey,
             AWS_DEFAULT_REGION: REGION,

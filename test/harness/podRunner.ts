@@ -1,49 +1,112 @@
 /**
- * Runs a pod spec as Kubernetes stored it, without a container runtime: each init container in
- * order, then the containers side by side (as the kubelet does), each under bubblewrap with its
- * volumes at their mountPaths (a configMap volume is materialised from the ConfigMap on the API server, an emptyDir is a temp
- * dir), its env resolved the way the kubelet does (values, and secretKeyRef from the Secrets on
- * the API server) and nothing else. The images are not pulled: the host's tools stand in for
- * them (listed in `image` below), so what is proven is that the stored manifests and the
+ * THE pod runner of the tests: runs a pod spec as Kubernetes stored it (a backup CronJob's pod,
+ * a restore Job's pod), without a container runtime. Each init container in order, then the
+ * containers side by side (as the kubelet does), each under bubblewrap with its volumes at their
+ * mountPaths (a configMap volume materialised from its source, an emptyDir a temp folder, a PVC
+ * the folder a test gives for it), its env resolved the way the kubelet does (values, and
+ * secretKeyRefs) and nothing else. The images are not pulled: IMAGE_STAND_INS says what stands
+ * in for each (its shell and userland), so what is proven is that the stored manifests and the
  * scripts agree — the commands, paths, mounts and env — on real servers.
  */
 import * as k8s from "@kubernetes/client-node";
 import { execa } from "execa";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PG_BIN } from "./postgres";
+import { GNU_PATH, imagePath, Shell } from "./jobRunner";
 import { makeTempDir, removeTempDir } from "./proc";
+
+/** Where a pod's Secrets, ConfigMaps and PVCs come from: the API server, or a test's own maps. */
+export interface PodSources {
+    secretValue(namespace: string, name: string, key: string): Promise<string | undefined>;
+    configMapData(namespace: string, name: string): Promise<{ [file: string]: string } | undefined>;
+    /** The host folder standing for a PersistentVolumeClaim; none: the claim does not exist. */
+    claimDir?(namespace: string, claim: string): string | undefined;
+}
+
+/** The API server's Secrets and ConfigMaps. */
+export function apiServerSources(core: k8s.CoreV1Api): PodSources {
+    return {
+        async secretValue(namespace, name, key) {
+            const secret = await core.readNamespacedSecret({ name, namespace });
+            const data = secret.data?.[key];
+            return data === undefined ? undefined : Buffer.from(data, "base64").toString("utf8");
+        },
+        async configMapData(namespace, name) {
+            return (await core.readNamespacedConfigMap({ name, namespace })).data ?? {};
+        },
+    };
+}
+
+/**
+ * What stands in here for each image: the shell its `sh` is and the userland around it. Written
+ * down as data, first match wins: the aws-cli image is amazonlinux (sh is bash, GNU tools), the
+ * alpine and busybox images have busybox ash and applets, the others (kotsadm) are Debian-based.
+ */
+export const IMAGE_STAND_INS: readonly { image: RegExp; shell: Shell }[] = [
+    { image: /^(docker\.io\/)?amazon\/aws-cli[:@]/, shell: "bash" },
+    { image: /-alpine([:@]|$)|^(docker\.io\/)?busybox[:@]/, shell: "busybox" },
+    { image: /./, shell: "dash" },
+];
+
+export function standInShell(image: string | undefined): Shell {
+    return IMAGE_STAND_INS.find((s) => s.image.test(image ?? ""))!.shell;
+}
 
 export interface ContainerRun {
     name: string;
+    image: string;
+    /** The shell standing in for the image's `sh`. */
+    shell: Shell;
+    /** The script of `sh /scripts/<script>`, when that is the command. */
+    script?: string;
     exitCode: number;
     stdout: string;
     stderr: string;
+    /** The env as the container got it. */
+    env: Record<string, string>;
 }
 
 export interface PodRunOptions {
     namespace: string;
-    core: k8s.CoreV1Api;
+    /** Where Secrets, ConfigMaps and PVCs come from; default the API server of `core`. */
+    sources?: PodSources;
+    core?: k8s.CoreV1Api;
     /** Extra binds, e.g. a test double at /kots (read-only) and the folder where it records its calls (writable). */
     binds?: { source: string; target: string; writable?: boolean }[];
     /** Folders put first on every container's PATH (test doubles of kubectl, ...). */
     pathPrefix?: string[];
+    timeoutMs?: number;
+    /** Told of each container as it starts. */
+    onStart?: (container: k8s.V1Container, shell: Shell) => void;
 }
 
-/** PATH of the stand-in for every image: busybox's and Debian's tools, PostgreSQL's client, the aws CLI. */
-const IMAGE_PATH = `${PG_BIN}:/usr/local/bin:/usr/bin:/bin`;
+/** A container that cannot start, as the kubelet would report it (CreateContainerConfigError, FailedMount). */
+export class PodStartError extends Error {
+    constructor(
+        readonly reason: string,
+        message: string,
+    ) {
+        super(message);
+        this.name = "PodStartError";
+    }
+}
 
-async function resolveEnv(container: k8s.V1Container, opts: PodRunOptions): Promise<[string, string][]> {
-    const env: [string, string][] = [];
+function sourcesOf(opts: PodRunOptions): PodSources {
+    if (opts.sources) return opts.sources;
+    if (!opts.core) throw new Error("runPod: give sources or core");
+    return apiServerSources(opts.core);
+}
+
+async function resolveEnv(container: k8s.V1Container, namespace: string, sources: PodSources): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
     for (const e of container.env ?? []) {
         if (e.value !== undefined) {
-            env.push([e.name, e.value]);
+            env[e.name] = e.value;
         } else if (e.valueFrom?.secretKeyRef) {
             const ref = e.valueFrom.secretKeyRef;
-            const secret = await opts.core.readNamespacedSecret({ name: ref.name!, namespace: opts.namespace });
-            const data = secret.data?.[ref.key];
-            if (data === undefined) throw new Error(`container ${container.name}: Secret ${ref.name} has no key ${ref.key}`);
-            env.push([e.name, Buffer.from(data, "base64").toString("utf8")]);
+            const value = await sources.secretValue(namespace, ref.name!, ref.key).catch(() => undefined);
+            if (value === undefined) throw new PodStartError("CreateContainerConfigError", `container ${container.name} cannot start: secret "${ref.name}" key "${ref.key}" not found`);
+            env[e.name] = value;
         } else {
             throw new Error(`container ${container.name}: env ${e.name} has a source this runner does not resolve`);
         }
@@ -52,44 +115,72 @@ async function resolveEnv(container: k8s.V1Container, opts: PodRunOptions): Prom
 }
 
 /** Materialises the pod's volumes; returns their host folders by volume name. */
-async function materialise(spec: k8s.V1PodSpec, opts: PodRunOptions, root: string): Promise<Map<string, string>> {
+async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodSources, root: string): Promise<Map<string, string>> {
     const dirs = new Map<string, string>();
     for (const v of spec.volumes ?? []) {
+        if (v.persistentVolumeClaim) {
+            const dir = sources.claimDir?.(namespace, v.persistentVolumeClaim.claimName);
+            if (!dir) throw new PodStartError("FailedMount", `persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+            dirs.set(v.name, dir);
+            continue;
+        }
         const dir = path.join(root, "volumes", v.name);
         fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
         if (v.configMap) {
-            const cm = await opts.core.readNamespacedConfigMap({ name: v.configMap.name!, namespace: opts.namespace });
-            for (const [file, text] of Object.entries(cm.data ?? {})) fs.writeFileSync(path.join(dir, file), text, { mode: v.configMap.defaultMode ?? 0o644 });
+            const data = await sources.configMapData(namespace, v.configMap.name!);
+            if (!data) throw new PodStartError("FailedMount", `configmap "${v.configMap.name}" not found`);
+            for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(dir, file), text, { mode: v.configMap.defaultMode ?? 0o644 });
         } else if (!v.emptyDir && !v.ephemeral) {
-            throw new Error(`volume ${v.name}: only configMap, emptyDir and ephemeral volumes are run here`);
+            throw new Error(`volume ${v.name}: only configMap, emptyDir, ephemeral and persistentVolumeClaim volumes are run here`);
         }
         dirs.set(v.name, dir);
     }
     return dirs;
 }
 
+let bashSh: string | undefined;
+/** A folder whose `sh` is bash (the aws-cli image's /bin/sh). */
+function bashShDir(): string {
+    if (!bashSh) {
+        bashSh = makeTempDir("sh-is-bash");
+        fs.symlinkSync("/usr/bin/bash", path.join(bashSh, "sh"));
+    }
+    return bashSh;
+}
+
+/** PATH of a stand-in image. */
+function standInPath(shell: Shell): string {
+    if (shell === "busybox") return imagePath("busybox");
+    if (shell === "bash") return `${bashShDir()}:${GNU_PATH}`;
+    return GNU_PATH;
+}
+
 /**
  * Runs the init containers in order (stopping at the first failure, like the kubelet), then the
- * containers at once; results in spec order.
+ * containers at once; results in spec order. A container that cannot start throws PodStartError.
  */
 export async function runPod(spec: k8s.V1PodSpec, opts: PodRunOptions): Promise<ContainerRun[]> {
+    const sources = sourcesOf(opts);
     const root = makeTempDir("pod");
     try {
-        const volumes = await materialise(spec, opts, root);
+        const volumes = await materialise(spec, opts.namespace, sources, root);
         const runs: ContainerRun[] = [];
         for (const c of spec.initContainers ?? []) {
-            const run = await runContainer(c, volumes, opts);
+            const run = await runContainer(c, volumes, sources, opts);
             runs.push(run);
             if (run.exitCode !== 0) return runs;
         }
-        runs.push(...(await Promise.all(spec.containers.map((c) => runContainer(c, volumes, opts)))));
+        runs.push(...(await Promise.all(spec.containers.map((c) => runContainer(c, volumes, sources, opts)))));
         return runs;
     } finally {
         removeTempDir(root);
     }
 }
 
-async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, opts: PodRunOptions): Promise<ContainerRun> {
+async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, sources: PodSources, opts: PodRunOptions): Promise<ContainerRun> {
+    const shell = standInShell(c.image);
+    const env = await resolveEnv(c, opts.namespace, sources);
+    const PATH = [...(opts.pathPrefix ?? []), standInPath(shell)].join(":");
     const args = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"];
     args.push("--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc", "--die-with-parent", "--clearenv");
     for (const m of c.volumeMounts ?? []) {
@@ -98,11 +189,15 @@ async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, op
         args.push(m.readOnly ? "--ro-bind" : "--bind", dir, m.mountPath);
     }
     for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
-    for (const [name, value] of await resolveEnv(c, opts)) args.push("--setenv", name, value);
-    args.push("--setenv", "PATH", [...(opts.pathPrefix ?? []), IMAGE_PATH].join(":"));
+    for (const [name, value] of Object.entries(env)) args.push("--setenv", name, value);
+    args.push("--setenv", "PATH", PATH);
     if (c.workingDir) args.push("--chdir", c.workingDir);
-    for (const p of opts.pathPrefix ?? []) args.push("--ro-bind", p, p);
+    // The PATH folders outside /usr (test doubles, the stand-ins' applet folders) are bound where they are.
+    for (const p of PATH.split(":")) if (!p.startsWith("/usr/") && fs.existsSync(p)) args.push("--ro-bind", p, p);
     args.push("--", ...(c.command ?? []), ...(c.args ?? []));
-    const r = await execa("bwrap", args, { reject: false, stdin: "ignore", timeout: 600_000 });
-    return { name: c.name, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+    opts.onStart?.(c, shell);
+    const r = await execa("bwrap", args, { reject: false, stdin: "ignore", timeout: opts.timeoutMs ?? 600_000 });
+    const [sh, scriptPath] = c.command ?? [];
+    const script = sh === "sh" && scriptPath?.startsWith("/scripts/") ? path.basename(scriptPath) : undefined;
+    return { name: c.name, image: c.image ?? "", shell, script, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, env };
 }

@@ -35,8 +35,11 @@ export interface Engine {
     stack(projectName: string, stackName: string, program: PulumiFn): Promise<Stack>;
     /** A stack of a program folder (e.g. a YAML program). */
     stackOfFolder(workDir: string, stackName: string): Promise<Stack>;
-    /** An executable the CLI runs as the analyzer of a policy pack folder (no language host here). */
-    policyPackExecutable(packDir: string): string;
+    /**
+     * An executable the CLI runs as the analyzer of a policy pack folder (no language host here);
+     * `preload` modules are required first in the pack's process, with `env` set.
+     */
+    policyPackExecutable(packDir: string, opts?: { preload?: string[]; env?: Record<string, string>; name?: string }): string;
     /** The `pulumi` binary. */
     readonly pulumi: string;
     /** Every file of the backend's state and history, concatenated (to look for plain secrets). */
@@ -93,11 +96,13 @@ export function startEngine(options: { yaml?: boolean; kubernetes?: boolean } = 
         async stackOfFolder(workDir, stackName) {
             return LocalWorkspace.createOrSelectStack({ workDir, stackName }, { envVars: env, pulumiHome: home, secretsProvider: "passphrase" });
         },
-        policyPackExecutable(packDir) {
-            const exe = path.join(root, `policy-pack-${path.basename(packDir)}`);
+        policyPackExecutable(packDir, opts = {}) {
+            const exe = path.join(root, `policy-pack-${opts.name ?? path.basename(packDir)}`);
+            const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)} `).join("");
+            const preload = (opts.preload ?? []).map((m) => `--require ${JSON.stringify(m)} `).join("");
             fs.writeFileSync(
                 exe,
-                `#!/bin/sh\ncd ${JSON.stringify(packDir)} || exit 1\nexec ${JSON.stringify(node)} ${JSON.stringify(path.join(PULUMI_SDK, "cmd", "run-policy-pack"))} "$1" ${JSON.stringify(packDir)}\n`,
+                `#!/bin/sh\ncd ${JSON.stringify(packDir)} || exit 1\n${env}exec ${JSON.stringify(node)} ${preload}${JSON.stringify(path.join(PULUMI_SDK, "cmd", "run-policy-pack"))} "$1" ${JSON.stringify(packDir)}\n`,
                 { mode: 0o755 },
             );
             return exe;

@@ -1,19 +1,17 @@
 /**
  * The LOCAL executor of the restore (tests): it runs the very Job specs the provider builds, but
- * on this machine. Each container's script (command `sh /scripts/<script>`) runs from jobs/ with
- * the container's env (the contract's variables; secretKeyRefs resolved from the executor's
- * Secrets), its volumes mapped to local folders (emptyDirs to fresh temp folders, a PVC to the
- * folder the test gives for it), under the shell of its image (bash for aws-cli, busybox sh for
- * the alpine images), through test/harness/jobRunner.ts. Init containers run first; a failing
- * one stops the Job, as in Kubernetes. StatefulSets are local servers the test can stop/start.
+ * on this machine, through the one pod runner of the tests (test/harness/podRunner.ts, which
+ * also runs the stored backup CronJobs): the container's env (secretKeyRefs resolved from the
+ * executor's Secrets), the scripts ConfigMap the run applied, emptyDirs as temp folders, a PVC as
+ * the folder the test gives for it, the image's stand-in shell. Init containers run first; a
+ * failing one stops the Job, as in Kubernetes. StatefulSets are local servers the test can
+ * stop/start.
  */
-import type { V1Container, V1Job, V1Secret } from "@kubernetes/client-node";
-import * as path from "node:path";
+import type { V1Job, V1Secret } from "@kubernetes/client-node";
 import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../restore/executor";
-import { MOUNT } from "../../core/contract";
-import { contractNames, Shell, runJob } from "../harness/jobRunner";
-import { AWS_BIN } from "../harness/minio";
-import { makeTempDir, sleep } from "../harness/proc";
+import { contractNames, Shell } from "../harness/jobRunner";
+import { ContainerRun, PodSources, PodStartError, runPod } from "../harness/podRunner";
+import { sleep } from "../harness/proc";
 
 /** A StatefulSet stood in for by a local server. */
 export interface LocalStatefulSet {
@@ -81,26 +79,13 @@ export class LocalExecutor implements RestoreExecutor {
         this.progress.set(`${namespace}/${key}`, JSON.parse(JSON.stringify(record)) as ProgressRecord);
     }
 
-    /** The env of a container, resolved: values, secretKeyRefs, mount paths mapped to local folders. */
-    private env(namespace: string, c: V1Container, mounts: Map<string, string>): Record<string, string> {
-        const env: Record<string, string> = {};
-        for (const e of c.env ?? []) {
-            if (e.name === "HOME") continue; // the runner gives each script an empty HOME
-            let value = e.value;
-            const ref = e.valueFrom?.secretKeyRef;
-            if (ref) {
-                value = this.secrets.get(`${namespace}/${ref.name}`)?.[ref.key];
-                if (value === undefined) throw new JobFailedError(`${namespace}/?`, "CreateContainerConfigError", `container ${c.name} cannot start: secret "${ref.name}" key "${ref.key}" not found`);
-            }
-            if (value === undefined) continue;
-            // The longest mount path the value is in, replaced once.
-            const original: string = value;
-            const mount = [...mounts.keys()].filter((m) => original === m || original.startsWith(m + "/")).sort((a, b) => b.length - a.length)[0];
-            if (mount) value = mounts.get(mount)! + original.slice(mount.length);
-            if (!contractNames().has(e.name)) throw new Error(`container ${c.name} has env ${e.name}, which is not a variable of the env contract`);
-            env[e.name] = value;
-        }
-        return env;
+    /** Secrets, ConfigMaps and PVCs of the pods this executor runs: its own maps. */
+    private sources(): PodSources {
+        return {
+            secretValue: async (namespace, name, key) => this.secrets.get(`${namespace}/${name}`)?.[key],
+            configMapData: async (namespace, name) => this.scripts.get(`${namespace}/${name}`),
+            claimDir: (_namespace, claim) => this.opts.volumes?.[claim],
+        };
     }
 
     async runJob(job: V1Job, opts: { timeoutMs: number; progress: Progress }): Promise<JobOutcome> {
@@ -110,37 +95,31 @@ export class LocalExecutor implements RestoreExecutor {
         if (previous) return { name, durationMs: 0, alreadySucceeded: true };
         const started = Date.now();
         const pod = job.spec!.template.spec!;
-        // Volumes: emptyDirs become fresh folders, PVCs the test's folders; the scripts ConfigMap is jobs/ itself.
-        const volumeDirs = new Map<string, string>();
-        for (const v of pod.volumes ?? []) {
-            if (v.emptyDir) volumeDirs.set(v.name, makeTempDir(`job-${v.name}`));
-            else if (v.persistentVolumeClaim) {
-                const dir = this.opts.volumes?.[v.persistentVolumeClaim.claimName];
-                if (!dir) throw new JobFailedError(`${namespace}/${name}`, "FailedMount", `persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
-                volumeDirs.set(v.name, dir);
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+            for (const e of c.env ?? []) {
+                if (e.name !== "HOME" && !contractNames().has(e.name)) throw new Error(`container ${c.name} has env ${e.name}, which is not a variable of the env contract`);
             }
         }
         const run: LocalJobRun = { job, containers: [], succeeded: false };
         this.jobRuns.push(run);
-        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
-            const mounts = new Map<string, string>();
-            for (const m of c.volumeMounts ?? []) {
-                const dir = volumeDirs.get(m.name);
-                if (dir) mounts.set(m.mountPath, dir);
-            }
-            const [sh, scriptPath] = c.command ?? [];
-            if (sh !== "sh" || !scriptPath?.startsWith(`${MOUNT.scripts}/`)) throw new Error(`container ${c.name}: command ${JSON.stringify(c.command)} is not sh ${MOUNT.scripts}/<script>`);
-            const script = path.basename(scriptPath);
-            const shell: Shell = (c.image ?? "").includes("aws-cli") ? "bash" : "busybox";
-            const env = this.env(namespace, c, mounts);
-            // The aws-cli image has `aws` on PATH; here it is the system one.
-            if (shell === "bash") env.GGB_AWS = AWS_BIN;
-            opts.progress(`local Job ${name}: container ${c.name} runs ${script} under ${shell}`);
-            const r = await runJob(script, { shell, env, timeoutMs: opts.timeoutMs });
-            run.containers.push({ name: c.name, script, shell, exitCode: r.exitCode, stderr: r.stderr, env });
+        let runs: ContainerRun[];
+        try {
+            // The same runner as the backup CronJobs' pods: the pod spec as built, under bubblewrap.
+            runs = await runPod(pod, {
+                namespace,
+                sources: this.sources(),
+                timeoutMs: opts.timeoutMs,
+                onStart: (c, shell) => opts.progress(`local Job ${name}: container ${c.name} runs ${(c.command ?? []).join(" ")} under ${shell}`),
+            });
+        } catch (e) {
+            if (e instanceof PodStartError) throw new JobFailedError(`${namespace}/${name}`, e.reason, e.message);
+            throw e;
+        }
+        for (const r of runs) {
+            run.containers.push({ name: r.name, script: r.script ?? "", shell: r.shell, exitCode: r.exitCode, stderr: r.stderr, env: r.env });
             if (r.exitCode !== 0) {
-                const last = r.stderrLines.slice(-1)[0] ?? "";
-                throw new JobFailedError(`${namespace}/${name}`, "BackoffLimitExceeded", `container ${c.name} exited ${r.exitCode} (Error): ${last}`);
+                const last = r.stderr.split("\n").filter((l) => l.trim() !== "").slice(-1)[0] ?? "";
+                throw new JobFailedError(`${namespace}/${name}`, "BackoffLimitExceeded", `container ${r.name} exited ${r.exitCode} (Error): ${last}`);
             }
         }
         run.succeeded = true;

@@ -15,7 +15,7 @@ import { postgresRestoreJob, PostgresRestoreSpec } from "../../sources/postgres/
 import { redisClaimTemplate, redisRestoreJob, RedisRestoreSpec } from "../../sources/redis/restore";
 import { RESTORE_ROLE_RULES, restoreRoleRules } from "../../restore/rbac";
 import { makeRuntime, redactor } from "../../restore/runtime";
-import { readTar, decompressByName } from "../../restore/tar";
+import { readTar, decodeArtifact } from "../../restore/tar";
 import { RestoreInputs, UNKNOWN, resolveRestore } from "../../restore/validate";
 import { restoreProps } from "../../restore/restore";
 import { LocalExecutor } from "./localExecutor";
@@ -252,7 +252,7 @@ describe("GitGuardianRestore (unit)", () => {
 
         it("reads the secrets artifact, strips cluster metadata, refuses a missing Secret", () => {
             const yaml = (name: string) => `apiVersion: v1\ndata:\n  k: dg==\nkind: Secret\nmetadata:\n  creationTimestamp: "2026-01-01T00:00:00Z"\n  name: ${name}\n  namespace: old\n  resourceVersion: "1"\n  uid: u\n  managedFields:\n  - manager: m\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: "{}"\ntype: Opaque\n`;
-            const entries = readTar(decompressByName("kots-secrets.tar.gz", gzipSync(tar({ "./gim-secrets.yaml": yaml("gim-secrets"), "./kotsadm-encryption.yaml": yaml("kotsadm-encryption") }))));
+            const entries = readTar(decodeArtifact({ name: "kots-secrets.tar.gz", compression: "gzip" }, gzipSync(tar({ "./gim-secrets.yaml": yaml("gim-secrets"), "./kotsadm-encryption.yaml": yaml("kotsadm-encryption") }))));
             const secrets = secretsFromArtifact(entries, ["kotsadm-encryption", "gim-secrets"], "gitguardian", loadYaml);
             assert.deepEqual(secrets.map((s) => s.metadata!.name), ["kotsadm-encryption", "gim-secrets"]);
             assert.deepEqual(JSON.parse(JSON.stringify(secrets[0])), { apiVersion: "v1", kind: "Secret", metadata: { name: "kotsadm-encryption", namespace: "gitguardian" }, type: "Opaque", data: { k: "dg==" } });
