@@ -33,6 +33,9 @@ export const SCRIPT = {
     fetch: "restore-fetch.sh",
 } as const;
 
+/** The files lib.sh sources (a container runs none of them itself): the seams of the scripts. */
+export const SCRIPT_LIBRARIES: readonly string[] = [SCRIPT.lib, SCRIPT.rules, "codec.sh", "channel.sh", "s3.sh"];
+
 /** A variable of the contract: its name, who reads it, and whether a value is secret. */
 export interface EnvVarSpec {
     readonly name: string;

@@ -16,7 +16,7 @@ set_key="$GGB_S3_PREFIX/$GGB_COMPONENT/$GGB_BACKUP_ID"
 rm -f "$STAGE/.fetch-complete" "$STAGE/.set"
 
 # The tools' errors are kept in memory: on a full staging volume an error file would stay empty.
-err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$set_key/manifest.json" "$STAGE/manifest.json" 2>&1) ||
+err=$(s3_get "$set_key/manifest.json" "$STAGE/manifest.json" 2>&1) ||
 	die "set $set_key has no readable manifest (incomplete or missing set): $(first_line_of "$err")"
 
 # The manifest is read with jq (the aws-cli image ships it): any field order, unknown fields
@@ -72,7 +72,7 @@ while read -r name key size sha _codec; do
 	esac
 	log "downloading $name ($size bytes)"
 	# </dev/null: the loop reads the artifact list on stdin, which no tool may consume.
-	err=$(s3 s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$key" "$STAGE/$name" 2>&1 </dev/null) ||
+	err=$(s3_get "$key" "$STAGE/$name" 2>&1 </dev/null) ||
 		discard "download of $key failed: $(first_line_of "$err")"
 	got_size=$(size_of "$STAGE/$name")
 	[ "$got_size" = "$size" ] || discard "artifact $name is $got_size bytes, the manifest says $size: corrupted or truncated; refusing to restore"

@@ -67,7 +67,7 @@ receive() {
 	key="$set_key/$run/$name"
 	rm -f "$WORK/relay" "$WORK/sum" "$WORK/count"
 	mkfifo "$WORK/relay" "$WORK/sum" "$WORK/count" || die "cannot create FIFOs in $WORK"
-	exec_s3 s3 cp --only-show-errors --no-progress - "s3://$GGB_S3_BUCKET/$key" <"$WORK/relay" >/dev/null 2>"$WORK/aws.err" 5<&- 6<&- &
+	s3_put_stream "$key" <"$WORK/relay" >/dev/null 2>"$WORK/aws.err" 5<&- 6<&- &
 	aws_pid=$!
 	sha256sum <"$WORK/sum" >"$WORK/sha" 5<&- 6<&- &
 	sha_pid=$!
@@ -169,6 +169,6 @@ manifest=$(
 )
 # Started only now: an aws CLI started beside the dump to save its start-up here measured slower
 # on a 2-core node (its start competes with the dump for CPU; docs/performance.md).
-err=$(printf '%s\n' "$manifest" | s3 s3 cp --only-show-errors --no-progress --content-type application/json - "s3://$GGB_S3_BUCKET/$set_key/manifest.json" 2>&1) ||
+err=$(printf '%s\n' "$manifest" | s3_put_json "$set_key/manifest.json" 2>&1) ||
 	die "writing the manifest of $set_key failed: $(first_line_of "$err")"
 log "set $set_key committed: $count artifacts, $total bytes"
