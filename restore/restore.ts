@@ -14,7 +14,7 @@ import type { RestoreOutcome, StepReport } from "./runner";
 
 /** Where the runtime is: this folder's runtime.js (absolute), else through the package name. */
 const RUNTIME_PATH = path.join(__dirname, "runtime.js");
-const RUNTIME_PACKAGE = "pulumi-gitguardian-backup/dist/provider/runtime.js";
+const RUNTIME_PACKAGE = "pulumi-gitguardian-backup/dist/restore/runtime.js";
 
 /**
  * The dynamic provider object. Each method loads the runtime when it runs; nothing else is

@@ -3,8 +3,10 @@
  * (sources/<part>/restore*.ts) or here (the plan step); restore/sequence.ts puts them in order and
  * restore/runner.ts runs them.
  */
+import type { V1Job } from "@kubernetes/client-node";
 import type { Artifact } from "../core/manifest";
 import type { ProgressRecord, RestoreExecutor } from "./executor";
+import { decodeArtifact, readTar, TarEntry } from "./tar";
 import type { ResolvedSet } from "./resolve";
 import type { ObjectStore } from "../core/objectStore";
 import type { RestoreSpec } from "./validate";
@@ -70,6 +72,17 @@ export function restoreSection<T>(spec: RestoreSpec, part: string): T {
     const section = spec.parts[part];
     if (section === undefined) throw new Error(`internal: the restore of ${JSON.stringify(spec.name)} has no ${part} section`);
     return section as T;
+}
+
+/** The entries of a tar artifact of a part's set, read and decoded in the provider (checked first). */
+export async function verifiedTar(ctx: StepContext, part: string, stem: string): Promise<{ artifact: Artifact; entries: TarEntry[] }> {
+    const { artifact, data } = await verifiedArtifact(ctx, part, stem);
+    return { artifact, entries: readTar(decodeArtifact(artifact, data)) };
+}
+
+/** Runs a part's restore Job to its end (its deadline plus the time to schedule it). */
+export function runRestoreJob(ctx: StepContext, job: V1Job) {
+    return ctx.executor.runJob(job, { timeoutMs: (ctx.spec.jobTimeoutSeconds + 300) * 1000, progress: ctx.progress });
 }
 
 /** Reads one artifact of a part's set in the provider, checking size and sha256 against the manifest. */

@@ -1,6 +1,5 @@
 /** Step: the set's encryption-key Secrets, applied before any kots install (the console needs them to read ConfigValues). */
-import { decodeArtifact, readTar } from "../../restore/tar";
-import { restoreSection, RestoreStep, verifiedArtifact, whenRestored } from "../../restore/step";
+import { restoreSection, RestoreStep, verifiedTar, whenRestored } from "../../restore/step";
 import { secretsFromArtifact } from "./cli";
 import type { KotsRestoreSpec } from "./restore";
 
@@ -12,8 +11,7 @@ export const kotsSecretsStep: RestoreStep = {
     applies: whenRestored("kots"),
     async run(ctx) {
         const k = restoreSection<KotsRestoreSpec>(ctx.spec, "kots");
-        const { artifact, data } = await verifiedArtifact(ctx, "kots", "kots-secrets.tar");
-        const entries = readTar(decodeArtifact(artifact, data));
+        const { artifact, entries } = await verifiedTar(ctx, "kots", "kots-secrets.tar");
         const secrets = secretsFromArtifact(entries, k.secrets, ctx.spec.namespace, ctx.yaml.load);
         for (const s of secrets) {
             ctx.progress(`applying Secret ${ctx.spec.namespace}/${s.metadata!.name}`);

@@ -1,8 +1,8 @@
 /** Step: the saved KOTS configuration (database hosts rewritten when asked), uploaded, deployed when asked. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { decodeArtifact, extractTo, readTar } from "../../restore/tar";
-import { restoreSection, RestoreStep, setOf, verifiedArtifact, whenRestored } from "../../restore/step";
+import { extractTo } from "../../restore/tar";
+import { restoreSection, RestoreStep, setOf, verifiedTar, whenRestored } from "../../restore/step";
 import { findAppDir, kotsUploadArgv, rewriteDatabaseHosts, runKots } from "./cli";
 import type { KotsRestoreSpec } from "./restore";
 
@@ -14,10 +14,10 @@ export const kotsUploadStep: RestoreStep = {
     applies: whenRestored("kots"),
     async run(ctx) {
         const k = restoreSection<KotsRestoreSpec>(ctx.spec, "kots");
-        const { artifact, data } = await verifiedArtifact(ctx, "kots", "kots-app.tar");
+        const { artifact, entries } = await verifiedTar(ctx, "kots", "kots-app.tar");
         const root = path.join(ctx.workDir, "app");
         fs.rmSync(root, { recursive: true, force: true });
-        extractTo(readTar(decodeArtifact(artifact, data)), root);
+        extractTo(entries, root);
         const appDir = findAppDir(root, k.appSlug);
         let rewritten = "";
         if (k.databaseHostOverride) {

@@ -3,7 +3,7 @@ import type { RestoreResolveContext } from "../part";
 import { RESTORE_ENV } from "../../core/contract";
 import { envValue } from "../../core/pod";
 import { applyBaseEnv, restoreJob } from "../../restore/jobs";
-import { restoreSection, RestoreStep, setOf, whenRestored } from "../../restore/step";
+import { restoreSection, RestoreStep, runRestoreJob, setOf, whenRestored } from "../../restore/step";
 import type { RestoreSpec } from "../../restore/validate";
 import { POSTGRES_DEFAULTS } from "./backup";
 import { POSTGRES_ENV, postgresConnectionEnv } from "./env";
@@ -61,7 +61,7 @@ export const postgresStep: RestoreStep = {
         const p = restoreSection<PostgresRestoreSpec>(ctx.spec, "postgres");
         await ctx.ensureScripts();
         const job = postgresRestoreJob(ctx.spec, set.backupId);
-        const outcome = await ctx.executor.runJob(job, { timeoutMs: (ctx.spec.jobTimeoutSeconds + 300) * 1000, progress: ctx.progress });
+        const outcome = await runRestoreJob(ctx, job);
         return {
             bytes: set.bytes,
             detail: `set ${set.backupId} applied to ${p.host}:${p.port} by Job ${outcome.name}${outcome.alreadySucceeded ? " (it had succeeded before)" : ""}`,

@@ -5,7 +5,7 @@
 import type { RestoreResolveContext } from "../part";
 import { envValue } from "../../core/pod";
 import { applyBaseEnv, restoreJob } from "../../restore/jobs";
-import { restoreSection, RestoreStep, setOf, whenRestored } from "../../restore/step";
+import { restoreSection, RestoreStep, runRestoreJob, setOf, whenRestored } from "../../restore/step";
 import type { RestoreSpec } from "../../restore/validate";
 import { REDIS_DEFAULTS } from "./backup";
 import { REDIS_ENV } from "./env";
@@ -109,7 +109,7 @@ export const redisStep: RestoreStep = {
         const job = redisRestoreJob(ctx.spec, set.backupId, claim);
         let outcome;
         try {
-            outcome = await ex.runJob(job, { timeoutMs: (ctx.spec.jobTimeoutSeconds + 300) * 1000, progress: ctx.progress });
+            outcome = await runRestoreJob(ctx, job);
         } catch (e) {
             // The script leaves the data untouched on failure: give Redis back its pods.
             let after = `StatefulSet ${r.statefulSet} scaled back to ${replicas} replicas with its data untouched`;

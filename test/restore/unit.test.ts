@@ -225,6 +225,12 @@ describe("GitGuardianRestore (unit)", () => {
         });
     });
 
+    it("the runtime stays loadable at its old path, which restore states saved by earlier versions require", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const old = require(path.resolve(__dirname, "..", "..", "provider", "runtime.js")) as { makeRuntime?: unknown };
+        assert.equal(old.makeRuntime, makeRuntime);
+    });
+
     describe("the restore Job", () => {
         it("passes values as the contract's env, secrets only through secretKeyRef", () => {
             const spec = resolveRestore(valid());
