@@ -24,11 +24,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SCRIPT } from "../core/contract";
-import { runJob } from "../test/harness/jobRunner";
-import { MinioServer, startMinio } from "../test/harness/minio";
-import { PG_BIN, pgBin, PostgresServer, startPostgres } from "../test/harness/postgres";
-import { makeTempDir, removeTempDir } from "../test/harness/proc";
-import { rcloneBin } from "../test/harness/tools";
+import { runJob } from "../harness/jobRunner";
+import { MinioServer, startMinio } from "../harness/minio";
+import { PG_BIN, pgBin, PostgresServer, startPostgres } from "../harness/postgres";
+import { makeTempDir, removeTempDir } from "../harness/proc";
+import { rcloneBin } from "../harness/tools";
 import { startUplink } from "./uplink";
 
 interface Measure {

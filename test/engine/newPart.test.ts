@@ -18,10 +18,10 @@ import { restorePlan } from "../../restore/sequence";
 import { resolveRestore, RestoreInputs } from "../../restore/validate";
 import { registerPart, unregisterPart } from "../../sources/registry";
 import { restoredSamples, samplePart } from "../fixtures/samplePart";
-import { KubeCluster, startKube } from "../harness/kube";
-import { MinioServer, startMinio } from "../harness/minio";
-import { runPod } from "../harness/podRunner";
-import { Engine, startEngine } from "../harness/pulumi";
+import { KubeCluster, startKube } from "../../harness/kube";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { runPod } from "../../harness/podRunner";
+import { Engine, startEngine } from "../../harness/pulumi";
 import { LocalExecutor } from "../restore/localExecutor";
 import { minioArgs } from "../unit/fixtures";
 

@@ -11,8 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
-import { KubeCluster, startKube } from "../harness/kube";
-import { Engine, startEngine } from "../harness/pulumi";
+import { KubeCluster, startKube } from "../../harness/kube";
+import { Engine, startEngine } from "../../harness/pulumi";
 import { minioArgs } from "../unit/fixtures";
 
 const PACK_DIR = path.resolve(__dirname, "..", "..", "..", "policy");

@@ -12,11 +12,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import * as assert from "node:assert/strict";
 import { GitGuardianRestore } from "../../restore/restore";
-import { KubeCluster, startKube } from "../harness/kube";
-import { MinioServer, startMinio } from "../harness/minio";
-import { PostgresServer, startPostgres } from "../harness/postgres";
-import { Engine, startEngine } from "../harness/pulumi";
-import { RedisServer, startRedis } from "../harness/redis";
+import { KubeCluster, startKube } from "../../harness/kube";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { PostgresServer, startPostgres } from "../../harness/postgres";
+import { Engine, startEngine } from "../../harness/pulumi";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { KotsDouble, makeKotsDouble } from "../restore/kotsDouble";
 import { APP_SLUG, BackupSets, KOTS_SECRETS, makeBackupSets, prepareNamespace, seed, TEST_LICENSE, TEST_SHARED_PASSWORD } from "../restore/support";
 

@@ -9,9 +9,9 @@ import * as k8s from "@kubernetes/client-node";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { KubeCluster, startKube } from "../harness/kube";
-import { makeTempDir, removeTempDir } from "../harness/proc";
-import { Engine, startEngine } from "../harness/pulumi";
+import { KubeCluster, startKube } from "../../harness/kube";
+import { makeTempDir, removeTempDir } from "../../harness/proc";
+import { Engine, startEngine } from "../../harness/pulumi";
 
 const NS = "gitguardian";
 const PACK_DIR = path.resolve(__dirname, "..", "..", "..", "policy");

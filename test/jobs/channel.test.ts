@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
 import { manifestKey, parseManifest } from "../../core/manifest";
-import { explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { makeTempDir, sleep } from "../harness/proc";
-import { RedisServer, startRedis } from "../harness/redis";
+import { explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { makeTempDir, sleep } from "../../harness/proc";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { assertFailed, backup, backupOk, nextBackupId, stagingDir, uniquePrefix } from "./support";
 
 describe("dump/upload channel: connecting, giving up, re-running a set", function () {

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { PART_SCRIPT } from "../../sources";
 import { SCRIPT, SCRIPT_LIBRARIES } from "../../core/contract";
 import { contractEnv } from "../../sources/registry";
-import { contractNames, runJob } from "../harness/jobRunner";
+import { contractNames, runJob } from "../../harness/jobRunner";
 import { SCRIPTS, code, internalNames, mentioned, reads } from "./scriptEnv";
 
 describe("env contract: jobs/*.sh and the env contract", function () {

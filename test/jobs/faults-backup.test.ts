@@ -9,12 +9,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
-import { Shell, explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { freePort } from "../harness/ports";
-import { PostgresServer, conninfoDb, pgBin, startPostgres } from "../harness/postgres";
-import { isRoot, makeTempDir, minimalEnv, randomToken, sleep, trackMount, untrackMount } from "../harness/proc";
-import { RedisServer, startRedis } from "../harness/redis";
+import { Shell, explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { freePort } from "../../harness/ports";
+import { PostgresServer, conninfoDb, pgBin, startPostgres } from "../../harness/postgres";
+import { isRoot, makeTempDir, minimalEnv, randomToken, sleep, trackMount, untrackMount } from "../../harness/proc";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { assertDumpFailed, assertFailed, assertNoManifest, backup, nextBackupId, stagingDir, uniquePrefix } from "./support";
 
 describe("backup faults: non-zero exit, one-line reason, no manifest", function () {

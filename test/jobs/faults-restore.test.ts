@@ -11,11 +11,11 @@ import * as path from "node:path";
 import { BackupSet, groupSets, parseSelector, selectSet } from "../../core/backupSet";
 import { Component, SCRIPT } from "../../core/contract";
 import { Manifest, manifestKey } from "../../core/manifest";
-import { explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { PostgresServer, startPostgres } from "../harness/postgres";
-import { makeTempDir } from "../harness/proc";
-import { RedisServer, startRedis } from "../harness/redis";
+import { explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { PostgresServer, startPostgres } from "../../harness/postgres";
+import { makeTempDir } from "../../harness/proc";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { normalizedDumpall } from "./pgFixture";
 import { assertFailed, assertSameText, backupOk, fetchSet, folderFingerprint, nextBackupId, uniquePrefix } from "./support";
 

@@ -12,12 +12,12 @@ import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
-import { FakeTool, makeFakeKots, makeFakeKubectl } from "../harness/fakeKots";
-import { JobResult, POSIX_SHELLS, SHELLS, Shell, explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { PostgresServer, startPostgres } from "../harness/postgres";
-import { makeTempDir, randomToken } from "../harness/proc";
-import { RedisServer, startRedis } from "../harness/redis";
+import { FakeTool, makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
+import { JobResult, POSIX_SHELLS, SHELLS, Shell, explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { PostgresServer, startPostgres } from "../../harness/postgres";
+import { makeTempDir, randomToken } from "../../harness/proc";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { SCRIPTS, reads } from "./scriptEnv";
 import { backupOk, fetchSet, nextBackupId, uniquePrefix } from "./support";
 

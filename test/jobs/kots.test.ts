@@ -1,5 +1,5 @@
 /**
- * dump-kots.sh against TEST DOUBLES of kots and kubectl (test/harness/fakeKots.ts), then
+ * dump-kots.sh against TEST DOUBLES of kots and kubectl (harness/fakeKots.ts), then
  * upload.sh to a real MinIO: the exact argv of every call, the artifacts and their layout.
  */
 import * as assert from "node:assert/strict";
@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component } from "../../core/contract";
 import { manifestKey } from "../../core/manifest";
-import { FAKE_KOTS_VERSION, FakeTool, KOTS_LAYOUT, makeFakeKots, makeFakeKubectl } from "../harness/fakeKots";
-import { POSIX_SHELLS, explain } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { makeTempDir } from "../harness/proc";
+import { FAKE_KOTS_VERSION, FakeTool, KOTS_LAYOUT, makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
+import { POSIX_SHELLS, explain } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { makeTempDir } from "../../harness/proc";
 import { assertDumpFailed, assertFailed, assertNoManifest, backup, backupOk, uniquePrefix } from "./support";
 
 const NAMESPACE = "gitguardian-ns";

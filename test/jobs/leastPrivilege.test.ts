@@ -12,10 +12,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { jobPolicyDocument } from "../../backup/credentials";
 import { Component } from "../../core/contract";
-import { explain } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { makeTempDir } from "../harness/proc";
-import { RedisServer, startRedis } from "../harness/redis";
+import { explain } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { makeTempDir } from "../../harness/proc";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { assertFailed, backup, backupOk, fetchSet, uniquePrefix } from "./support";
 
 describe("least privilege: the upload and fetch steps under the component's IAM policy", function () {

@@ -13,10 +13,10 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Component } from "../../core/contract";
 import { Manifest, manifestJson, manifestKey, parseManifest } from "../../core/manifest";
-import { explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { makeTempDir, removeTempDir } from "../harness/proc";
-import { startRedis, RedisServer } from "../harness/redis";
+import { explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { makeTempDir, removeTempDir } from "../../harness/proc";
+import { startRedis, RedisServer } from "../../harness/redis";
 import { assertFailed, backupOk, fetchSet, nextBackupId, uniquePrefix } from "./support";
 
 const FIELD_ORDERS: readonly (keyof Manifest)[][] = [

@@ -7,7 +7,7 @@
  * constraints (FK, check, unique, exclusion), RLS, a partitioned table, comments, grants and
  * default privileges, large objects (with owner, comment and grant).
  */
-import { PostgresServer } from "../harness/postgres";
+import { PostgresServer } from "../../harness/postgres";
 
 /** A database name that is hostile to naive command lines and connection strings. */
 export const ODD_DB = `odd = db 'name' "q" ü`;

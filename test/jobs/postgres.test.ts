@@ -7,9 +7,9 @@
 import * as assert from "node:assert/strict";
 import { PART_SCRIPT } from "../../sources";
 import { Component, SCRIPT } from "../../core/contract";
-import { explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { PostgresServer, startPostgres } from "../harness/postgres";
+import { explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { ODD_DB, databases, normalizedDumpall, populateSource, rowChecksums } from "./pgFixture";
 import { RoundTripCase, assertSameText, backupOk, fetchSet, uniquePrefix } from "./support";
 

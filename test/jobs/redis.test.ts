@@ -9,9 +9,9 @@ import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
-import { explain, runJob } from "../harness/jobRunner";
-import { MinioServer, startMinio } from "../harness/minio";
-import { RedisServer, startRedis, text } from "../harness/redis";
+import { explain, runJob } from "../../harness/jobRunner";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { RedisServer, startRedis, text } from "../../harness/redis";
 import { FIXTURE_DBS, KeyState, assertSameKeys, populateRedis, snapshot } from "./redisFixture";
 import { RoundTripCase, backupOk, fetchSet, uniquePrefix } from "./support";
 

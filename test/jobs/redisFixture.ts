@@ -3,7 +3,7 @@
  * (DUMP payload and expiry of every key in every logical database).
  */
 import * as assert from "node:assert/strict";
-import { RedisClient, RedisServer, Reply, text } from "../harness/redis";
+import { RedisClient, RedisServer, Reply, text } from "../../harness/redis";
 
 /** Logical databases the fixture fills. */
 export const FIXTURE_DBS = [0, 1, 2, 7];

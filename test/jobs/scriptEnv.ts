@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SCRIPT_LIBRARIES } from "../../core/contract";
 import { contractEnv } from "../../sources/registry";
-import { scriptsDir } from "../harness/jobRunner";
+import { scriptsDir } from "../../harness/jobRunner";
 
 export const ENV_FAMILY = /^(GGB_[A-Z0-9_]+|PG[A-Z0-9_]+|REDISCLI_AUTH|AWS_[A-Z0-9_]+)$/;
 const CONTRACT = contractEnv().map((e) => e.name);

@@ -11,9 +11,9 @@ import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
 import { backupIdFor } from "../../core/backupSet";
 import { Manifest, manifestKey, parseManifest } from "../../core/manifest";
-import { JobResult, Shell, explain, runJob } from "../harness/jobRunner";
-import { MinioServer } from "../harness/minio";
-import { makeTempDir, randomToken } from "../harness/proc";
+import { JobResult, Shell, explain, runJob } from "../../harness/jobRunner";
+import { MinioServer } from "../../harness/minio";
+import { makeTempDir, randomToken } from "../../harness/proc";
 
 let idCounter = 0;
 /** Distinct, increasing backup ids (a fixed day plus a counter), valid per BACKUP_ID_PATTERN. */

@@ -9,7 +9,7 @@ import { execa } from "execa";
 import * as path from "node:path";
 import { passesRule, VALUE_RULES, ValueRuleName } from "../../core/valueRules";
 import { FieldRules } from "../../core/fields";
-import { scriptsDir } from "../harness/jobRunner";
+import { scriptsDir } from "../../harness/jobRunner";
 
 /** Per rule: values that must pass, values that must not. */
 const CASES: Record<ValueRuleName, { good: string[]; bad: string[] }> = {

@@ -14,7 +14,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeTempDir } from "../harness/proc";
+import { makeTempDir } from "../../harness/proc";
 
 export interface KotsCall {
     argv: string[];

@@ -1,6 +1,6 @@
 /**
  * GitGuardianRestore on a real Kubernetes control plane (etcd, kube-apiserver,
- * kube-controller-manager, kwok; test/harness/kube.ts), no mock of the API: the Jobs are created
+ * kube-controller-manager, kwok; harness/kube.ts), no mock of the API: the Jobs are created
  * with the spec the provider builds and run by the Job controller (kwok plays the kubelet), the
  * StatefulSet controller scales Redis, RBAC is enforced. The sets come from the jobs scripts
  * into a real MinIO; kots is a test double (kots test double).
@@ -21,12 +21,12 @@ import { restoreRoleRules } from "../../restore/rbac";
 import { restoreProvider } from "../../restore/restore";
 import { makeRuntime } from "../../restore/runtime";
 import { RestoreInputs, resolveRestore } from "../../restore/validate";
-import { FAILED_JOB_MESSAGE, KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../harness/kube";
-import { MinioServer, startMinio } from "../harness/minio";
-import { runUnderMocks } from "../harness/mocks";
-import { PostgresServer, startPostgres } from "../harness/postgres";
-import { RedisServer, startRedis } from "../harness/redis";
-import { sleep } from "../harness/proc";
+import { FAILED_JOB_MESSAGE, KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../../harness/kube";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { runUnderMocks } from "../../harness/mocks";
+import { PostgresServer, startPostgres } from "../../harness/postgres";
+import { RedisServer, startRedis } from "../../harness/redis";
+import { sleep } from "../../harness/proc";
 import { awsArgs, minioArgs } from "../unit/fixtures";
 import { makeKotsDouble } from "./kotsDouble";
 import { APP_SLUG, BackupSets, KOTS_SECRETS, NamespaceOptions, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, prepareNamespace, recorder, restoreInputs, seed, waitFor } from "./support";

@@ -7,9 +7,9 @@
 import * as assert from "node:assert/strict";
 import { Component } from "../../core/contract";
 import { makeRuntime } from "../../restore/runtime";
-import { MinioServer, startMinio } from "../harness/minio";
-import { PostgresServer, startPostgres } from "../harness/postgres";
-import { RedisServer, startRedis } from "../harness/redis";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { PostgresServer, startPostgres } from "../../harness/postgres";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { makeKotsDouble } from "./kotsDouble";
 import { LocalExecutor } from "./localExecutor";
 import { APP_SLUG, KOTS_SECRETS, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, recorder, restoreInputs, seed } from "./support";

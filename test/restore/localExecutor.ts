@@ -1,6 +1,6 @@
 /**
  * The LOCAL executor of the restore (tests): it runs the very Job specs the provider builds, but
- * on this machine, through the one pod runner of the tests (test/harness/podRunner.ts, which
+ * on this machine, through the one pod runner of the tests (harness/podRunner.ts, which
  * also runs the stored backup CronJobs): the container's env (secretKeyRefs resolved from the
  * executor's Secrets), the scripts ConfigMap the run applied, emptyDirs as temp folders, a PVC as
  * the folder the test gives for it, the image's stand-in shell. Init containers run first; a
@@ -9,9 +9,9 @@
  */
 import type { V1Job, V1Secret } from "@kubernetes/client-node";
 import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../restore/executor";
-import { contractNames, Shell } from "../harness/jobRunner";
-import { ContainerRun, PodSources, PodStartError, runPod } from "../harness/podRunner";
-import { sleep } from "../harness/proc";
+import { contractNames, Shell } from "../../harness/jobRunner";
+import { ContainerRun, PodSources, PodStartError, runPod } from "../../harness/podRunner";
+import { sleep } from "../../harness/proc";
 
 /** A StatefulSet stood in for by a local server. */
 export interface LocalStatefulSet {

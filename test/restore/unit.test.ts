@@ -24,7 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { GitGuardianRestore } from "../../restore/restore";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
-import { runUnderMocks } from "../harness/mocks";
+import { runUnderMocks } from "../../harness/mocks";
 import { minioArgs } from "../unit/fixtures";
 import { recorder } from "./support";
 

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { GitGuardianBackupPolicyArgs } from "../../backup/args";
 import { contractEnv } from "../../sources/registry";
-import { byType, oneOfType, RecordedResource, runUnderMocks, valueOf } from "../harness/mocks";
+import { byType, oneOfType, RecordedResource, runUnderMocks, valueOf } from "../../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";
 
 const T = {

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { rootProgram } from "../../program/program";
-import { runUnderMocks, valueOf } from "../harness/mocks";
+import { runUnderMocks, valueOf } from "../../harness/mocks";
 
 function withConfig(config: { [key: string]: unknown }) {
     for (const [k, v] of Object.entries(config)) pulumi.runtime.setConfig(k, typeof v === "string" ? v : JSON.stringify(v));

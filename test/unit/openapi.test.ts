@@ -2,8 +2,8 @@
 import * as assert from "node:assert/strict";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { GitGuardianBackupPolicyArgs } from "../../backup/args";
-import { KubernetesSchema, KUBERNETES_VERSION } from "../harness/k8sSchema";
-import { runUnderMocks } from "../harness/mocks";
+import { KubernetesSchema, KUBERNETES_VERSION } from "../../harness/k8sSchema";
+import { runUnderMocks } from "../../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";
 
 const cases: [string, GitGuardianBackupPolicyArgs][] = [

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { resolvePolicy } from "../../backup/validate";
 import { GitGuardianBackupPolicyArgs } from "../../backup/args";
-import { runUnderMocks } from "../harness/mocks";
+import { runUnderMocks } from "../../harness/mocks";
 import { awsArgs, minioArgs } from "./fixtures";
 
 function rejects(args: GitGuardianBackupPolicyArgs, message: RegExp, name = "gg") {

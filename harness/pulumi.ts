@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { makeTempDir, removeTempDir } from "./proc";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const PULUMI_SDK = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 
 /** The folder of a tool built by scripts/tools/build.sh (built if missing). */

@@ -6,7 +6,7 @@
 import { execa } from "execa";
 import * as path from "node:path";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const BUILD_SH = path.join(REPO_ROOT, "scripts/tools/build.sh");
 type Tool = "minio" | "rclone" | "kube" | "kwok";
 const built = new Map<Tool, Promise<string>>();

@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { contractEnv, scriptBundle } from "../../sources/registry";
+import { contractEnv, scriptBundle } from "../sources/registry";
 import { PG_BIN } from "./postgres";
 import { makeTempDir } from "./proc";
 
@@ -22,7 +22,7 @@ export const SHELLS: readonly Shell[] = ["busybox", "dash", "bash"];
 /** The shells of the alpine-based dump/restore images' tests: busybox sh and dash. */
 export const POSIX_SHELLS: readonly Shell[] = ["busybox", "dash"];
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 const bundles = new Map<string, string>();
 

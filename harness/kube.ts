@@ -30,7 +30,7 @@ export const NODE_NAME = "kwok-node-0";
 export const NEVER_READY_LABEL = "ggb-test.io/never-ready";
 
 /** This module's source folder (its data files are not compiled into dist/). */
-const SOURCE_DIR = path.resolve(__dirname, "..", "..", "..", "test", "harness");
+const SOURCE_DIR = path.resolve(__dirname, "..", "..", "harness");
 /** The termination message of the failing Job pods. */
 export const FAILED_JOB_MESSAGE = "restore-postgres: target PostgreSQL at postgresql:5432 is not empty (3 databases, 2 roles, 0 relations in postgres); set overwrite to replace it; target untouched";
 

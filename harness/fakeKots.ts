@@ -63,7 +63,7 @@ function makeTool(name: string, body: string, dir?: string): FakeTool {
     fs.mkdirSync(binDir, { recursive: true });
     const bin = path.join(binDir, name);
     const script = `#!/bin/sh
-# TEST DOUBLE of \`${name}\` for the pulumi-gitguardian-backup job tests (test/harness/fakeKots.ts).
+# TEST DOUBLE of \`${name}\` for the pulumi-gitguardian-backup job tests (harness/fakeKots.ts).
 # It is not the real ${name}: it records its argv and fakes the few calls jobs/dump-kots.sh makes.
 set -eu
 STATE=${shq(stateDir)}
