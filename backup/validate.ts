@@ -6,6 +6,7 @@
  */
 import type { PartBackupSpec } from "../sources/part";
 import { backupParts } from "../sources/registry";
+import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { FieldRules, PATTERNS } from "../core/fields";
 import {
@@ -17,16 +18,12 @@ import {
 } from "./args";
 
 export const DEFAULTS = {
-    prefix: "gitguardian",
+    ...SHARED_DEFAULTS,
     timeZone: "Etc/UTC",
-    uploaderImage: "amazon/aws-cli:2.22.35",
-    stagingSize: "20Gi",
-    activeDeadlineSeconds: 14_400,
     backoffLimit: 2,
     startingDeadlineSeconds: 3_600,
     ttlSecondsAfterFinished: 86_400,
     historyLimit: 3,
-    region: "us-east-1",
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } },
 } as const;
 

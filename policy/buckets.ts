@@ -10,7 +10,7 @@
  * input depends on that bucket (propertyDependencies: the link that survives preview, where the
  * bucket id is unknown), or names it literally, or, with neither known, when it is the bucket's child.
  */
-import { PART_OF } from "../backup/jobSpec";
+import { PART_OF } from "../core/pod";
 import { S3_ENV } from "../core/contract";
 import { ancestorOfType, asWorkload, at, BACKUP_POLICY_TYPE, containersOf, isPackageLabeled, isUnknown, PackResource, plain } from "./model";
 

@@ -7,7 +7,7 @@
 import { BackupSelector, parseSelector } from "../core/backupSet";
 import { ArgumentError, FieldRules } from "../core/fields";
 import { RESTORE_TYPE } from "../core/types";
-import { DEFAULTS } from "../backup/validate";
+import { SHARED_DEFAULTS as DEFAULTS } from "../core/defaults";
 import { backupParts } from "../sources/registry";
 import { KotsInstallArgs, KotsRestoreArgs, PostgresRestoreArgs, RedisRestoreArgs, RestoreStorageArgs } from "./args";
 
