@@ -107,8 +107,12 @@ describe("a fourth part, registered: the whole path derives from the registry", 
     });
 
     describe("the policy pack, with the part registered in its process", () => {
-        const preview = async (stackName: string, args: GitGuardianBackupPolicyArgs, required: boolean) => {
-            const pack = engine.policyPackExecutable(PACK_DIR, { preload: [PRELOAD], env: { GGB_TEST_SAMPLE_REQUIRED: String(required) }, name: `sample-${required}` });
+        /** A preview under the pack; `required` undefined: the part is not registered in the pack's process at all. */
+        const preview = async (stackName: string, args: GitGuardianBackupPolicyArgs, required: boolean | undefined) => {
+            const pack =
+                required === undefined
+                    ? engine.policyPackExecutable(PACK_DIR, { name: "sample-unregistered" })
+                    : engine.policyPackExecutable(PACK_DIR, { preload: [PRELOAD], env: { GGB_TEST_SAMPLE_REQUIRED: String(required) }, name: `sample-${required}` });
             const stack = await engine.stack("gitguardian-sample-policy", stackName, async () => {
                 new GitGuardianBackupPolicy("gitguardian", args);
             });
@@ -128,6 +132,13 @@ describe("a fourth part, registered: the whole path derives from the registry", 
             assert.equal(r.ok, false, r.output);
             assert.match(r.output, /gitguardian-backup-max-interval/);
             assert.match(r.output, /gitguardian-backup-sample/);
+        });
+
+        it("counts it by its label even where the pack's process has never heard of the part", async () => {
+            const r = await preview("weekly-unregistered", withSample(minioArgs(), { text: TEXT, schedule: "0 3 * * 0" }), undefined);
+            assert.equal(r.ok, false, r.output);
+            assert.match(r.output, /gitguardian-backup-max-interval/);
+            assert.match(r.output, /gitguardian-backup-sample \(backup of sample\)|backup of sample/);
         });
 
         it("does not require it while its descriptor says so; requires it when the descriptor does", async () => {
