@@ -14,6 +14,8 @@ export const LABELS = {
     instance: "app.kubernetes.io/instance",
     /** The restore a restore Job belongs to. */
     restore: "gitguardian-backup.io/restore",
+    /** The run of that restore the Job belongs to. */
+    restoreRun: "gitguardian-backup.io/restore-run",
 } as const;
 export const PART_OF = "pulumi-gitguardian-backup";
 

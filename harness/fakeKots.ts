@@ -233,14 +233,20 @@ echo "    Application manifests downloaded to $dest/$slug"
     return makeTool("kots", body, opts.dir);
 }
 
-/** A kubectl double that knows the given Secrets (name -> key -> plain value) in `namespace`. */
+/**
+ * THE kubectl double of the tests (backup jobs and restore alike): `kubectl get secret <name>
+ * --namespace <ns> -o yaml`, the one call dump-kots.sh makes, for the given Secrets (name -> key
+ * -> plain value) in `namespace`. Anything else exits 2.
+ */
 export function makeFakeKubectl(opts: { namespace: string; secrets: Record<string, Record<string, string>>; dir?: string }): FakeTool {
     const cases = Object.entries(opts.secrets)
         .map(([name, data]) => {
             const lines = Object.entries(data)
                 .map(([k, v]) => `  ${k}: ${Buffer.from(v).toString("base64")}`)
                 .join("\n");
-            return `${shq(name)})\n\tcat <<'EOF'\napiVersion: v1\ndata:\n${lines}\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: ${opts.namespace}\ntype: Opaque\nEOF\n\t;;`;
+            // As kubectl prints it: with the cluster metadata a restore must strip.
+            const metadata = `  creationTimestamp: "2026-11-01T10:00:00Z"\n  managedFields:\n  - manager: kotsadm\n    operation: Update\n  name: ${name}\n  namespace: ${opts.namespace}\n  resourceVersion: "4242"\n  uid: 0b5d8a4e-0000-4000-8000-${name.length.toString().padStart(12, "0")}`;
+            return `${shq(name)})\n\tcat <<'EOF'\napiVersion: v1\ndata:\n${lines}\nkind: Secret\nmetadata:\n${metadata}\ntype: Opaque\nEOF\n\t;;`;
         })
         .join("\n");
     const body = `

@@ -36,10 +36,15 @@ export function restoreLabels(spec: RestoreSpec, component?: string): { [k: stri
     };
 }
 
-/** The Job of one component's restore: one name per restore, component and set, so a re-run finds it. */
-export function restoreJobName(spec: RestoreSpec, component: string, backupId: string): string {
-    const hash = createHash("sha256").update(`${spec.namespace}/${spec.name}`).digest("hex").slice(0, 6);
-    return `ggb-restore-${component}-${backupId.toLowerCase()}-${hash}`;
+/**
+ * The Job of one part's restore in one run: its name carries the part, the set and the run, so a
+ * resumed run finds its own Job again (and does not run a finished one twice), while a new run
+ * (a changed backupId or trigger, a re-created resource) never adopts a Job of an earlier run,
+ * even one that succeeded within the Jobs' TTL.
+ */
+export function restoreJobName(spec: RestoreSpec, component: string, backupId: string, runId: string): string {
+    const hash = createHash("sha256").update(`${spec.namespace}/${spec.name}/${runId}`).digest("hex").slice(0, 8);
+    return `${`ggb-restore-${component}-${backupId.toLowerCase()}`.slice(0, 63 - 9)}-${hash}`;
 }
 
 /** The apply container of a part's restore Job: its image, user, script and env, and any volume it adds. */
@@ -84,8 +89,8 @@ export function applyBaseEnv(): V1EnvVar[] {
  * restore-fetch.sh, which downloads the set and verifies every artifact before anything is
  * touched; then the part's apply container runs its script.
  */
-export function restoreJob(spec: RestoreSpec, component: string, backupId: string, apply: ApplyContainer): V1Job {
-    const labels = restoreLabels(spec, component);
+export function restoreJob(spec: RestoreSpec, component: string, backupId: string, runId: string, apply: ApplyContainer): V1Job {
+    const labels = { ...restoreLabels(spec, component), [LABELS.restoreRun]: labelValue(runId) };
     const mounts: V1VolumeMount[] = scriptMounts();
     const extra = apply.volumes ?? [];
     const volumes: V1Volume[] = [
@@ -98,7 +103,7 @@ export function restoreJob(spec: RestoreSpec, component: string, backupId: strin
     return {
         apiVersion: "batch/v1",
         kind: "Job",
-        metadata: { name: restoreJobName(spec, component, backupId), namespace: spec.namespace, labels },
+        metadata: { name: restoreJobName(spec, component, backupId, runId), namespace: spec.namespace, labels },
         spec: {
             // A restore is not retried by Kubernetes: a half-applied target needs a person.
             backoffLimit: 0,

@@ -112,6 +112,7 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
     let scriptsApplied = false;
     const ctx: StepContext = {
         spec,
+        runId: record.runId,
         executor: deps.executor,
         store: deps.store,
         sets: new Map(),

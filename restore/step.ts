@@ -23,6 +23,8 @@ export interface StepResult {
 /** What a step may use. Everything that talks to the cluster goes through `executor`. */
 export interface StepContext {
     spec: RestoreSpec;
+    /** The run this step belongs to (a resumed run keeps its id). */
+    runId: string;
     executor: RestoreExecutor;
     /** The bucket (credentials resolved on first use). */
     store(): Promise<ObjectStore>;

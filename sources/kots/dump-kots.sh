@@ -27,6 +27,8 @@ log "kots download of app '$GGB_KOTS_APP_SLUG' in namespace '$GGB_KOTS_NAMESPACE
 
 work="$STAGE/.kots"
 rm -rf "$work"
+# The exported key Secrets never outlive the step on the staging volume, whatever ends it.
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/app" "$work/secrets"
 # Outputs are kept in memory: on a full staging volume an error file would stay empty.
 out=$("$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite 2>&1) ||

@@ -35,9 +35,9 @@ export function resolvePostgresRestore(p: Record<string, unknown>, { f }: Restor
 }
 
 /** The restore Job of a postgres set: fetch and verify, then restore-postgres.sh in the postgres image. */
-export function postgresRestoreJob(spec: RestoreSpec, backupId: string) {
+export function postgresRestoreJob(spec: RestoreSpec, backupId: string, runId: string) {
     const p = restoreSection<PostgresRestoreSpec>(spec, "postgres");
-    return restoreJob(spec, "postgres", backupId, {
+    return restoreJob(spec, "postgres", backupId, runId, {
         image: p.image,
         runAsUser: POSTGRES_UID,
         script: RESTORE_SCRIPT,
@@ -60,7 +60,7 @@ export const postgresStep: RestoreStep = {
         const set = setOf(ctx, "postgres");
         const p = restoreSection<PostgresRestoreSpec>(ctx.spec, "postgres");
         await ctx.ensureScripts();
-        const job = postgresRestoreJob(ctx.spec, set.backupId);
+        const job = postgresRestoreJob(ctx.spec, set.backupId, ctx.runId);
         const outcome = await runRestoreJob(ctx, job);
         return {
             bytes: set.bytes,

@@ -62,9 +62,9 @@ export function redisClaimTemplate(templates: readonly string[], wanted: string 
 const REPLICAS_MEMO = "redis.replicas";
 
 /** The restore Job of a redis set: fetch and verify, then restore-redis.sh with the data PVC `claim` mounted. */
-export function redisRestoreJob(spec: RestoreSpec, backupId: string, claim: string) {
+export function redisRestoreJob(spec: RestoreSpec, backupId: string, runId: string, claim: string) {
     const r = restoreSection<RedisRestoreSpec>(spec, "redis");
-    return restoreJob(spec, "redis", backupId, {
+    return restoreJob(spec, "redis", backupId, runId, {
         image: r.image,
         runAsUser: r.runAsUser,
         script: RESTORE_SCRIPT,
@@ -106,7 +106,7 @@ export const redisStep: RestoreStep = {
         await ex.scaleStatefulSet(ns, r.statefulSet, 0);
         await ex.waitForStatefulSetPodsGone(ns, r.statefulSet, wait);
         await ctx.ensureScripts();
-        const job = redisRestoreJob(ctx.spec, set.backupId, claim);
+        const job = redisRestoreJob(ctx.spec, set.backupId, ctx.runId, claim);
         let outcome;
         try {
             outcome = await runRestoreJob(ctx, job);

@@ -111,6 +111,8 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
         it(`(kots test double) ${shell}: a missing Secret fails with kubectl's reason; a non-Kubernetes Secret name is refused before kubectl runs`, async function () {
             const run = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,absent" }), GGB_COMPRESSION: "gzip" } });
             assertFailed(run.dump, "dump-kots", /cannot export Secret 'absent': Error from server \(NotFound\): secrets "absent" not found/);
+            // kotsadm-encryption was exported before the failure: it must not stay on the staging volume.
+            assert.equal(fs.existsSync(path.join(run.staging, ".kots")), false, "the exported Secrets are removed when the step fails");
             kubectl.reset();
             const bad = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,Bad_Name" }), GGB_COMPRESSION: "gzip" } });
             assertFailed(bad.dump, "dump-kots", /Secret name 'Bad_Name' is not a Kubernetes name/);

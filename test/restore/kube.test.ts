@@ -138,8 +138,8 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
 
         // The Jobs, as the API server stored them, succeeded and have the documented shape.
         const spec = resolveRestore(props);
-        const pgJob = await batch.readNamespacedJob({ name: restoreJobName(spec, Component.Postgres, sets.ids.postgres!), namespace: ns });
-        const redisJob = await batch.readNamespacedJob({ name: restoreJobName(spec, Component.Redis, sets.ids.redis!), namespace: ns });
+        const pgJob = await batch.readNamespacedJob({ name: restoreJobName(spec, Component.Postgres, sets.ids.postgres!, outs.runId), namespace: ns });
+        const redisJob = await batch.readNamespacedJob({ name: restoreJobName(spec, Component.Redis, sets.ids.redis!, outs.runId), namespace: ns });
         for (const job of [pgJob, redisJob]) {
             assert.ok(job.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True"), `${job.metadata?.name} complete`);
             assert.equal(job.spec?.backoffLimit, 0);
@@ -258,7 +258,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         assert.match(failure!.message, /Steps completed before it: plan \(done[\s\S]*postgres \(done[\s\S]*redis \(done[\s\S]*kots-secrets \(done[\s\S]*kots-install \(done/);
         assert.deepEqual(Object.keys(failure!.properties!.restored).sort(), ["postgres", "redis"]);
         const spec = resolveRestore(props);
-        const uid = async (c: Component) => (await batch.readNamespacedJob({ name: restoreJobName(spec, c, sets.ids[c]!), namespace: ns })).metadata?.uid;
+        const uid = async (c: Component) => (await batch.readNamespacedJob({ name: restoreJobName(spec, c, sets.ids[c]!, failure!.properties!.runId), namespace: ns })).metadata?.uid;
         const before = [await uid(Component.Postgres), await uid(Component.Redis)];
 
         kots.succeed();
@@ -273,6 +273,18 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["upload"], "kots install not run again");
         assert.match(log.text(), /resuming run \S+ .*done before: plan, postgres, redis, kots-secrets, kots-install/);
         assert.match(log.text(), /step 2\/6 "postgres": skipped/);
+
+        // Restore again (a changed trigger replaces the resource: a new run), well within the
+        // Jobs' TTL: the Jobs run again instead of the earlier run's succeeded ones being adopted.
+        const again = (await runtime.create({ ...props, triggers: { again: "1" } } as unknown as Record<string, unknown>)).outs as Record<string, any>;
+        assert.notEqual(again.runId, outs.runId, "a new run");
+        for (const c of [Component.Postgres, Component.Redis]) {
+            const step = again.steps.find((s: any) => s.name === c);
+            assert.equal(step.status, "done");
+            assert.doesNotMatch(step.detail, /had succeeded before/, `${c}: its Job ran again`);
+            const job = await batch.readNamespacedJob({ name: restoreJobName(spec, c, sets.ids[c]!, again.runId), namespace: ns });
+            assert.ok(!before.includes(job.metadata!.uid), `${c}: a new Job`);
+        }
     });
 
     it("refuses clearly without the documented permissions", async () => {

@@ -7,10 +7,9 @@ import * as k8s from "@kubernetes/client-node";
 import * as assert from "node:assert/strict";
 import { Component } from "../../core/contract";
 import { RestoreInputs } from "../../restore/validate";
-import { makeFakeKots } from "../../harness/fakeKots";
+import { makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
 import { KubeCluster, NEVER_READY_LABEL } from "../../harness/kube";
 import { sleep } from "../../harness/proc";
-import { makeKubectlDouble } from "./kotsDouble";
 import { MinioServer } from "../../harness/minio";
 import { PostgresServer } from "../../harness/postgres";
 import { RedisServer } from "../../harness/redis";
@@ -60,8 +59,7 @@ export async function makeBackupSets(opts: { minio: MinioServer; pg?: PostgresSe
     }
     if (opts.kots) {
         const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: opts.namespace });
-        // harness/fakeKots.ts makeFakeKubectl expects 6 arguments where dump-kots.sh passes 7: own double.
-        const kubectl = makeKubectlDouble({ namespace: opts.namespace, secrets: KOTS_SECRETS });
+        const kubectl = makeFakeKubectl({ namespace: opts.namespace, secrets: KOTS_SECRETS });
         const run = await backupOk({
             ...common,
             component: Component.Kots,

@@ -234,14 +234,18 @@ describe("GitGuardianRestore (unit)", () => {
     describe("the restore Job", () => {
         it("passes values as the contract's env, secrets only through secretKeyRef", () => {
             const spec = resolveRestore(valid());
-            const job = postgresRestoreJob(spec, "20261127T020000Z");
-            assert.equal(job.metadata!.name, restoreJobName(spec, Component.Postgres, "20261127T020000Z"));
+            const job = postgresRestoreJob(spec, "20261127T020000Z", "20261201T100000Z-a1b2c3");
+            assert.equal(job.metadata!.name, restoreJobName(spec, Component.Postgres, "20261127T020000Z", "20261201T100000Z-a1b2c3"));
+            // One name per run: a resumed run finds its Job, a new run never adopts an earlier run's.
+            assert.notEqual(restoreJobName(spec, Component.Postgres, "20261127T020000Z", "20261201T110000Z-d4e5f6"), job.metadata!.name);
+            assert.equal(job.metadata!.labels!["gitguardian-backup.io/restore-run"], "20261201T100000Z-a1b2c3");
+            assert.ok(restoreJobName(spec, "a-part-name-of-thirty-chars-xy", "20261127T020000Z", "r").length <= 63);
             assert.ok(job.metadata!.name!.length <= 63);
             const main = job.spec!.template.spec!.containers[0];
             assert.deepEqual(main.env!.find((e) => e.name === "PGPASSWORD"), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgresql", key: "postgres-password" } } });
             assert.ok(!JSON.stringify(job).includes("secret-password"));
             // The redis Job mounts exactly the claim it is given, where the script expects its data.
-            const redis = redisRestoreJob(spec, "20261127T020000Z", "redis-data-redis-master-0").spec!.template.spec!;
+            const redis = redisRestoreJob(spec, "20261127T020000Z", "20261201T100000Z-a1b2c3", "redis-data-redis-master-0").spec!.template.spec!;
             assert.deepEqual(redis.volumes!.find((v) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "redis-data-redis-master-0" } });
             assert.deepEqual(redis.containers[0].volumeMounts!.find((m) => m.name === "data"), { name: "data", mountPath: "/data" });
             assert.equal(redis.containers[0].env!.find((e) => e.name === "GGB_REDIS_DATA_DIR")!.value, "/data");
