@@ -5,6 +5,24 @@ import { KOTS_ENV, KOTS_KEY_SECRETS } from "./env";
 
 export const KOTS_DEFAULTS = { appSlug: "gitguardian", secrets: KOTS_KEY_SECRETS } as const;
 
+/** `kots download --current`, which the backup runs, came with KOTS v1.121.0 (November 2024). */
+export const MIN_KOTS_VERSION = [1, 121, 0] as const;
+
+/**
+ * The KOTS version of a kotsadm image reference, from its tag (`kotsadm/kotsadm:v1.124.0`,
+ * `…:1.124.0@sha256:…`); undefined when the tag says none (a digest alone, `latest`): such an
+ * image cannot be checked at preview.
+ */
+export function kotsImageVersion(image: string): [number, number, number] | undefined {
+    const m = /:v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:[-+][A-Za-z0-9.-]*)?(?:@sha256:[0-9a-f]+)?$/.exec(image);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function olderThan(v: readonly number[], min: readonly number[]): boolean {
+    for (let i = 0; i < 3; i++) if (v[i] !== min[i]) return v[i] < min[i];
+    return false;
+}
+
 export interface KotsSpec extends PartBackupSpec {
     component: "kots";
     appSlug: string;
@@ -17,10 +35,20 @@ export function resolveKotsBackup(k: Record<string, unknown>, { f, schedule }: B
     return {
         component: "kots",
         schedule: schedule("kots.schedule", k.schedule),
-        image: f.image("kots.image", k.image),
+        image: kotsImage(f, k.image),
         appSlug: f.appSlug("kots.appSlug", k.appSlug ?? KOTS_DEFAULTS.appSlug),
         secrets: (secrets as unknown[]).map((s, i) => f.k8sName(`kots.secrets[${i}]`, s)),
     };
+}
+
+/** The kotsadm image, refused at preview when its tag names a KOTS too old for `kots download --current`. */
+function kotsImage(f: BackupResolveContext["f"], value: unknown): string {
+    const image = f.image("kots.image", value);
+    const version = kotsImageVersion(image);
+    if (version && olderThan(version, MIN_KOTS_VERSION)) {
+        f.bad("kots.image", image, `KOTS ${version.join(".")} has no \`kots download --current\`, which the backup runs (it came with v${MIN_KOTS_VERSION.join(".")}, November 2024), so every nightly run would fail with an unknown flag; allowed: the kotsadm image of KOTS ${MIN_KOTS_VERSION.join(".")} or later, e.g. kotsadm/kotsadm:v1.124.0`);
+    }
+    return image;
 }
 
 export function kotsDumpEnv(c: KotsSpec, ctx: BackupEnvContext) {

@@ -281,6 +281,15 @@ describe("GitGuardianRestore (unit)", () => {
         it("refuses tar entries outside the folder", () => {
             assert.throws(() => readTar(tar({ "../evil": "x" })), /leaves the archive's folder/);
         });
+
+        it("bounds what an artifact decodes to: a decompression bomb is refused, not read into memory", () => {
+            // 64 MiB of zeros gzip to some 64 KiB: read under a 1 MiB bound it must be refused.
+            const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+            assert.ok(bomb.length < 256 * 1024);
+            assert.throws(() => decodeArtifact({ name: "kots-app.tar.gz", compression: "gzip" }, bomb, 1024 * 1024), /kots-app\.tar\.gz decodes to more than 1048576 bytes; refusing to read it/);
+            assert.equal(decodeArtifact({ name: "kots-app.tar.gz", compression: "gzip" }, gzipSync(Buffer.from("ok")), 1024).toString(), "ok");
+            assert.throws(() => decodeArtifact({ name: "kots-app.tar.gz", compression: "gzip" }, Buffer.from("not gzip")), /kots-app\.tar\.gz is not valid gzip data/);
+        });
     });
 
     it("redacts the password, the license and kubeconfig credentials", () => {

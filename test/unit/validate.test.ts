@@ -95,6 +95,14 @@ describe("GitGuardianBackupPolicy input validation", () => {
         rejects(minioArgs({ postgres: { host: "pg", image: "", passwordSecret: { name: "p", key: "k" } } }), /argument postgres.image = "" is invalid/);
     });
 
+    it("refuses a kotsadm image older than KOTS 1.121.0, which has no kots download --current", () => {
+        rejects(minioArgs({ kots: { image: "kotsadm/kotsadm:v1.120.3" } }), /argument kots.image = "kotsadm\/kotsadm:v1.120.3" is invalid; KOTS 1.120.3 has no `kots download --current`.*v1\.121\.0/);
+        rejects(minioArgs({ kots: { image: "registry.example/kotsadm/kotsadm:1.99.0@sha256:" + "a".repeat(64) } }), /KOTS 1.99.0 has no/);
+        for (const image of ["kotsadm/kotsadm:v1.121.0", "kotsadm/kotsadm:v1.124.0", "kotsadm/kotsadm:v2.0.0", "kotsadm/kotsadm@sha256:" + "b".repeat(64)]) {
+            assert.doesNotThrow(() => resolvePolicy("gitguardian", minioArgs({ kots: { image } })), image);
+        }
+    });
+
     it("makes storage options mutually exclusive", () => {
         rejects(minioArgs({ storage: { createBucket: { region: "eu-west-1" }, existingBucket: { name: "bucket" } } }), /argument storage = \["createBucket","existingBucket"\] is invalid; set exactly one of storage.createBucket and storage.existingBucket/);
         rejects(minioArgs({ storage: {} }), /set exactly one of/);
