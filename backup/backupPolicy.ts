@@ -26,6 +26,11 @@ export interface BackupStorageLocation {
     endpoint?: string;
     /** Secret (in the namespace) with the static credentials the jobs use, if any. */
     credentialsSecret?: S3CredentialsSecretArgs;
+    /**
+     * ServiceAccount whose identity reaches the bucket when there is no credentials Secret (IRSA,
+     * or another pod identity given through serviceAccountAnnotations): the restore Jobs run as it.
+     */
+    serviceAccountName?: string;
 }
 
 /** The CronJob name of each enabled part (a registered part beyond these three appears under its own name). */
@@ -141,6 +146,6 @@ function storageLocation(spec: PolicySpec, bucketName: string): BackupStorageLoc
         prefix: spec.prefix,
         region: spec.bucket.region,
         ...(spec.bucket.endpoint ? { endpoint: spec.bucket.endpoint } : {}),
-        ...(secret ? { credentialsSecret: secret } : {}),
+        ...(secret ? { credentialsSecret: secret } : { serviceAccountName: spec.names.serviceAccount }),
     };
 }

@@ -21,10 +21,21 @@ export interface RestoreStorageArgs {
     endpoint?: string;
     /**
      * Secret in the namespace with static S3 credentials. The restore Jobs read it through
-     * secretKeyRef; the provider reads it to list and verify the sets. Unset: the ambient AWS
-     * identity (IRSA for the Jobs, the usual AWS credential chain for the provider).
+     * secretKeyRef; the provider reads it to list and verify the sets.
      */
     credentialsSecret?: { name: string; accessKeyIdKey?: string; secretAccessKeyKey?: string };
+    /**
+     * ServiceAccount the restore Jobs run as when there is no credentials Secret: the one whose
+     * IRSA role (or other pod identity) reaches the bucket. `GitGuardianBackupPolicy.storage`
+     * names it in IRSA mode. The provider itself uses the usual AWS credential chain.
+     */
+    serviceAccountName?: string;
+    /**
+     * Neither a Secret nor a ServiceAccount: the Jobs use whatever identity the node gives them.
+     * Refused unless set to true, since it fails, or worse succeeds with the node role's broader
+     * rights. Default false.
+     */
+    ambientIdentity?: boolean;
 }
 
 /** Arguments of GitGuardianRestore. */

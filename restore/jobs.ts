@@ -113,6 +113,8 @@ export function restoreJob(spec: RestoreSpec, component: string, backupId: strin
                 metadata: { labels },
                 spec: {
                     restartPolicy: "Never",
+                    // The identity that reaches the bucket when there are no static keys (IRSA).
+                    ...(spec.storage.serviceAccountName ? { serviceAccountName: spec.storage.serviceAccountName } : {}),
                     // The scripts never talk to the API server.
                     automountServiceAccountToken: false,
                     enableServiceLinks: false,

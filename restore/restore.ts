@@ -147,7 +147,7 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
         // Secrets and storage may be Outputs: validate the rest with stand-ins that pass.
         const standIn = {
             ...known,
-            storage: plain(props.storage) && known.storage ? known.storage : { bucketName: "stand-in" },
+            storage: plain(props.storage) && known.storage ? known.storage : { bucketName: "stand-in", ambientIdentity: true },
             kotsLicense: "kind: License",
             kotsSharedPassword: "stand-in",
             kubeconfig: known.kubeconfig ?? undefined,

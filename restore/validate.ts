@@ -47,6 +47,8 @@ export interface StorageSpec {
     region: string;
     endpoint?: string;
     credentialsSecret?: { name: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+    /** ServiceAccount of the restore Jobs (IRSA, pod identity). */
+    serviceAccountName?: string;
 }
 
 /** Everything the restore runs from, validated and defaulted. */
@@ -97,7 +99,7 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
     }
 
     // storage: the BackupStorageLocation a policy outputs.
-    const st = f.object("storage", inputs.storage, "allowed: { bucketName, prefix, region, endpoint?, credentialsSecret? } (what GitGuardianBackupPolicy.storage outputs)");
+    const st = f.object("storage", inputs.storage, "allowed: { bucketName, prefix, region, endpoint?, credentialsSecret?, serviceAccountName?, ambientIdentity? } (what GitGuardianBackupPolicy.storage outputs)");
     const bucket = f.bucket("storage.bucketName", st.bucketName);
     const prefix = f.prefix("storage.prefix", st.prefix ?? DEFAULTS.prefix);
     const region = f.region("storage.region", st.region ?? DEFAULTS.region);
@@ -106,6 +108,17 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
     if (st.credentialsSecret !== undefined) {
         const cs = f.object("storage.credentialsSecret", st.credentialsSecret, "allowed: { name, accessKeyIdKey?, secretAccessKeyKey? } of a Secret in the namespace");
         credentialsSecret = f.credentialsSecret("storage.credentialsSecret", cs);
+    }
+    // The restore Jobs need an identity that reaches the bucket: static keys, or a ServiceAccount's
+    // (IRSA). Without either they would fall back to the node's identity: only when asked.
+    const serviceAccountName = st.serviceAccountName === undefined || st.serviceAccountName === "" ? undefined : f.k8sName("storage.serviceAccountName", st.serviceAccountName);
+    const ambientIdentity = f.bool("storage.ambientIdentity", st.ambientIdentity, false);
+    if (!credentialsSecret && !serviceAccountName && !ambientIdentity) {
+        bad(
+            "storage",
+            { bucketName: st.bucketName },
+            "the restore Jobs have no identity for the bucket: give storage.credentialsSecret (a Secret with static keys) or storage.serviceAccountName (the ServiceAccount of an IRSA role or another pod identity; GitGuardianBackupPolicy.storage names it), or set storage.ambientIdentity: true if the node's own identity is really meant",
+        );
     }
 
     // Parts: the registry says which exist and in which order they are restored; each
@@ -143,7 +156,7 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
         namespace: inputs.namespace,
         backupId: inputs.backupId,
         selector: selector!,
-        storage: { bucket, prefix, region, endpoint, credentialsSecret },
+        storage: { bucket, prefix, region, endpoint, credentialsSecret, serviceAccountName },
         components,
         parts,
         fetchImage,

@@ -17,6 +17,7 @@ import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { Component, MOUNT, SCRIPT } from "../../core/contract";
 import { scriptBundle } from "../../sources/registry";
 import { RESTORE_NAMES, restoreJobName } from "../../restore/jobs";
+import { s3Store } from "../../core/objectStore";
 import { restoreRoleRules } from "../../restore/rbac";
 import { restoreProvider } from "../../restore/restore";
 import { makeRuntime } from "../../restore/runtime";
@@ -285,6 +286,23 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             const job = await batch.readNamespacedJob({ name: restoreJobName(spec, c, sets.ids[c]!, again.runId), namespace: ns });
             assert.ok(!before.includes(job.metadata!.uid), `${c}: a new Job`);
         }
+    });
+
+    it("IRSA: without a credentials Secret the Jobs run as the storage's ServiceAccount, and the API server runs them so", async () => {
+        const ns = "restore-irsa";
+        await gitguardianNamespace(ns, { redis: false });
+        await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: "gitguardian-backup" } } });
+        const props = inputs("restore-irsa", ns, { components: [Component.Postgres] });
+        const storage = { ...(props.storage as object), credentialsSecret: undefined, serviceAccountName: "gitguardian-backup" };
+        const irsa = { ...props, storage } as unknown as Record<string, unknown>;
+        // The provider reads the bucket through the AWS chain in IRSA mode; here the test hands it MinIO's keys.
+        const runtime = makeRuntime({ log: recorder(), store: async (spec) => s3Store(spec.storage, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey }) });
+        const outs = (await runtime.create(irsa)).outs as Record<string, any>;
+        const job = await batch.readNamespacedJob({ name: restoreJobName(resolveRestore(irsa as unknown as RestoreInputs), Component.Postgres, sets.ids.postgres!, outs.runId), namespace: ns });
+        assert.equal(job.spec!.template.spec!.serviceAccountName, "gitguardian-backup");
+        const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${job.metadata!.name}` });
+        assert.ok(pods.items.length > 0 && pods.items.every((p) => p.spec!.serviceAccountName === "gitguardian-backup"), "its pods run as that ServiceAccount");
+        assert.ok(!(job.spec!.template.spec!.initContainers![0].env ?? []).some((e) => e.name.startsWith("AWS_ACCESS_KEY")), "no static key");
     });
 
     it("refuses clearly without the documented permissions", async () => {

@@ -231,6 +231,16 @@ describe("GitGuardianRestore (unit)", () => {
         assert.equal(old.makeRuntime, makeRuntime);
     });
 
+    it("refuses a storage with no identity for the Jobs (no Secret, no ServiceAccount) unless the node's is meant", () => {
+        const noIdentity = { bucketName: "gitguardian-backups", prefix: "gitguardian", region: "eu-west-1" };
+        assert.throws(() => resolveRestore(valid({ storage: noIdentity })), /argument storage = \{"bucketName":"gitguardian-backups"\} is invalid; the restore Jobs have no identity for the bucket: give storage\.credentialsSecret .* or storage\.serviceAccountName .*storage\.ambientIdentity: true/);
+        const irsa = resolveRestore(valid({ storage: { ...noIdentity, serviceAccountName: "gitguardian-backup" } }));
+        assert.equal(postgresRestoreJob(irsa, "20261127T020000Z", "r").spec!.template.spec!.serviceAccountName, "gitguardian-backup", "the Jobs run as the IRSA ServiceAccount");
+        const ambient = resolveRestore(valid({ storage: { ...noIdentity, ambientIdentity: true } }));
+        assert.equal(postgresRestoreJob(ambient, "20261127T020000Z", "r").spec!.template.spec!.serviceAccountName, undefined);
+        assert.throws(() => resolveRestore(valid({ storage: { ...noIdentity, serviceAccountName: "Bad_Name" } })), /argument storage\.serviceAccountName = "Bad_Name" is invalid/);
+    });
+
     describe("the restore Job", () => {
         it("passes values as the contract's env, secrets only through secretKeyRef", () => {
             const spec = resolveRestore(valid());

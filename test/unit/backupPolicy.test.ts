@@ -127,6 +127,10 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             assert.equal(upload.AWS_ACCESS_KEY_ID, undefined);
             assert.equal(upload.AWS_SECRET_ACCESS_KEY, undefined);
         }
+        // What a restore needs to reach the bucket the same way: the ServiceAccount of the role.
+        const storage = await valueOf(policy.storage);
+        assert.equal(storage.serviceAccountName, "gitguardian-backup");
+        assert.equal(storage.credentialsSecret, undefined);
     });
 
     it("createBucket with an existing credentials Secret", async () => {
