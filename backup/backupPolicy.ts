@@ -136,16 +136,21 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * Where the sets are and the identity a restore reads them with: the read-only one this
+ * component created (its key's Secret, or its IRSA ServiceAccount), else the Secret the user
+ * gave (which then reads and writes), else the jobs' ServiceAccount (an ambient identity).
+ */
 function storageLocation(spec: PolicySpec, bucketName: string): BackupStorageLocation {
-    const secret =
-        spec.credentials.mode === "iamUser"
-            ? { name: spec.names.credentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" }
-            : spec.credentials.secret;
-    return {
-        bucketName,
-        prefix: spec.prefix,
-        region: spec.bucket.region,
-        ...(spec.bucket.endpoint ? { endpoint: spec.bucket.endpoint } : {}),
-        ...(secret ? { credentialsSecret: secret } : { serviceAccountName: spec.names.serviceAccount }),
-    };
+    const base = { bucketName, prefix: spec.prefix, region: spec.bucket.region, ...(spec.bucket.endpoint ? { endpoint: spec.bucket.endpoint } : {}) };
+    switch (spec.credentials.mode) {
+        case "iamUser":
+            return { ...base, credentialsSecret: { name: spec.names.restoreCredentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" } };
+        case "irsa":
+            return { ...base, serviceAccountName: spec.names.restoreServiceAccount };
+        case "existingSecret":
+            return { ...base, credentialsSecret: spec.credentials.secret! };
+        case "ambient":
+            return { ...base, serviceAccountName: spec.names.serviceAccount };
+    }
 }

@@ -1,9 +1,10 @@
 /**
- * JobCredentials: how the jobs reach a bucket this component creates. IRSA (an IAM role the
- * job ServiceAccount assumes through the cluster's OIDC provider) or a generated IAM user whose
- * access key lands in a Kubernetes Secret as Pulumi secrets. Either way the IAM policy allows
- * only the actions the jobs use, only on the bucket and prefix. No s3:DeleteObject: a stolen
- * key cannot erase the backups.
+ * JobCredentials: how the jobs reach a bucket this component creates, with two identities. The
+ * backup jobs may only write (put, abort their own upload): whoever takes a backup pod's key
+ * can neither read a set (the key Secrets are in them) nor delete one. The restore has a
+ * read-only identity of its own (list the prefix, get objects). Each is IRSA (an IAM role a
+ * ServiceAccount assumes through the cluster's OIDC provider) or a generated IAM user whose
+ * access key lands in a Kubernetes Secret as Pulumi secrets. No s3:DeleteObject for either.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -11,18 +12,29 @@ import * as pulumi from "@pulumi/pulumi";
 import { IrsaArgs } from "./args";
 import { PolicySpec } from "./validate";
 
-/** The S3 actions of the jobs: upload (multipart too), read back a set, list the prefix. */
-export const JOB_S3_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"] as const;
+/** The S3 actions of the backup jobs: write new objects (multipart too) and abort their own uploads; nothing to read, list or delete. */
+export const BACKUP_S3_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"] as const;
+/** The S3 actions of a restore, besides listing the prefix: read the objects; nothing to write or delete. */
+export const RESTORE_S3_ACTIONS = ["s3:GetObject"] as const;
 
-/** The least-privilege policy document of the jobs. */
-export function jobPolicyDocument(bucketArn: string, prefix: string, kmsKeyArn?: string): string {
+/**
+ * The backup jobs' policy document: write-only. With SSE-KMS a multipart upload needs
+ * kms:Decrypt as well as kms:GenerateDataKey (to complete it); without s3:GetObject the key
+ * still reads nothing.
+ */
+export function backupPolicyDocument(bucketArn: string, prefix: string, kmsKeyArn?: string): string {
+    const statements: object[] = [{ Sid: "WriteBackupSets", Effect: "Allow", Action: [...BACKUP_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] }];
+    if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kmsKeyArn] });
+    return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** The restore's policy document: read-only, the prefix only. */
+export function restorePolicyDocument(bucketArn: string, prefix: string, kmsKeyArn?: string): string {
     const statements: object[] = [
         { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, `${prefix}/`] } } },
-        { Sid: "ReadWriteBackupSets", Effect: "Allow", Action: [...JOB_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] },
+        { Sid: "ReadBackupSets", Effect: "Allow", Action: [...RESTORE_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] },
     ];
-    if (kmsKeyArn) {
-        statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kmsKeyArn] });
-    }
+    if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] });
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
@@ -48,10 +60,49 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string
 }
 
 export interface JobCredentials {
-    /** Set with IRSA. */
+    /** Set with IRSA: the backup jobs' role. */
     roleArn?: pulumi.Output<string>;
     /** ServiceAccount annotations the mode needs. */
     serviceAccountAnnotations: { [k: string]: pulumi.Input<string> };
+}
+
+/** One identity: an IRSA role trusted by `serviceAccount`, or a generated IAM user with its key in `secretName`. */
+function identity(
+    resourceName: string,
+    what: string,
+    spec: PolicySpec,
+    policy: pulumi.Input<string>,
+    irsa: IrsaArgs | undefined,
+    who: { serviceAccount: string; secretName: string },
+    parent: pulumi.Resource,
+    k8sOpts: pulumi.CustomResourceOptions,
+): { roleArn?: pulumi.Output<string> } {
+    if (spec.credentials.mode === "irsa" && irsa) {
+        const role = new aws.iam.Role(
+            resourceName,
+            {
+                description: `GitGuardian ${what} of ${spec.namespace}/${who.serviceAccount}`,
+                assumeRolePolicy: pulumi.all([irsa.oidcProviderArn, irsa.oidcProviderUrl]).apply(([arn, url]) => irsaTrustPolicy(arn, url, spec.namespace, who.serviceAccount)),
+                maxSessionDuration: 3600,
+            },
+            { parent },
+        );
+        new aws.iam.RolePolicy(resourceName, { role: role.id, policy }, { parent: role });
+        return { roleArn: role.arn };
+    }
+    const user = new aws.iam.User(resourceName, { path: "/gitguardian-backup/" }, { parent });
+    new aws.iam.UserPolicy(resourceName, { user: user.name, policy }, { parent: user });
+    const key = new aws.iam.AccessKey(resourceName, { user: user.name }, { parent: user, additionalSecretOutputs: ["secret"] });
+    new k8s.core.v1.Secret(
+        `${resourceName}-s3`,
+        {
+            metadata: { name: who.secretName, namespace: spec.namespace },
+            type: "Opaque",
+            stringData: { AWS_ACCESS_KEY_ID: pulumi.secret(key.id), AWS_SECRET_ACCESS_KEY: pulumi.secret(key.secret) },
+        },
+        { ...k8sOpts, parent: user },
+    );
+    return {};
 }
 
 export function createJobCredentials(
@@ -63,39 +114,21 @@ export function createJobCredentials(
     parent: pulumi.Resource,
     k8sOpts: pulumi.CustomResourceOptions,
 ): JobCredentials {
-    const policy = pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => jobPolicyDocument(arn, spec.prefix, kms));
-    if (spec.credentials.mode === "irsa" && irsa) {
-        const role = new aws.iam.Role(
-            `${name}-backup-jobs`,
+    if (spec.credentials.mode !== "irsa" && spec.credentials.mode !== "iamUser") return { serviceAccountAnnotations: {} };
+    const backupPolicy = pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => backupPolicyDocument(arn, spec.prefix, kms));
+    const restorePolicy = pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => restorePolicyDocument(arn, spec.prefix, kms));
+    const backup = identity(`${name}-backup-jobs`, "backup jobs (write-only)", spec, backupPolicy, irsa, { serviceAccount: spec.names.serviceAccount, secretName: spec.names.credentialsSecret }, parent, k8sOpts);
+    const restore = identity(`${name}-restore`, "restore (read-only)", spec, restorePolicy, irsa, { serviceAccount: spec.names.restoreServiceAccount, secretName: spec.names.restoreCredentialsSecret }, parent, k8sOpts);
+    if (restore.roleArn) {
+        // The ServiceAccount the restore Jobs run as (GitGuardianBackupPolicy.storage names it).
+        new k8s.core.v1.ServiceAccount(
+            `${name}-restore`,
             {
-                description: `GitGuardian backup jobs of ${spec.namespace}/${spec.names.serviceAccount}`,
-                assumeRolePolicy: pulumi
-                    .all([irsa.oidcProviderArn, irsa.oidcProviderUrl])
-                    .apply(([arn, url]) => irsaTrustPolicy(arn, url, spec.namespace, spec.names.serviceAccount)),
-                maxSessionDuration: 3600,
+                metadata: { name: spec.names.restoreServiceAccount, namespace: spec.namespace, annotations: { "eks.amazonaws.com/role-arn": restore.roleArn } },
+                automountServiceAccountToken: false,
             },
-            { parent },
+            k8sOpts,
         );
-        new aws.iam.RolePolicy(`${name}-backup-jobs`, { role: role.id, policy }, { parent: role });
-        return { roleArn: role.arn, serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": role.arn } };
     }
-    if (spec.credentials.mode === "iamUser") {
-        const user = new aws.iam.User(`${name}-backup-jobs`, { path: "/gitguardian-backup/" }, { parent });
-        new aws.iam.UserPolicy(`${name}-backup-jobs`, { user: user.name, policy }, { parent: user });
-        const key = new aws.iam.AccessKey(`${name}-backup-jobs`, { user: user.name }, { parent: user, additionalSecretOutputs: ["secret"] });
-        new k8s.core.v1.Secret(
-            `${name}-backup-s3`,
-            {
-                metadata: { name: spec.names.credentialsSecret, namespace: spec.namespace },
-                type: "Opaque",
-                stringData: {
-                    AWS_ACCESS_KEY_ID: pulumi.secret(key.id),
-                    AWS_SECRET_ACCESS_KEY: pulumi.secret(key.secret),
-                },
-            },
-            { ...k8sOpts, parent: user },
-        );
-        return { serviceAccountAnnotations: {} };
-    }
-    return { serviceAccountAnnotations: {} };
+    return { roleArn: backup.roleArn, serviceAccountAnnotations: backup.roleArn ? { "eks.amazonaws.com/role-arn": backup.roleArn } : {} };
 }

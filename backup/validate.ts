@@ -72,7 +72,17 @@ export interface PolicySpec {
     tolerations: TolerationArgs[];
     serviceAccountAnnotations: { [k: string]: string };
     /** Object names, fixed so that operators and the restore find them. */
-    names: { serviceAccount: string; role: string; scripts: string; credentialsSecret: string; cronJob: { [part: string]: string } };
+    names: {
+        serviceAccount: string;
+        role: string;
+        scripts: string;
+        /** The backup jobs' generated key (createIamUser). */
+        credentialsSecret: string;
+        /** The restore's read-only identity: its generated key (createIamUser) or its ServiceAccount (IRSA). */
+        restoreCredentialsSecret: string;
+        restoreServiceAccount: string;
+        cronJob: { [part: string]: string };
+    };
 }
 
 /** Validates the args of the component named `name`; returns the defaulted spec or throws ArgumentError. */
@@ -209,6 +219,8 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             role: `${name}-backup`,
             scripts: `${name}-backup-scripts`,
             credentialsSecret: `${name}-backup-s3`,
+            restoreCredentialsSecret: `${name}-restore-s3`,
+            restoreServiceAccount: `${name}-restore`,
             cronJob: Object.fromEntries(components.map((c) => [c.component, cronJobName(name, c.component)])),
         },
     };

@@ -57,11 +57,13 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         }
     });
 
-    it("createBucket with a generated IAM user: secure bucket, least-privilege user, key in a Secret as Pulumi secrets", async () => {
-        const { resources } = await build(awsArgs());
-        for (const t of [T.bucket, T.versioning, T.encryption, T.publicAccess, T.policy, T.lifecycle, T.user, T.userPolicy, T.accessKey, T.secret]) {
+    it("createBucket with generated IAM users: secure bucket, a write-only backup user and a read-only restore user, keys in Secrets as Pulumi secrets", async () => {
+        const { resources, policy: component } = await build(awsArgs());
+        for (const t of [T.bucket, T.versioning, T.encryption, T.publicAccess, T.policy, T.lifecycle]) {
             assert.equal(byType(resources, t).length, 1, t);
         }
+        // Two identities: the backup jobs' and the restore's.
+        for (const t of [T.user, T.userPolicy, T.accessKey, T.secret]) assert.equal(byType(resources, t).length, 2, t);
         assert.equal(byType(resources, T.objectLock).length, 0);
         assert.equal(byType(resources, T.role_).length, 0);
         const versioning = oneOfType(resources, T.versioning).inputs;
@@ -77,13 +79,22 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(rule.expiration.days, 30);
         assert.equal(rule.noncurrentVersionExpiration.noncurrentDays, 30);
         assert.equal(rule.filter.prefix, "gitguardian/");
-        const userPolicy = JSON.parse(oneOfType(resources, T.userPolicy).inputs.policy);
-        const actions = userPolicy.Statement.flatMap((s: any) => s.Action).sort();
-        assert.deepEqual(actions, ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
-        assert.ok(!JSON.stringify(userPolicy).includes("s3:DeleteObject"));
-        assert.deepEqual(userPolicy.Statement[1].Resource, ["arn:aws:s3:::gitguardian-backups-abc123/gitguardian/*"]);
-        assert.deepEqual(userPolicy.Statement[0].Condition, { StringLike: { "s3:prefix": ["gitguardian/*", "gitguardian/"] } });
-        const secret = oneOfType(resources, T.secret).inputs;
+        const userPolicy = (name: string) => JSON.parse(byType(resources, T.userPolicy).find((r) => r.name === name)!.inputs.policy);
+        const actions = (doc: any) => doc.Statement.flatMap((s: any) => s.Action).sort();
+        const backupPolicy = userPolicy("gitguardian-backup-jobs");
+        assert.deepEqual(actions(backupPolicy), ["s3:AbortMultipartUpload", "s3:PutObject"], "the backup jobs can write, not read, list or delete");
+        assert.deepEqual(backupPolicy.Statement[0].Resource, ["arn:aws:s3:::gitguardian-backups-abc123/gitguardian/*"]);
+        const restorePolicy = userPolicy("gitguardian-restore");
+        assert.deepEqual(actions(restorePolicy), ["s3:GetObject", "s3:ListBucket"], "the restore can read, not write or delete");
+        assert.deepEqual(restorePolicy.Statement[0].Condition, { StringLike: { "s3:prefix": ["gitguardian/*", "gitguardian/"] } });
+        for (const doc of [backupPolicy, restorePolicy]) assert.ok(!JSON.stringify(doc).includes("s3:DeleteObject"));
+        assert.deepEqual(
+            byType(resources, T.secret).map((r) => r.inputs.metadata.name).sort(),
+            ["gitguardian-backup-s3", "gitguardian-restore-s3"],
+        );
+        // A restore reads with the read-only key.
+        assert.deepEqual((await valueOf(component.storage)).credentialsSecret, { name: "gitguardian-restore-s3", accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" });
+        const secret = byType(resources, T.secret).find((r) => r.inputs.metadata.name === "gitguardian-backup-s3")!.inputs;
         assert.equal(secret.metadata.name, "gitguardian-backup-s3");
         // The key reaches the provider as a Pulumi secret (the wire's secret sentinel), never as a plain value.
         assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
@@ -105,8 +116,10 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(sse.bucketKeyEnabled, true);
         assert.equal(oneOfType(resources, T.bucket).inputs.objectLockEnabled, true);
         assert.deepEqual(oneOfType(resources, T.objectLock).inputs.rule, { defaultRetention: { mode: "COMPLIANCE", days: 14 } });
-        const userPolicy = JSON.parse(oneOfType(resources, T.userPolicy).inputs.policy);
-        assert.deepEqual(userPolicy.Statement[2], { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kms] });
+        const policies = Object.fromEntries(byType(resources, T.userPolicy).map((r) => [r.name, JSON.parse(r.inputs.policy)]));
+        // A multipart upload under SSE-KMS needs kms:Decrypt too; the restore only decrypts.
+        assert.deepEqual(policies["gitguardian-backup-jobs"].Statement[1], { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kms] });
+        assert.deepEqual(policies["gitguardian-restore"].Statement[2], { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kms] });
     });
 
     it("createBucket with IRSA: a role trusted by exactly the job ServiceAccount, no static key", async () => {
@@ -115,12 +128,16 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         );
         assert.equal(byType(resources, T.user).length, 0);
         assert.equal(byType(resources, T.secret).length, 0);
-        const trust = JSON.parse(oneOfType(resources, T.role_).inputs.assumeRolePolicy);
-        assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
+        const trust = (role: string) => JSON.parse(byType(resources, T.role_).find((r) => r.name === role)!.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals;
+        assert.deepEqual(trust("gitguardian-backup-jobs"), {
             "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:gitguardian:gitguardian-backup",
             "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
         });
-        assert.equal(oneOfType(resources, T.sa).inputs.metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
+        // The restore's own read-only role, trusted by its own ServiceAccount.
+        assert.equal(trust("gitguardian-restore")["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"], "system:serviceaccount:gitguardian:gitguardian-restore");
+        const sa = (name: string) => byType(resources, T.sa).find((r) => r.inputs.metadata.name === name)!.inputs;
+        assert.equal(sa("gitguardian-backup").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
+        assert.equal(sa("gitguardian-restore").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-restore");
         assert.equal(await valueOf(policy.roleArn), "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         for (const cj of byType(resources, T.cronJob)) {
             const upload = envOfContainer(cj, "upload");
@@ -129,7 +146,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         }
         // What a restore needs to reach the bucket the same way: the ServiceAccount of the role.
         const storage = await valueOf(policy.storage);
-        assert.equal(storage.serviceAccountName, "gitguardian-backup");
+        assert.equal(storage.serviceAccountName, "gitguardian-restore");
         assert.equal(storage.credentialsSecret, undefined);
     });
 
