@@ -32,7 +32,11 @@ export function tlsOnlyPolicy(bucketArn: string): string {
 }
 
 export function createBackupBucket(name: string, spec: PolicySpec, kmsKeyArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): BackupBucket {
-    const opts = { parent };
+    // `pulumi destroy` (or a rename of the component) leaves the bucket and its security settings
+    // in place unless forceDestroy says the backups may go: otherwise a destroy would strip the
+    // public-access block, TLS policy, lifecycle and encryption before failing on the full bucket.
+    const retainOnDelete = !spec.bucket.forceDestroy;
+    const opts = { parent, retainOnDelete };
     const region = spec.bucket.region;
     const bucket = new aws.s3.Bucket(
         `${name}-backups`,
@@ -45,7 +49,7 @@ export function createBackupBucket(name: string, spec: PolicySpec, kmsKeyArn: pu
         },
         opts,
     );
-    const bucketOpts = { parent: bucket };
+    const bucketOpts = { parent: bucket, retainOnDelete };
     const versioning = new aws.s3.BucketVersioning(
         `${name}-backups-versioning`,
         { region, bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
@@ -74,7 +78,7 @@ export function createBackupBucket(name: string, spec: PolicySpec, kmsKeyArn: pu
         `${name}-backups-tls-only`,
         { region, bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) },
         // S3 refuses a policy while the public-access block is being written.
-        { parent: bucket, dependsOn: [publicAccess] },
+        { ...bucketOpts, dependsOn: [publicAccess] },
     );
     new aws.s3.BucketLifecycleConfiguration(
         `${name}-backups-retention`,
@@ -93,7 +97,7 @@ export function createBackupBucket(name: string, spec: PolicySpec, kmsKeyArn: pu
             ],
         },
         // Lifecycle rules on noncurrent versions need versioning in place.
-        { parent: bucket, dependsOn: [versioning] },
+        { ...bucketOpts, dependsOn: [versioning] },
     );
     if (spec.objectLock) {
         new aws.s3.BucketObjectLockConfiguration(
@@ -104,7 +108,7 @@ export function createBackupBucket(name: string, spec: PolicySpec, kmsKeyArn: pu
                 objectLockEnabled: "Enabled",
                 rule: { defaultRetention: { mode: spec.objectLock.mode, days: spec.objectLock.days } },
             },
-            { parent: bucket, dependsOn: [versioning] },
+            { ...bucketOpts, dependsOn: [versioning] },
         );
     }
     return { bucket, name: bucket.bucket, arn: bucket.arn };

@@ -108,6 +108,23 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         }
     });
 
+    it("createBucket: the bucket and its security settings survive pulumi destroy unless forceDestroy", async () => {
+        const retained = async (forceDestroy: boolean | undefined) => {
+            const seen: Record<string, boolean | undefined> = {};
+            await runUnderMocks(
+                () =>
+                    new GitGuardianBackupPolicy("gitguardian", minioArgs({ storage: { createBucket: { region: "eu-west-1", forceDestroy } } }), {
+                        transformations: [(a) => ((seen[a.type] = a.opts.retainOnDelete), undefined)],
+                    }),
+            );
+            return seen;
+        };
+        const kept = await retained(undefined);
+        for (const t of [T.bucket, T.versioning, T.encryption, T.publicAccess, T.policy, T.lifecycle]) assert.equal(kept[t], true, `${t} retained on delete`);
+        const forced = await retained(true);
+        for (const t of [T.bucket, T.publicAccess, T.policy]) assert.equal(forced[t], false, `${t} deleted with forceDestroy`);
+    });
+
     it("createBucket with SSE-KMS and Object Lock", async () => {
         const kms = "arn:aws:kms:eu-west-1:123456789012:key/1234";
         const { resources } = await build(minioArgs({ storage: { createBucket: { region: "eu-west-1", kmsKeyArn: kms, objectLock: { mode: "COMPLIANCE", days: 14 } } } }));
