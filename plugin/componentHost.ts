@@ -1,7 +1,7 @@
 /**
  * The package as a Pulumi provider plugin (`pulumi-resource-gitguardian-backup`): serves
  * GitGuardianBackupPolicy to every Pulumi language through Construct, with a schema that
- * @pulumi/pulumi infers from the TypeScript Args interfaces (components/args.ts).
+ * @pulumi/pulumi infers from the TypeScript Args interfaces (backup/args.ts, sources/<part>/args.ts).
  * Dynamic providers cannot cross languages (pulumi/pulumi#5455); components can.
  */
 import { ComponentProvider, componentProviderHost } from "@pulumi/pulumi/provider/experimental/provider";

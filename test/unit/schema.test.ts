@@ -1,6 +1,6 @@
 /**
  * The schema every other Pulumi language sees, inferred by @pulumi/pulumi's component analyzer
- * from components/args.ts: every documented argument and output is present with its type,
+ * from backup/args.ts and the parts' args: every documented argument and output is present with its type,
  * required-ness and TSDoc description.
  */
 import * as assert from "node:assert/strict";
