@@ -23,8 +23,6 @@ import { RedisServer, startRedis } from "../harness/redis";
 import { SCRIPTS, reads } from "./scriptEnv";
 import { backupOk, fetchSet, nextBackupId, uniquePrefix } from "./support";
 
-const STEP: Record<string, string> = Object.fromEntries(SCRIPTS.map((s) => [s, s.replace(/\.sh$/, "")]));
-
 /** A hostile value, and the forms of it a reason line shows. */
 interface Hostile {
     raw: string;
@@ -65,10 +63,11 @@ function line(strings: TemplateStringsArray, ...values: (string | number | RegEx
     return new RegExp(`^${source}$`);
 }
 
-/** What the run must give: its last stderr line, or success (then `check` looks at what it made). */
+/** What the run must give: its last stderr line, or success (then `works` looks at what it made). */
 type Outcome = { reason: RegExp } | { works: (env: Record<string, string>) => void };
 /** What the servers and sets of this run are, for the reasons that name them. */
 interface Context {
+    /** The run's baseline values (the hostile variable's own value excluded). */
     env: Record<string, string>;
     pgPort: number;
     redisPort: number;
