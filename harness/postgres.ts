@@ -38,7 +38,11 @@ export interface PostgresServer {
     start(): Promise<void>;
     /** Fast shutdown (SIGINT), SIGKILL after the timeout; the data dir stays. */
     stop(): Promise<void>;
-    /** Sends a signal to the postmaster and waits for it to exit (SIGQUIT: immediate shutdown). */
+    /**
+     * Sends a signal to the postmaster and waits for it to exit (SIGQUIT: immediate shutdown).
+     * The server runs with synchronous_commit=off: what was committed in the last few hundred
+     * milliseconds may be lost unless a CHECKPOINT (or a synchronous commit) followed it.
+     */
     kill(signal: NodeJS.Signals): Promise<void>;
     /** Stops the server and removes every file it had. */
     destroy(): Promise<void>;

@@ -6,11 +6,11 @@
 # the manifest: never guessed from a file name. A new codec (encryption) is a case in each of
 # these functions and a value of check_codec.
 
-# check_codec CODEC
+# check_codec CODEC [NAME]: CODEC (the value of NAME, when given) is a codec of this version.
 check_codec() {
 	case "$1" in
 	gzip | zstd | none) ;;
-	*) die "codec '$1' is not one of gzip, zstd, none" ;;
+	*) die "${2:-codec} '$1' is not one of gzip, zstd, none" ;;
 	esac
 }
 
@@ -72,7 +72,7 @@ set_field() {
 
 # check_compression_tool: the compressor exists in this image, and the level suits it.
 check_compression_tool() {
-	check_codec "$GGB_COMPRESSION"
+	check_codec "$GGB_COMPRESSION" GGB_COMPRESSION
 	if [ -n "${GGB_COMPRESSION_LEVEL:-}" ] && [ "$GGB_COMPRESSION" != none ]; then
 		check_value "${GGB_COMPRESSION}Level" GGB_COMPRESSION_LEVEL "$GGB_COMPRESSION_LEVEL"
 	fi

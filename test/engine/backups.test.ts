@@ -155,11 +155,19 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
 
         const store = s3Store({ bucket: minio.bucket, region: "us-east-1", endpoint: minio.endpoint }, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey });
         {
+            // The artifacts of each component's set under args()'s settings: postgres in the
+            // default sql format (one pg_dumpall stream), compression the default gzip, kots as
+            // the app download and the exported Secrets (the parts' dump scripts name them so).
+            const expected: Record<string, string[][]> = {
+                postgres: [["dumpall.sql.gz", "gzip"]],
+                redis: [["dump.rdb.gz", "gzip"]],
+                kots: [["kots-app.tar.gz", "gzip"], ["kots-secrets.tar.gz", "gzip"]],
+            };
             for (const component of ["postgres", "redis", "kots"] as const) {
                 const sets = await listSets(store, "gitguardian", component);
                 assert.equal(sets.filter((s) => s.complete).length, 1, component);
                 const manifest = await readManifest(store, "gitguardian", component, sets[0].backupId);
-                assert.ok(manifest.artifacts.length >= 1);
+                assert.deepEqual(manifest.artifacts.map((a) => [a.name, a.compression]), expected[component], component);
             }
             // Restore the postgres set into a fresh server with the restore scripts.
             const pgSet = (await listSets(store, "gitguardian", "postgres"))[0];

@@ -127,8 +127,12 @@ describe("dump/upload channel: connecting, giving up, re-running a set", functio
         await sleep(2_000);
         process.kill(uploadPid!, "SIGKILL");
         const [d, u] = await Promise.all([dump, upload]);
-        assert.notEqual(u.exitCode, 0);
-        assertFailed(d, "dump-redis", /^dump-redis: the upload step stopped (listening|reading)/);
+        // The kill came mid-artifact: the upload step's last word is its progress line for it
+        // (no trap ran to say more).
+        assert.match(u.stderrLines[u.stderrLines.length - 1] ?? "", /^\d\d:\d\d:\d\d upload: uploading dump\.rdb\.gz to s3:\/\/\S+ as it is dumped$/, explain(u));
+        // The tee reading the artifact outlives the upload shell, so the bytes still go through;
+        // what the dump step finds broken is the control FIFO, when it reports the artifact sent.
+        assertFailed(d, "dump-redis", /^dump-redis: the upload step stopped listening \(see its log\)$/);
         const keys = await minio.list(prefix + "/");
         assert.deepEqual(keys.filter((k) => k.endsWith("manifest.json")), [], `no manifest: ${keys.join(", ")}`);
     });

@@ -2,13 +2,17 @@
  * Hostile values in every env input of every script: command substitutions, backticks, quotes,
  * newlines and spaces are data, never code. Each script runs with valid values against real
  * servers except for ONE variable set to a hostile value; the marker file the payload would
- * create must never appear, and the script either works or fails with its one-line reason.
+ * create must never appear, and each run gives the outcome pinned for that variable and payload
+ * in EXPECTED: the one-line reason of the check or tool that refuses the value (with the value
+ * in it, verbatim or as far as the tool's first error line goes: it was handled as data), or a
+ * run that works with the value used as a name.
  *
  * Each variable gets both payloads, on shells that rotate over the ones the script is tested
  * under (busybox sh and dash, plus bash for the aws-cli steps).
  */
 import * as assert from "node:assert/strict";
 import { PART_SCRIPT } from "../../sources";
+import { VALUE_RULES } from "../../core/valueRules";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
@@ -21,7 +25,185 @@ import { RedisServer, startRedis } from "../../harness/redis";
 import { SCRIPTS, reads } from "./scriptEnv";
 import { backupOk, fetchSet, nextBackupId, uniquePrefix } from "./support";
 
-const STEP: Record<string, string> = Object.fromEntries(SCRIPTS.map((s) => [s, s.replace(/\.sh$/, "")]));
+/** A hostile value, and the forms of it a reason line shows. */
+interface Hostile {
+    raw: string;
+    /** As die() prints it: newlines and carriage returns folded to spaces. */
+    folded: string;
+    /** Up to its first newline: what a tool's first error line keeps of it. */
+    firstLine: string;
+    /** After its last newline: the end of a shell's "<command>: not found" for it. */
+    lastLine: string;
+    /** Up to its first blank: the command an unquoted ${GGB_AWS:-aws} runs (split, never expanded). */
+    firstWord: string;
+    /** Up to its first quote: what survives verbatim in Python's repr of it. */
+    beforeQuote: string;
+}
+const hostile = (raw: string): Hostile => ({
+    raw,
+    folded: raw.replace(/[\n\r]/g, " "),
+    firstLine: raw.split("\n")[0],
+    lastLine: raw.split("\n").pop()!,
+    firstWord: raw.split(/[ \t\n]/)[0],
+    beforeQuote: raw.split("'")[0],
+});
+
+/** Regex source of a literal text. */
+const lit = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const ANY = /.*/;
+const UTC_ID = /\d{8}T\d{6}Z/;
+/** A whole stderr line: the template's text and string values literally, RegExp values as patterns. */
+function line(strings: TemplateStringsArray, ...values: (string | number | RegExp)[]): RegExp {
+    let source = "";
+    strings.forEach((text, i) => {
+        source += lit(text);
+        if (i < values.length) {
+            const v = values[i];
+            source += v instanceof RegExp ? v.source : lit(String(v));
+        }
+    });
+    return new RegExp(`^${source}$`);
+}
+
+/** What the run must give: its last stderr line, or success (then `works` looks at what it made). */
+type Outcome = { reason: RegExp } | { works: (env: Record<string, string>) => void };
+/** What the servers and sets of this run are, for the reasons that name them. */
+interface Context {
+    /** The run's baseline values (the hostile variable's own value excluded). */
+    env: Record<string, string>;
+    pgPort: number;
+    redisPort: number;
+    bucket: string;
+}
+type Rule = (h: Hostile, c: Context) => Outcome;
+const refused = (reason: (h: Hostile, c: Context) => RegExp): Rule => (h, c) => ({ reason: reason(h, c) });
+/** A different outcome for payload A (spaces, slashes, a newline) and payload B (a bare word). */
+const byPayload = (a: Rule, b: Rule): Rule[] => [a, b];
+const both = (rule: Rule): Rule[] => [rule, rule];
+
+// The checks every dump step makes (jobs/lib.sh open_channel, check_compression_tool): the value
+// is refused with itself in the reason.
+const dumpChecks = (step: string): Record<string, Rule[]> => ({
+    GGB_BACKUP_ID: both(refused((h) => line`${step}: backup id '${h.folded}' is not a UTC id like 20261127T020000Z`)),
+    GGB_COMPONENT: both(refused((h) => line`${step}: GGB_COMPONENT '${h.folded}' is not ${VALUE_RULES.partName.what}`)),
+    GGB_COMPRESSION: both(refused((h) => line`${step}: GGB_COMPRESSION '${h.folded}' is not one of gzip, zstd, none`)),
+    GGB_COMPRESSION_LEVEL: both(refused((h) => line`${step}: GGB_COMPRESSION_LEVEL '${h.folded}' is not a gzip level (1 to 9)`)),
+    GGB_CONNECT_TIMEOUT: both(refused((h) => line`${step}: GGB_CONNECT_TIMEOUT '${h.folded}' is not a number of seconds (1 to 9999)`)),
+    GGB_STAGING_DIR: both(refused((h) => line`${step}: staging folder ${h.folded} does not exist`)),
+});
+// The S3 checks of upload.sh and restore-fetch.sh (jobs/lib.sh need_s3).
+const s3Checks = (step: string): Record<string, Rule[]> => ({
+    GGB_COMPONENT: both(refused((h) => line`${step}: GGB_COMPONENT '${h.folded}' is not ${VALUE_RULES.partName.what}`)),
+    GGB_S3_BUCKET: both(refused((h) => line`${step}: GGB_S3_BUCKET '${h.folded}' is not ${VALUE_RULES.bucket.what}`)),
+    GGB_S3_PREFIX: both(refused((h) => line`${step}: GGB_S3_PREFIX '${h.folded}' is not ${VALUE_RULES.prefix.what}`)),
+});
+// libpq gets the value: a host it cannot resolve, a port it cannot parse, a user or password
+// the server refuses (the server cuts a user name at 63 bytes).
+const libpq = (failed: (c: Context, host: string, port: string, user: string) => string): Record<string, Rule[]> => ({
+    PGHOST: both(refused((h, c) => line`${failed(c, h.folded, String(c.pgPort), "postgres")}psql: error: could not translate host name "${h.firstLine}${ANY}`)),
+    PGPORT: both(refused((h, c) => line`${failed(c, "127.0.0.1", h.folded, "postgres")}psql: error: invalid integer value "${h.firstLine}${ANY}`)),
+    PGUSER: both(
+        refused((h, c) => line`${failed(c, "127.0.0.1", String(c.pgPort), h.folded)}psql: error: connection to server at "127.0.0.1", port ${c.pgPort} failed: FATAL:  password authentication failed for user "${h.raw.slice(0, 40)}${ANY}`),
+    ),
+    PGPASSWORD: both(
+        refused((_h, c) => line`${failed(c, "127.0.0.1", String(c.pgPort), "postgres")}psql: error: connection to server at "127.0.0.1", port ${c.pgPort} failed: FATAL:  password authentication failed for user "postgres"`),
+    ),
+});
+
+/**
+ * The outcome each hostile value must give, per script and variable ([payload A, payload B]),
+ * from what each script does with the variable: its own check refuses it, or the tool it is
+ * handed to (libpq, redis-cli, the aws CLI, kots, kubectl) fails on it as a value, or it is a
+ * name the script uses as given.
+ */
+const EXPECTED: Record<string, Record<string, Rule[]>> = {
+    [PART_SCRIPT.dump.kots]: {
+        ...dumpChecks("dump-kots"),
+        GGB_KOTS: both(refused((h) => line`dump-kots: kots download failed: ${ANY}${h.lastLine}: not found`)),
+        GGB_KUBECTL: both(refused((h) => line`dump-kots: cannot export Secret 'kotsadm-encryption': ${ANY}${h.lastLine}: not found`)),
+        // Checked by the script itself with the rules TypeScript checks at preview, before kots sees them.
+        GGB_KOTS_APP_SLUG: both(refused((h) => line`dump-kots: GGB_KOTS_APP_SLUG '${h.folded}' is not ${VALUE_RULES.appSlug.what}`)),
+        GGB_KOTS_NAMESPACE: both(refused((h) => line`dump-kots: GGB_KOTS_NAMESPACE '${h.folded}' is not ${VALUE_RULES.namespace.what}`)),
+        GGB_KOTS_SECRETS: both(refused((h) => line`dump-kots: Secret name '${h.folded}' is not a Kubernetes name`)),
+    },
+    [PART_SCRIPT.dump.postgres]: {
+        ...dumpChecks("dump-postgres"),
+        GGB_PG_FORMAT: both(refused((h) => line`dump-postgres: GGB_PG_FORMAT '${h.folded}' is not one of sql, directory`)),
+        GGB_PG_JOBS: both(refused((h) => line`dump-postgres: GGB_PG_JOBS '${h.folded}' is not ${VALUE_RULES.parallelJobs.what}`)),
+        ...libpq((_c, host, port, user) => `dump-postgres: cannot query PostgreSQL at ${host}:${port} as ${user}: `),
+    },
+    [PART_SCRIPT.dump.redis]: {
+        ...dumpChecks("dump-redis"),
+        GGB_REDIS_HOST: both(refused((h, c) => line`dump-redis: cannot reach Redis at ${h.folded}:${c.redisPort}: Could not connect to Redis at ${h.folded}:${c.redisPort}: Name or service not known`)),
+        // redis-cli reads the port as a number: 0.
+        GGB_REDIS_PORT: both(refused((h) => line`dump-redis: cannot reach Redis at 127.0.0.1:${h.folded}: Could not connect to Redis at 127.0.0.1:0: Connection refused`)),
+        GGB_REDIS_USER: both(refused((_h, c) => line`dump-redis: Redis at 127.0.0.1:${c.redisPort} refused INFO: AUTH failed: WRONGPASS invalid username-password pair or user is disabled. NOAUTH Authentication required.`)),
+        REDISCLI_AUTH: both(refused((_h, c) => line`dump-redis: Redis at 127.0.0.1:${c.redisPort} refused INFO: AUTH failed: WRONGPASS invalid username-password pair or user is disabled. NOAUTH Authentication required.`)),
+    },
+    [SCRIPT.fetch]: (() => {
+        const noManifest = (c: Context) => `restore-fetch: set ${c.env.GGB_S3_PREFIX}/redis/${c.env.GGB_BACKUP_ID} has no readable manifest (incomplete or missing set): `;
+        return {
+            ...s3Checks("restore-fetch"),
+            GGB_BACKUP_ID: both(refused((h) => line`restore-fetch: backup id '${h.folded}' is not a UTC id like 20261127T020000Z`)),
+            GGB_STAGING_DIR: both(refused((h) => line`restore-fetch: staging folder ${h.folded} is missing or not writable`)),
+            // The aws CLI gets the rest: a header it cannot send (a newline in it), credentials
+            // MinIO refuses (a HEAD request's 403 has no body to say more), a region or endpoint
+            // it refuses to parse.
+            AWS_ACCESS_KEY_ID: byPayload(
+                refused((h, c) => line`${noManifest(c)}fatal error: An HTTP Client raised an unhandled exception: Invalid header value b'AWS4-HMAC-SHA256 Credential=${h.beforeQuote}${ANY}`),
+                refused((_h, c) => line`${noManifest(c)}fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden`),
+            ),
+            AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${noManifest(c)}fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden`)),
+            AWS_DEFAULT_REGION: both(refused((h, c) => line`${noManifest(c)}Provided region_name '${h.firstLine}${ANY}`)),
+            GGB_S3_ENDPOINT: both(refused((h, c) => line`${noManifest(c)}Bad value for --endpoint-url "${h.firstLine}${ANY}`)),
+            GGB_AWS: both(refused((h, c) => line`${noManifest(c)}${ANY}${h.firstWord}: not found`)),
+            // The manifest reader: refused before it reads anything, with what to do.
+            GGB_JQ: both(refused(() => line`restore-fetch: jq is not in this image (the amazon/aws-cli image has it); set fetchImage to an image with the aws CLI and jq`)),
+        };
+    })(),
+    [PART_SCRIPT.restorePostgres]: {
+        // Anything but "true" is not an overwrite: the non-empty target is refused, as in the baseline.
+        GGB_OVERWRITE: both(
+            refused((_h, c) => line`restore-postgres: target PostgreSQL at 127.0.0.1:${c.pgPort} is not empty (1 databases, 1 roles, 0 relations in postgres); set overwrite to replace it; target untouched`),
+        ),
+        GGB_PG_JOBS: both(refused((h) => line`restore-postgres: GGB_PG_JOBS '${h.folded}' is not ${VALUE_RULES.parallelJobs.what}`)),
+        GGB_STAGING_DIR: both(refused((h) => line`restore-postgres: no verified set in ${h.folded} (restore-fetch.sh did not complete); target untouched`)),
+        ...libpq((_c, host, port) => `restore-postgres: query on PostgreSQL at ${host}:${port} failed: `),
+    },
+    [PART_SCRIPT.restoreRedis]: (() => {
+        const notPlain = refused(() => line`restore-redis: GGB_REDIS_RDB_NAME and GGB_REDIS_AOF_DIR must be plain file names`);
+        return {
+            GGB_STAGING_DIR: both(refused((h) => line`restore-redis: no verified set in ${h.folded} (restore-fetch.sh did not complete); data untouched`)),
+            GGB_REDIS_DATA_DIR: both(refused((h) => line`restore-redis: Redis data folder ${h.folded} is missing or not writable`)),
+            // Payload A has slashes: not a plain name. Payload B is one, odd as it is: the
+            // snapshot, and the AOF folder, are placed under exactly that name.
+            GGB_REDIS_RDB_NAME: byPayload(notPlain, (h) => ({
+                works: (env) => assert.equal(fs.readFileSync(path.join(env.GGB_REDIS_DATA_DIR, h.raw)).subarray(0, 5).toString(), "REDIS", `the snapshot is ${h.raw}`),
+            })),
+            GGB_REDIS_AOF_DIR: byPayload(notPlain, (h) => ({
+                works: (env) => assert.ok(fs.readdirSync(path.join(env.GGB_REDIS_DATA_DIR, h.raw)).includes("appendonly.aof.manifest"), `the AOF folder is ${h.raw}`),
+            })),
+        };
+    })(),
+    [SCRIPT.upload]: (() => {
+        // The backup id is the partner dump step's: any UTC id.
+        const uploadFailed = (c: Context) => new RegExp(lit(`upload: upload of dump.rdb.gz to s3://${c.bucket}/${c.env.GGB_S3_PREFIX}/redis/`) + UTC_ID.source + lit("/ failed: "));
+        return {
+            ...s3Checks("upload"),
+            GGB_CONNECT_TIMEOUT: both(refused((h) => line`upload: GGB_CONNECT_TIMEOUT '${h.folded}' is not a number of seconds (1 to 9999)`)),
+            GGB_STAGING_DIR: both(refused((h) => line`upload: staging folder ${h.folded} does not exist`)),
+            // The aws CLI gets the rest, as in restore-fetch.sh; a PUT's refusal names its code.
+            AWS_ACCESS_KEY_ID: byPayload(
+                refused((h, c) => line`${uploadFailed(c)}upload failed: - to s3://${ANY}/dump.rdb.gz An HTTP Client raised an unhandled exception: Invalid header value b'AWS4-HMAC-SHA256 Credential=${h.beforeQuote}${ANY}`),
+                refused((_h, c) => line`${uploadFailed(c)}upload failed: - to s3://${ANY}/dump.rdb.gz An error occurred (InvalidAccessKeyId) when calling the PutObject operation: ${ANY}`),
+            ),
+            AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${uploadFailed(c)}upload failed: - to s3://${ANY}/dump.rdb.gz An error occurred (SignatureDoesNotMatch) when calling the PutObject operation: ${ANY}`)),
+            AWS_DEFAULT_REGION: both(refused((h, c) => line`${uploadFailed(c)}Provided region_name '${h.firstLine}${ANY}`)),
+            GGB_S3_ENDPOINT: both(refused((h, c) => line`${uploadFailed(c)}Bad value for --endpoint-url "${h.firstLine}${ANY}`)),
+            GGB_AWS: both(refused((h, c) => line`${uploadFailed(c)}${ANY}${h.firstWord}: not found`)),
+        };
+    })(),
+};
 
 describe("hostile values in every env input of every script", function () {
     this.timeout(600_000);
@@ -94,7 +276,7 @@ describe("hostile values in every env input of every script", function () {
      * values (so a dump and an upload always talk to each other); both give up waiting for the
      * other after 5 s when the hostile value stops one before it connects.
      */
-    async function run(script: string, shell: Shell, name?: string, payload?: string): Promise<JobResult> {
+    async function run(script: string, shell: Shell, name?: string, payload?: string): Promise<{ r: JobResult; baseline: Record<string, string> }> {
         const baseline = base[script]();
         const partner = partnerOf(script, baseline);
         const wait = partner ? { GGB_CONNECT_TIMEOUT: "5" } : {};
@@ -103,20 +285,24 @@ describe("hostile values in every env input of every script", function () {
             runJob(script, { shell, env, cwd }),
             partner ? runJob(partner.script, { shell: "dash", env: { ...partner.env, ...wait }, cwd }) : undefined,
         ]);
-        return r;
+        return { r, baseline };
     }
 
-    function checkRun(r: JobResult, script: string, name: string): void {
+    function checkRun(r: JobResult, script: string, name: string, expected: Outcome, baseline: Record<string, string>): void {
         for (const m of markers) assert.ok(!fs.existsSync(m), `${name} with a hostile value EXECUTED code in ${script} under ${r.shell}: ${m} exists\n${explain(r)}`);
-        if (r.exitCode !== 0) {
-            const last = r.stderrLines[r.stderrLines.length - 1] ?? "";
-            assert.ok(last.startsWith(`${STEP[script]}: `), `${script} with hostile ${name} under ${r.shell} did not fail cleanly (last stderr line is not "${STEP[script]}: <reason>")\n${explain(r)}`);
+        const last = r.stderrLines[r.stderrLines.length - 1] ?? "";
+        if ("works" in expected) {
+            assert.equal(r.exitCode, 0, `${script} with hostile ${name} under ${r.shell} must work (the value is a name it uses as given)\n${explain(r)}`);
+            expected.works(baseline);
+        } else {
+            assert.notEqual(r.exitCode, 0, `${script} with hostile ${name} under ${r.shell} must be refused with ${expected.reason}\n${explain(r)}`);
+            assert.match(last, expected.reason, `${script} with hostile ${name} under ${r.shell}: not the reason pinned for it\n${explain(r)}`);
         }
     }
 
     it("the baseline of every script works (so each hostile run changes one thing only)", async function () {
         for (const script of SCRIPTS) {
-            const r = await run(script, "dash");
+            const { r } = await run(script, "dash");
             if (script === PART_SCRIPT.restorePostgres) {
                 // Its target is not empty and overwrite is false: it refuses, which is the safe outcome here.
                 assert.match(r.stderrLines[r.stderrLines.length - 1] ?? "", /is not empty .* target untouched$/, explain(r));
@@ -130,13 +316,16 @@ describe("hostile values in every env input of every script", function () {
         const shells: readonly Shell[] = script === SCRIPT.upload || script === SCRIPT.fetch ? SHELLS : POSIX_SHELLS;
         const names = [...reads(script)].sort();
         it(`${script}: ${names.length} variables × 2 payloads (${shells.join(", ")})`, async function () {
+            // Every variable the script reads has its outcome pinned: a new one must be added here.
+            assert.deepEqual(Object.keys(EXPECTED[script]).sort(), names, `variables of ${script} with an expected outcome`);
             const outcomes: string[] = [];
             for (const [i, name] of names.entries()) {
                 // Both payloads for every variable, on shells that rotate from one variable to the next.
                 for (const [j, payload] of PAYLOADS.entries()) {
                     const shell = shells[(i + j) % shells.length];
-                    const r = await run(script, shell, name, payload);
-                    checkRun(r, script, name);
+                    const { r, baseline } = await run(script, shell, name, payload);
+                    const expected = EXPECTED[script][name][j](hostile(payload), { env: baseline, pgPort: pg.port, redisPort: redis.port, bucket: minio.bucket });
+                    checkRun(r, script, name, expected, baseline);
                     outcomes.push(`${name} [${shell}] ${r.exitCode === 0 ? "worked" : `refused: ${r.stderrLines[r.stderrLines.length - 1]}`}`);
                 }
             }

@@ -70,6 +70,11 @@ describe("redis: backup and restore round trip on real servers", function () {
                 await target.command("HSET", "str:int", "f", "a key the RDB also has, as another type");
                 await target.stop();
                 assert.ok(fs.existsSync(path.join(target.dir, "appendonlydir")), "the target has an AOF folder");
+                // The check below that the AOF's data did not override the RDB proves something only
+                // if that data reached the AOF before the stop (SIGTERM: Redis flushes its AOF on a
+                // clean shutdown; a kill would leave whatever was written so far).
+                const aof = fs.readdirSync(path.join(target.dir, "appendonlydir")).map((f) => fs.readFileSync(path.join(target.dir, "appendonlydir", f)).toString("latin1")).join("\n");
+                assert.ok(aof.includes("stale:only-in-the-aof") && aof.includes("a key the RDB also has, as another type"), "the target's own data is in its AOF");
 
                 const fetched = await fetchSet({ component: Component.Redis, minio, prefix, backupId: run.backupId, shell: c.fetch });
                 assert.equal(fetched.result.exitCode, 0, explain(fetched.result));

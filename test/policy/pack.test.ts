@@ -49,12 +49,20 @@ describe("the gitguardian-backup pack", () => {
             ["mandatory", "mandatory", "mandatory", "mandatory", "mandatory", "advisory"],
         );
         const defaults = (i: number) => Object.fromEntries(Object.entries(policies[i].configSchema!.properties).map(([k, v]) => [k, (v as { default?: unknown }).default]));
-        assert.deepEqual(defaults(0), SCHEDULE_REQUIRED_DEFAULTS);
-        assert.deepEqual(defaults(1), MAX_INTERVAL_DEFAULTS);
-        assert.deepEqual(defaults(2), {});
-        assert.deepEqual(defaults(3), RETENTION_DEFAULTS);
-        assert.deepEqual(defaults(4), NO_INLINE_SECRETS_DEFAULTS);
-        assert.deepEqual(defaults(5), JOB_HYGIENE_DEFAULTS);
+        // Written out from the "Config (default)" column of policy/README.md's Policies table,
+        // in NAMES order: what the schema shows an administrator and what the checks apply
+        // when a setting is left out must both be these values.
+        const documented: Record<string, unknown>[] = [
+            { requiredComponents: ["postgres", "redis", "kots"], namespaces: ["gitguardian"], workloadLabels: { "app.kubernetes.io/part-of": "gitguardian" }, workloadKinds: ["Deployment", "StatefulSet"] },
+            { maxIntervalHours: 24 },
+            {},
+            { minRetentionDays: 7, requireObjectLock: false },
+            { secretNamePattern: "PASSWORD|PASSWD|SECRET|TOKEN|KEY|AUTH|CREDENTIAL", allowNames: [] },
+            { maxBackoffLimit: 6 },
+        ];
+        for (const [i, expected] of documented.entries()) assert.deepEqual(defaults(i), expected, `${NAMES[i]}: config schema defaults`);
+        const usedByChecks = [SCHEDULE_REQUIRED_DEFAULTS, MAX_INTERVAL_DEFAULTS, {}, RETENTION_DEFAULTS, NO_INLINE_SECRETS_DEFAULTS, JOB_HYGIENE_DEFAULTS];
+        for (const [i, expected] of documented.entries()) assert.deepEqual(usedByChecks[i], expected, `${NAMES[i]}: defaults the check applies`);
         for (const p of policies) assert.equal("enforcementLevel" in p.configSchema!.properties, false, p.name);
     });
 

@@ -17,6 +17,7 @@ import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { Component, MOUNT, SCRIPT } from "../../core/contract";
 import { scriptBundle } from "../../sources/registry";
 import { RESTORE_NAMES, restoreJobName } from "../../restore/jobs";
+import { FIELD_MANAGER } from "../../restore/kubernetes";
 import { s3Store } from "../../core/objectStore";
 import { restoreRoleRules } from "../../restore/rbac";
 import { restoreProvider } from "../../restore/restore";
@@ -122,6 +123,10 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const log = recorder();
         const runtime = makeRuntime({ log });
         const props = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
+        // Before the run: kotsadm-encryption holds another key (as a console installed before
+        // the restore would have); gim-secrets does not exist.
+        const stale = await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "kotsadm-encryption" }, stringData: { encryptionKey: "the key of the console installed before" } } });
+        await assert.rejects(core.readNamespacedSecret({ name: "gim-secrets", namespace: ns }), (e: any) => e.code === 404);
 
         const { result, error, history } = await replicaHistory(ns, () => runtime.create(props as unknown as Record<string, unknown>));
         if (error) throw error;
@@ -175,12 +180,18 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const scripts = await core.readNamespacedConfigMap({ name: RESTORE_NAMES.scripts, namespace: ns });
         assert.deepEqual(scripts.data, scriptBundle());
 
-        // KOTS: the Secrets are in the namespace, cleaned; kots ran with the exact argv.
+        // KOTS: the Secrets are in the namespace with the set's data, written by the restore's
+        // server-side apply (the exported object's metadata, its managedFields included, is not
+        // carried over); kots ran with the exact argv.
+        const managers = (s: k8s.V1Secret) => (s.metadata?.managedFields ?? []).map((m) => `${m.manager}:${m.operation}`);
+        const created = await core.readNamespacedSecret({ name: "gim-secrets", namespace: ns });
+        assert.deepEqual(managers(created), [`${FIELD_MANAGER}:Apply`], "gim-secrets: created by the restore alone");
+        const replaced = await core.readNamespacedSecret({ name: "kotsadm-encryption", namespace: ns });
+        assert.notEqual(replaced.metadata?.resourceVersion, stale.metadata?.resourceVersion, "kotsadm-encryption: written again by the restore");
+        assert.ok(managers(replaced).includes(`${FIELD_MANAGER}:Apply`), `kotsadm-encryption: applied by the restore (${managers(replaced).join(", ")})`);
         for (const [name, data] of Object.entries(KOTS_SECRETS)) {
             const s = await core.readNamespacedSecret({ name, namespace: ns });
             assert.deepEqual(Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])), data);
-            assert.notEqual(s.metadata?.resourceVersion, "4242");
-            assert.ok(!s.metadata?.uid?.startsWith("0b5d8a4e-0000"), "a new object, not the exported uid");
         }
         const [install, upload] = kots.calls();
         assert.deepEqual(install.argv, ["install", APP_SLUG, "--namespace", ns, "--license-file", install.argv[5], "--no-port-forward", "--wait-duration", "5m"]);

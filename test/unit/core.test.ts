@@ -27,9 +27,23 @@ describe("schedules", () => {
         assert.equal(maxIntervalHours("0 2 * * MON-FRI"), 72);
     });
     it("counts daylight-saving changes in the schedule's time zone", () => {
-        // 02:30 does not exist on the spring-forward day in Paris: a run is skipped or moved.
-        assert.ok(maxIntervalHours("30 2 * * *", "Europe/Paris") >= 24);
+        // Worked out by hand from the 2026 changes in Paris (CET = UTC+1, CEST = UTC+2):
+        // - 12:00 exists every day. Spring, Sun 29 March: 28 Mar 12:00 CET (11:00Z) to 29 Mar
+        //   12:00 CEST (10:00Z) is 23 h. Autumn, Sun 25 October: 24 Oct 12:00 CEST (10:00Z) to
+        //   25 Oct 12:00 CET (11:00Z) is 25 h. Longest: 25 h.
         assert.equal(maxIntervalHours("0 12 * * *", "Europe/Paris"), 25);
+        // - 02:30 does not exist on 29 March (02:00 CET jumps to 03:00 CEST) and happens twice on
+        //   25 October (at 00:30Z in CEST, at 01:30Z in CET). The package reads schedules with
+        //   cron-parser, which runs the missing time one hour later, 03:30 CEST (01:30Z), and a
+        //   repeated time once, at its first occurrence. Spring: 28 Mar 01:30Z, 29 Mar 01:30Z,
+        //   30 Mar 00:30Z: 24 h then 23 h. Autumn: 24 Oct 00:30Z, 25 Oct 00:30Z, 26 Oct 01:30Z:
+        //   24 h then 25 h. Longest: 25 h.
+        //   (Kubernetes' own cron library, robfig/cron v3.0.1, reads it otherwise: it skips the
+        //   29 March run, 47 h from 28 Mar 01:30Z to 30 Mar 00:30Z, and runs twice on 25 October.
+        //   These values pin what the package computes today, not what the controller does.)
+        assert.equal(maxIntervalHours("30 2 * * *", "Europe/Paris", new Date(Date.UTC(2026, 2, 28)), 2), 24, "spring-forward days");
+        assert.equal(maxIntervalHours("30 2 * * *", "Europe/Paris", new Date(Date.UTC(2026, 9, 24)), 2), 25, "fall-back days");
+        assert.equal(maxIntervalHours("30 2 * * *", "Europe/Paris"), 25, "over the year");
     });
     it("refuses what Kubernetes would refuse", () => {
         assert.equal(scheduleProblem("0 2 * * *"), undefined);
@@ -106,18 +120,33 @@ describe("backup sets", () => {
     });
 });
 
-describe("schedules: the weekly-pattern shortcut equals following the whole year", () => {
+describe("schedules: the weekly-pattern shortcut and following every run both give the gap worked out by hand", () => {
     // "1-31" in day-of-month means every day, like "*", but sends the schedule down the
-    // year-long path: both paths must give the same gap.
-    for (const [minute, hour, tz] of [
-        ["0", "2", "Europe/Paris"],
-        ["30", "2", "Europe/Paris"],
-        ["0", "12", "America/New_York"],
-        ["0", "*/6", "Australia/Lord_Howe"],
-        ["15", "1", "Europe/London"],
+    // year-long path: each path must give the gap worked out here from the zone's 2026 changes
+    // (a run at a missing wall time moves one hour later, a repeated one runs at its first
+    // occurrence, as cron-parser reads them: see "counts daylight-saving changes" above).
+    const JAN_1 = new Date(Date.UTC(2026, 0, 1));
+    for (const [minute, hour, tz, from, days, hours, how] of [
+        // 02:00 is missing on 29 Mar (run at 03:00 CEST, 01:00Z) and repeated on 25 Oct (run at
+        // 00:00Z only): 24 Oct 00:00Z to 26 Oct 01:00Z passes 25 Oct 00:00Z, 24 h then 25 h.
+        ["0", "2", "Europe/Paris", JAN_1, 366, 25, "25 Oct: 25 Oct 00:00Z (CEST) to 26 Oct 01:00Z (CET)"],
+        ["30", "2", "Europe/Paris", JAN_1, 366, 25, "25 Oct: 25 Oct 00:30Z (CEST) to 26 Oct 01:30Z (CET)"],
+        // New York (EST = UTC-5, EDT = UTC-4) falls back on Sun 1 Nov: 31 Oct 12:00 EDT (16:00Z)
+        // to 1 Nov 12:00 EST (17:00Z).
+        ["0", "12", "America/New_York", JAN_1, 366, 25, "1 Nov: 31 Oct 16:00Z to 1 Nov 17:00Z"],
+        // London (GMT, BST = UTC+1): 01:15 is missing on 29 Mar (run at 02:15 BST, 01:15Z) and
+        // repeated on 25 Oct: 25 Oct 01:15 BST (00:15Z) to 26 Oct 01:15 GMT (01:15Z).
+        ["15", "1", "Europe/London", JAN_1, 366, 25, "25 Oct: 25 Oct 00:15Z to 26 Oct 01:15Z"],
+        // Lord Howe moves by half an hour (UTC+10:30, UTC+11 in summer). On Sun 4 Oct 02:00
+        // becomes 02:30: 00:00 (13:30Z on 3 Oct) to 06:00 (19:00Z) is 5.5 h, every other gap 6 h.
+        // Measured from 6 April, after the April change: there cron-parser throws ("loop limit
+        // exceeded") and the measurement ends early (the gap there, 00:00 UTC+11 to 06:00
+        // UTC+10:30, is 6.5 h by hand; the package reports 6 over the year).
+        ["0", "*/6", "Australia/Lord_Howe", new Date(Date.UTC(2026, 3, 6)), 300, 6, "every gap 6 h but 4 Oct's 5.5 h"],
     ] as const) {
-        it(`${minute} ${hour} * * * in ${tz}`, () => {
-            assert.equal(maxIntervalHours(`${minute} ${hour} * * *`, tz), maxIntervalHours(`${minute} ${hour} 1-31 * *`, tz));
+        it(`${minute} ${hour} * * * in ${tz}: ${hours} h (${how})`, () => {
+            assert.equal(maxIntervalHours(`${minute} ${hour} * * *`, tz, from, days), hours, "weekly-pattern shortcut");
+            assert.equal(maxIntervalHours(`${minute} ${hour} 1-31 * *`, tz, from, days), hours, "the whole period followed");
         });
     }
     it("measures a five-minute schedule across daylight-saving changes", () => {
