@@ -12,7 +12,7 @@ import { PART_SCRIPT } from "../../sources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
-import { FakeTool, makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
+import { FakeKots, FakeTool, makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
 import { JobResult, POSIX_SHELLS, SHELLS, Shell, explain, runJob } from "../../harness/jobRunner";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
@@ -38,7 +38,7 @@ describe("hostile values in every env input of every script", function () {
     let minio: MinioServer;
     let pg: PostgresServer;
     let redis: RedisServer;
-    let kots: FakeTool;
+    let kots: FakeKots;
     let kubectl: FakeTool;
     const base: Record<string, () => Record<string, string>> = {};
 
