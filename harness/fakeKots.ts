@@ -86,9 +86,12 @@ function shq(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-// Records the call in $STATE/calls/<n>/ (then $EXTRA_RECORD), then fails if told to: a failing
-// call is recorded too, so a test sees which call failed.
+// Records the call in $STATE/calls/<n>/ (then `extra`), then fails if told to: a failing call is
+// recorded too, so a test sees which call failed. The state folder is (re)made first: a container
+// that runs the double without the state mounted (test/engine/backups.test.ts: kubectl) records
+// into its own throwaway copy instead of failing.
 const RECORD = (extra: string): string => `
+mkdir -p "$STATE/calls"
 n=$(( $(cat "$STATE/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" >"$STATE/count"
 d="$STATE/calls/$(printf '%04d' "$n")"
