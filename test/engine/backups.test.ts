@@ -151,7 +151,7 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
             assert.deepEqual(runs.map((r) => r.name), [`dump-${j.metadata!.name!.split("-").pop()}`, "upload"], "dump and upload side by side");
         }
         // (kots test double) the exact arguments the stored kots container passed.
-        assert.deepEqual(kots.calls().find((c) => c[0] === "download"), ["download", "gitguardian", "--namespace", NS, "--current", "--dest", "/staging/.kots/app", "--overwrite"]);
+        assert.deepEqual(kots.argvs().find((c) => c[0] === "download"), ["download", "gitguardian", "--namespace", NS, "--current", "--dest", "/staging/.kots/app", "--overwrite"]);
 
         const store = s3Store({ bucket: minio.bucket, region: "us-east-1", endpoint: minio.endpoint }, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey });
         {

@@ -15,9 +15,9 @@ import { GitGuardianRestore } from "../../restore/restore";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
+import { FakeKots, makeFakeKots } from "../../harness/fakeKots";
 import { Engine, startEngine } from "../../harness/pulumi";
 import { RedisServer, startRedis } from "../../harness/redis";
-import { KotsDouble, makeKotsDouble } from "../restore/kotsDouble";
 import { APP_SLUG, BackupSets, KOTS_SECRETS, makeBackupSets, prepareNamespace, seed, TEST_LICENSE, TEST_SHARED_PASSWORD } from "../restore/support";
 
 const NS = "gitguardian";
@@ -33,10 +33,10 @@ describe("GitGuardianRestore through pulumi up", function () {
     let sets: BackupSets;
     let apps: k8s.AppsV1Api;
     let core: k8s.CoreV1Api;
-    let kots: KotsDouble;
+    let kots: FakeKots;
 
     before(async () => {
-        kots = makeKotsDouble();
+        kots = makeFakeKots({ appSlug: APP_SLUG, namespace: NS });
         [kube, minio, pg, redis] = await Promise.all([startKube(), startMinio(), startPostgres(), startRedis()]);
         await seed(pg, redis);
         sets = await makeBackupSets({ minio, pg, redis, kots: true, namespace: NS });

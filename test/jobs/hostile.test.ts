@@ -16,7 +16,7 @@ import { VALUE_RULES } from "../../core/valueRules";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
-import { FakeTool, makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
+import { FakeKots, FakeTool, makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
 import { JobResult, POSIX_SHELLS, SHELLS, Shell, explain, runJob } from "../../harness/jobRunner";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
@@ -220,7 +220,7 @@ describe("hostile values in every env input of every script", function () {
     let minio: MinioServer;
     let pg: PostgresServer;
     let redis: RedisServer;
-    let kots: FakeTool;
+    let kots: FakeKots;
     let kubectl: FakeTool;
     const base: Record<string, () => Record<string, string>> = {};
 

@@ -23,6 +23,7 @@ import { restoreRoleRules } from "../../restore/rbac";
 import { restoreProvider } from "../../restore/restore";
 import { makeRuntime } from "../../restore/runtime";
 import { RestoreInputs, resolveRestore } from "../../restore/validate";
+import { makeFakeKots } from "../../harness/fakeKots";
 import { FAILED_JOB_MESSAGE, KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { runUnderMocks } from "../../harness/mocks";
@@ -30,7 +31,6 @@ import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { RedisServer, startRedis } from "../../harness/redis";
 import { sleep } from "../../harness/proc";
 import { awsArgs, minioArgs } from "../unit/fixtures";
-import { makeKotsDouble } from "./kotsDouble";
 import { APP_SLUG, BackupSets, KOTS_SECRETS, NamespaceOptions, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, prepareNamespace, recorder, restoreInputs, seed, waitFor } from "./support";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -119,7 +119,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const ns = "gitguardian";
         await gitguardianNamespace(ns, { replicas: 2 });
         const rbac = await kube.tokenForRole(ns, restoreRoleRules({ credentialsSecret: "backup-s3" }));
-        const kots = makeKotsDouble();
+        const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: ns });
         const log = recorder();
         const runtime = makeRuntime({ log });
         const props = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
@@ -254,7 +254,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
     it("resumes after a fix: completed steps are skipped, their Jobs not run again", async () => {
         const ns = "restore-resume";
         await gitguardianNamespace(ns, { replicas: 1 });
-        const kots = makeKotsDouble();
+        const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: ns });
         kots.fail("Error: failed to upload: failed to get kotsadm pod: timed out waiting for kotsadm", 1, "upload");
         const log = recorder();
         const runtime = makeRuntime({ log });
@@ -367,7 +367,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
     it("the serialized provider loads and runs in a fresh Node process (execa, @kubernetes/client-node, AWS SDK)", async () => {
         const ns = "restore-serialized";
         await gitguardianNamespace(ns, { redis: false });
-        const kots = makeKotsDouble();
+        const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: ns });
         const props = inputs("restore-serialized", ns, { kotsBin: kots.bin, components: [Component.Kots] });
         // A program folder elsewhere, with the package in node_modules, as a Pulumi project has it.
         const program = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-program-"));

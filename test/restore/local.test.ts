@@ -7,10 +7,10 @@
 import * as assert from "node:assert/strict";
 import { Component } from "../../core/contract";
 import { makeRuntime } from "../../restore/runtime";
+import { makeFakeKots } from "../../harness/fakeKots";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { RedisServer, startRedis } from "../../harness/redis";
-import { makeKotsDouble } from "./kotsDouble";
 import { LocalExecutor } from "./localExecutor";
 import { APP_SLUG, KOTS_SECRETS, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, recorder, restoreInputs, seed } from "./support";
 
@@ -34,7 +34,7 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
     it("restores PostgreSQL, Redis and KOTS from the latest sets, in the documented order, and reports each step", async () => {
         await seed(source.pg, source.redis);
         const sets = await makeBackupSets({ minio, pg: source.pg, redis: source.redis, kots: true, namespace: NS });
-        const kots = makeKotsDouble();
+        const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: NS });
         const executor = new LocalExecutor({
             secrets: {
                 [`${NS}/backup-s3`]: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
