@@ -5,10 +5,10 @@
  * pure spec builders (jobSpec.ts, rbac.ts) turn into Kubernetes objects.
  */
 import type { PartBackupSpec } from "../sources/part";
-import { backupParts } from "../sources/registry";
+import { backupParts, partNames } from "../sources/registry";
 import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
-import { FieldRules, PATTERNS } from "../core/fields";
+import { andList, FieldRules, PATTERNS } from "../core/fields";
 import {
     BucketCredentialsArgs,
     CompressionAlgorithm,
@@ -157,9 +157,8 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             part.backup.resolve(s, { f, schedule: (argument, value) => (value === undefined ? defaultSchedule : schedule(argument, value)) }),
         );
     }
-    const partNames = backupParts().map((p) => p.name);
     if (components.length === 0) {
-        bad(partNames.join("/"), "none enabled", `enable at least one of ${partNames.slice(0, -1).join(", ")} and ${partNames[partNames.length - 1]}`);
+        bad(partNames().join("/"), "none enabled", `enable at least one of ${andList(partNames())}`);
     }
 
     for (const c of components) {

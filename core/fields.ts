@@ -5,6 +5,11 @@
  */
 import { passesRule, VALUE_RULES, ValueRuleName } from "./valueRules";
 
+/** Names as a sentence's list: "a, b and c". */
+export function andList(names: readonly string[]): string {
+    return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
 export class ArgumentError extends Error {
     constructor(resource: string, argument: string, value: unknown, allowed: string) {
         super(`${resource}: argument ${argument} = ${JSON.stringify(value)} is invalid; ${allowed}`);

@@ -5,7 +5,7 @@
  * arguments (see sharedRules.ts).
  */
 import { BackupSelector, parseSelector } from "../core/backupSet";
-import { ArgumentError, FieldRules } from "../core/fields";
+import { andList, ArgumentError, FieldRules } from "../core/fields";
 import { RESTORE_TYPE } from "../core/types";
 import { SHARED_DEFAULTS as DEFAULTS } from "../core/defaults";
 import { backupParts } from "../sources/registry";
@@ -133,7 +133,7 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
         components.push(part.name);
     }
     const restorable = backupParts().filter((p) => p.restore).map((p) => p.name);
-    if (components.length === 0) bad(restorable.join("/"), "none given", `give at least one of ${restorable.slice(0, -1).join(", ")} and ${restorable[restorable.length - 1]}`);
+    if (components.length === 0) bad(restorable.join("/"), "none given", `give at least one of ${andList(restorable)}`);
 
     const fetchImage = inputs.fetchImage ?? DEFAULTS.uploaderImage;
     f.image("fetchImage", fetchImage);
