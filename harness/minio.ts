@@ -5,6 +5,7 @@
  * and deleted through the real aws CLI (/usr/bin/aws --endpoint-url), as the jobs do.
  */
 import { execa } from "execa";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "./ports";
 import { ServerProcess, makeTempDir, minimalEnv, randomToken, removeTempDir, spawnServer, waitFor } from "./proc";
@@ -117,7 +118,20 @@ export async function startMinio(opts: { accessKey?: string; secretKey?: string;
             const parsed = JSON.parse(text) as { Contents?: { Key: string }[] };
             return (parsed.Contents ?? []).map((o) => o.Key).sort();
         },
-        get: async (key, b = bucket) => (await aws(["s3", "cp", "--only-show-errors", `s3://${b}/${key}`, "-"])).stdout,
+        // Read whole into a file, not streamed through `s3 cp KEY -`: a streamed read once came
+        // back a byte short under load (CI, kots.test), which the test then blamed on the upload.
+        get: async (key, b = bucket) => {
+            const file = path.join(root, `get-${randomToken()}`);
+            try {
+                const r = await aws(["s3api", "get-object", "--bucket", b, "--key", key, file, "--output", "json"]);
+                const stored = (JSON.parse(r.stdout.toString()) as { ContentLength: number }).ContentLength;
+                const data = fs.readFileSync(file);
+                if (data.length !== stored) throw new Error(`read ${data.length} bytes of ${key}, stored with ${stored}`);
+                return data;
+            } finally {
+                fs.rmSync(file, { force: true });
+            }
+        },
         put: async (key, body, b = bucket) => {
             await aws(["s3", "cp", "--only-show-errors", "-", `s3://${b}/${key}`], { input: body });
         },
