@@ -171,8 +171,16 @@ export interface GitGuardianBackupPolicyArgs {
     successfulJobsHistoryLimit?: number;
     /** Failed Jobs kept per CronJob. Default 3. */
     failedJobsHistoryLimit?: number;
-    /** Resources of every container. Default requests 100m/128Mi, limits 2 CPU/1Gi. */
+    /** Resources of every container. Default requests 100m/128Mi, limits 2 CPU/2Gi. */
     resources?: ResourceRequirementsArgs;
+    /**
+     * Part size, in MiB, of the multipart uploads that stream each artifact to the bucket (8 to
+     * 5120). S3 takes at most 10,000 parts per object, so this sets the largest artifact: the
+     * default 128 allows 1.22 TiB (the aws CLI's own 8 MiB would stop at 78 GiB). The upload
+     * container holds up to 11 parts in memory: `resources.limits.memory` must be at least
+     * 11 x this + 256 MiB, which construction checks.
+     */
+    uploadPartSizeMiB?: number;
     /** Node selector of the job pods. */
     nodeSelector?: { [key: string]: string };
     /** Tolerations of the job pods. */

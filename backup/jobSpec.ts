@@ -52,6 +52,7 @@ export function s3Env(spec: PolicySpec, component: string, bucketName: pulumi.In
         envValue(S3_ENV.prefix.name, spec.prefix),
         ...(spec.bucket.endpoint ? [envValue(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
         envValue(S3_ENV.region.name, spec.bucket.region),
+        envValue(S3_ENV.partSizeMiB.name, String(spec.uploadPartSizeMiB)),
         ...s3CredentialEnv(spec),
         envValue("HOME", "/tmp"),
     ];

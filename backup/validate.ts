@@ -24,8 +24,32 @@ export const DEFAULTS = {
     startingDeadlineSeconds: 3_600,
     ttlSecondsAfterFinished: 86_400,
     historyLimit: 3,
-    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+    // 2Gi, not 1Gi: the upload container holds up to UPLOAD_PARTS_IN_MEMORY parts of the default size.
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "2Gi" } },
+    /** 128 MiB parts: one artifact can reach 10,000 x 128 MiB = 1.22 TiB. */
+    uploadPartSizeMiB: 128,
 } as const;
+
+/** S3's most parts in one multipart upload: the part size times this is an artifact's ceiling. */
+export const S3_MAX_PARTS = 10_000;
+/**
+ * Parts the aws CLI holds in memory while it streams one upload (s3transfer reads up to 10 ahead
+ * of the requests and the CLI cannot change that; measured here: 64 MiB parts of a 1.5 GiB
+ * stream peaked at 534 MB RSS), plus the one being read.
+ */
+export const UPLOAD_PARTS_IN_MEMORY = 11;
+/** The aws CLI itself (Python and its modules), MiB. */
+const UPLOADER_BASE_MIB = 256;
+
+const QUANTITY_FACTORS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
+
+/** A Kubernetes quantity (already validated) in bytes. */
+export function quantityBytes(q: string): number {
+    const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(q);
+    const factor = m ? QUANTITY_FACTORS[m[2]] : undefined;
+    if (!m || factor === undefined) throw new Error(`internal: '${q}' is not a quantity`);
+    return Number(m[1]) * factor;
+}
 
 /** Kubernetes' limit on CronJob names (Job names get an 11-character suffix). */
 const CRONJOB_NAME_MAX = 52;
@@ -68,6 +92,8 @@ export interface PolicySpec {
     successfulJobsHistoryLimit: number;
     failedJobsHistoryLimit: number;
     resources: { requests: { [k: string]: string }; limits: { [k: string]: string } };
+    /** Part size of the streamed uploads, MiB. */
+    uploadPartSizeMiB: number;
     nodeSelector: { [k: string]: string };
     tolerations: TolerationArgs[];
     serviceAccountAnnotations: { [k: string]: string };
@@ -185,6 +211,17 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         }
     }
     const compression = oneOf("compression", args.compression, CompressionAlgorithm, CompressionAlgorithm.Gzip);
+    const uploadPartSizeMiB = f.ruleInt("uploadPartSizeMiB", args.uploadPartSizeMiB, "uploadPartSizeMiB", DEFAULTS.uploadPartSizeMiB);
+    const memoryLimit = resources.limits?.memory ?? DEFAULTS.resources.limits.memory;
+    const neededMiB = UPLOAD_PARTS_IN_MEMORY * uploadPartSizeMiB + UPLOADER_BASE_MIB;
+    if (quantityBytes(memoryLimit) < neededMiB * 2 ** 20) {
+        // Found at preview rather than as an OOM-killed upload on the first large night.
+        bad(
+            "resources.limits.memory",
+            memoryLimit,
+            `allowed: at least ${neededMiB}Mi with uploadPartSizeMiB ${uploadPartSizeMiB} (the upload holds up to ${UPLOAD_PARTS_IN_MEMORY} parts in memory, plus ${UPLOADER_BASE_MIB}Mi for the aws CLI); raise the limit or lower uploadPartSizeMiB (an artifact's ceiling is ${S3_MAX_PARTS} parts)`,
+        );
+    }
 
     return {
         name,
@@ -210,6 +247,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             requests: { ...DEFAULTS.resources.requests, ...(resources.requests ?? {}) },
             limits: { ...DEFAULTS.resources.limits, ...(resources.limits ?? {}) },
         },
+        uploadPartSizeMiB,
         nodeSelector: map("nodeSelector", args.nodeSelector),
         tolerations: args.tolerations ?? [],
         serviceAccountAnnotations: map("serviceAccountAnnotations", args.serviceAccountAnnotations),

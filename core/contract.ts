@@ -64,6 +64,7 @@ export const S3_ENV = {
     region: v("AWS_DEFAULT_REGION", "bucket region", { optional: true }),
     accessKeyId: v("AWS_ACCESS_KEY_ID", "static credentials (omitted with IRSA)", { secret: true, optional: true }),
     secretAccessKey: v("AWS_SECRET_ACCESS_KEY", "static credentials (omitted with IRSA)", { secret: true, optional: true }),
+    partSizeMiB: v("GGB_S3_PART_SIZE_MIB", "part size of the streamed multipart uploads, MiB (value rule uploadPartSizeMiB; default 128): one artifact holds at most 10,000 parts", { optional: true }),
     awsBin: v("GGB_AWS", "aws CLI command (default aws)", { optional: true }),
     jqBin: v("GGB_JQ", "jq command of the fetch step, which reads the manifest (default jq; the aws-cli image ships it)", { optional: true }),
 } as const;

@@ -23,6 +23,20 @@ s3_put_stream() {
 	fi
 }
 
+# s3_stream_settings DIR: the aws CLI's settings for the streamed uploads, in a config file of
+# their own in DIR. The CLI cannot know a stream's size, so it keeps its 8 MiB parts, and S3 takes
+# at most 10,000 parts: 78 GiB. The part size ($GGB_S3_PART_SIZE_MIB, 128 by default as in
+# TypeScript's DEFAULTS) sets that ceiling; the memory it costs is checked at preview.
+s3_stream_settings() {
+	_s3_part=${GGB_S3_PART_SIZE_MIB:-128}
+	check_value uploadPartSizeMiB GGB_S3_PART_SIZE_MIB "$_s3_part"
+	# "MB" is 2^20 bytes to the aws CLI.
+	printf '[default]\ns3 =\n  multipart_chunksize = %sMB\n  multipart_threshold = %sMB\n' "$_s3_part" "$_s3_part" >"$1/aws-config" ||
+		die "cannot write the aws CLI settings in $1"
+	AWS_CONFIG_FILE="$1/aws-config"
+	export AWS_CONFIG_FILE
+}
+
 # s3_put_json KEY: a small JSON document on stdin to the object KEY.
 s3_put_json() {
 	s3_cli s3 cp --only-show-errors --no-progress --content-type application/json - "s3://$GGB_S3_BUCKET/$1"

@@ -39,6 +39,7 @@ need_s3
 CONNECT_TIMEOUT=$(connect_timeout)
 trap '' PIPE
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/upload.XXXXXX") || die "cannot create a work folder in ${TMPDIR:-/tmp}"
+s3_stream_settings "$WORK"
 run=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 [ -n "$run" ] || die "cannot read /dev/urandom"
 

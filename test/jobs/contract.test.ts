@@ -17,7 +17,7 @@ describe("env contract: jobs/*.sh and the env contract", function () {
 
     it("variables the scripts assign themselves are internal, none of them a contract variable", function () {
         const internal = [...internalNames()].sort();
-        assert.deepEqual(internal, ["GGB_STEP", "PGCONNECT_TIMEOUT"]);
+        assert.deepEqual(internal, ["AWS_CONFIG_FILE", "GGB_STEP", "PGCONNECT_TIMEOUT"]);
         for (const n of internal) assert.ok(!contractNames().has(n), `${n} is declared in the contract but assigned by a script`);
         // An internal name must not take a default from the environment (NAME=${NAME:-x}): that
         // would be an undeclared input.

@@ -26,6 +26,7 @@ const CASES: Record<ValueRuleName, { good: string[]; bad: string[] }> = {
     artifactName: { good: ["dumpall.sql.gz", "db-0001.tar", "_x"], bad: [".fetch-complete", "a/b", "", "a b", "x".repeat(129)] },
     parallelJobs: { good: ["1", "2", "64"], bad: ["0", "65", "99", "01", "-1", "1.5", "two", ""] },
     connectTimeout: { good: ["1", "600", "9999"], bad: ["0", "10000", "060", "1e3", ""] },
+    uploadPartSizeMiB: { good: ["8", "128", "5120"], bad: ["7", "5", "5121", "9999", "0128", "64.5", "128M", ""] },
     gzipLevel: { good: ["1", "9"], bad: ["0", "10", "19"] },
     zstdLevel: { good: ["1", "3", "19"], bad: ["0", "20", "22"] },
 };

@@ -105,6 +105,8 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             assert.equal(upload.GGB_S3_BUCKET.value, "gitguardian-backups-abc123");
             assert.equal(upload.GGB_S3_ENDPOINT, undefined);
             assert.equal(upload.AWS_DEFAULT_REGION.value, "eu-west-1");
+            // The part size of the streamed upload (test/jobs/multipart.test.ts: it reaches the aws CLI).
+            assert.equal(upload.GGB_S3_PART_SIZE_MIB.value, "128");
         }
     });
 

@@ -44,6 +44,7 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["successfulJobsHistoryLimit", "number", false],
             ["failedJobsHistoryLimit", "number", false],
             ["resources", t("ResourceRequirementsArgs"), false],
+            ["uploadPartSizeMiB", "number", false],
             ["nodeSelector", "object", false],
             ["tolerations", "array", false],
             ["serviceAccountAnnotations", "object", false],

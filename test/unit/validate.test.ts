@@ -134,4 +134,16 @@ describe("GitGuardianBackupPolicy input validation", () => {
         rejects(minioArgs({ staging: { size: "lots" } }), /argument staging.size = "lots" is invalid; allowed: a Kubernetes quantity/);
         rejects(minioArgs({ resources: { limits: { memory: "1 GB" } } }), /argument resources.limits.memory = "1 GB" is invalid/);
     });
+
+    it("sizes the upload's parts and checks that they fit in the containers' memory limit", () => {
+        assert.equal(resolvePolicy("gg", minioArgs({})).uploadPartSizeMiB, 128);
+        assert.equal(resolvePolicy("gg", minioArgs({ uploadPartSizeMiB: 512, resources: { limits: { memory: "6Gi" } } })).uploadPartSizeMiB, 512);
+        rejects(minioArgs({ uploadPartSizeMiB: 5 }), /argument uploadPartSizeMiB = 5 is invalid; allowed: a whole number of MiB from 8 to 5120/);
+        rejects(minioArgs({ uploadPartSizeMiB: 64.5 }), /argument uploadPartSizeMiB = 64.5 is invalid/);
+        // 11 parts of 128 MiB and the CLI's 256 MiB: 1664Mi. The old default limit (1Gi) is refused.
+        rejects(minioArgs({ resources: { limits: { memory: "1Gi" } } }), /argument resources.limits.memory = "1Gi" is invalid; allowed: at least 1664Mi with uploadPartSizeMiB 128 \(the upload holds up to 11 parts in memory/);
+        assert.equal(resolvePolicy("gg", minioArgs({ resources: { limits: { memory: "1664Mi" } } })).resources.limits.memory, "1664Mi");
+        rejects(minioArgs({ resources: { limits: { memory: "1744830463" } } }), /resources.limits.memory = "1744830463" is invalid; allowed: at least 1664Mi/);
+        assert.equal(resolvePolicy("gg", minioArgs({ uploadPartSizeMiB: 64, resources: { limits: { memory: "1Gi" } } })).uploadPartSizeMiB, 64);
+    });
 });
