@@ -54,6 +54,7 @@ export const COMMON_ENV = {
     stagingDir: v("GGB_STAGING_DIR", "folder shared by the dump and upload steps: the channel's FIFOs, and what a tool cannot stream"),
     backupId: v("GGB_BACKUP_ID", "UTC id of the set (YYYYMMDDTHHMMSSZ); the dump step creates it when unset", { optional: true }),
     connectTimeout: v("GGB_CONNECT_TIMEOUT", "seconds the dump and upload steps wait for each other to open the channel (default 600)", { optional: true }),
+    callTimeout: v("GGB_CALL_TIMEOUT", "seconds one call to a server may take (kubectl, kots, redis-cli INFO; value rule connectTimeout; default 600)", { optional: true }),
 } as const;
 
 /** Variables of the S3 steps (upload, fetch, list). */

@@ -39,7 +39,9 @@ interface FakeBin {
     readonly stateDir: string;
     /** Every call's argv file (one argument per line), in order. */
     argvFiles(): string[];
-    /** Undoes `fail`. */
+    /** From now on, every call (or, with `command`, only calls of that subcommand) hangs (an hour). */
+    hang(command?: string): void;
+    /** Undoes `fail` and `hang`. */
     succeed(): void;
     /** Forgets the recorded calls. */
     reset(): void;
@@ -99,6 +101,9 @@ mkdir -p "$d"
 if [ $# -gt 0 ]; then printf '%s\\n' "$@" >"$d/argv"; else : >"$d/argv"; fi
 if [ $# -gt 0 ]; then printf '%s\\0' "$@" >"$d/argv0"; else : >"$d/argv0"; fi
 ${extra}
+if [ -f "$STATE/hang-command" ] && { [ ! -s "$STATE/hang-command" ] || [ "$(cat "$STATE/hang-command")" = "\${1:-}" ]; }; then
+	exec sleep 3600
+fi
 if [ -f "$STATE/fail-message" ] && { [ ! -f "$STATE/fail-command" ] || [ "$(cat "$STATE/fail-command")" = "\${1:-}" ]; }; then
 	cat "$STATE/fail-message" >&2
 	exit "$(cat "$STATE/fail-code")"
@@ -111,6 +116,7 @@ interface Tool {
     callDirs(): string[];
     argv(callDir: string): string[];
     fail(message: string, code?: number, command?: string): void;
+    hang(command?: string): void;
     succeed(): void;
     reset(): void;
 }
@@ -151,8 +157,9 @@ ${body}
             if (command) fs.writeFileSync(state("fail-command"), command);
             else fs.rmSync(state("fail-command"), { force: true });
         },
+        hang: (command) => fs.writeFileSync(state("hang-command"), command ?? ""),
         succeed: () => {
-            for (const f of ["fail-command", "fail-message", "fail-code"]) fs.rmSync(state(f), { force: true });
+            for (const f of ["fail-command", "fail-message", "fail-code", "hang-command"]) fs.rmSync(state(f), { force: true });
         },
         reset: () => {
             fs.rmSync(callsDir, { recursive: true, force: true });
@@ -341,6 +348,7 @@ echo "    Application manifests downloaded to $dest/$slug"
                 return call;
             }),
         fail: tool.fail,
+        hang: tool.hang,
         succeed: tool.succeed,
         reset: tool.reset,
     };
@@ -348,7 +356,7 @@ echo "    Application manifests downloaded to $dest/$slug"
 
 /**
  * THE kubectl double of the tests (backup jobs and restore alike): `kubectl get secret <name>
- * --namespace <ns> -o yaml`, the one call dump-kots.sh makes, for the given Secrets (name -> key
+ * --namespace <ns> -o yaml --request-timeout=<N>s`, the one call dump-kots.sh makes, for the given Secrets (name -> key
  * -> plain value) in `namespace`. Anything else exits 2.
  */
 export function makeFakeKubectl(opts: { namespace: string; secrets: Record<string, Record<string, string>>; dir?: string }): FakeTool {
@@ -364,7 +372,7 @@ export function makeFakeKubectl(opts: { namespace: string; secrets: Record<strin
         .join("\n");
     const body = `
 NAMESPACE=${shq(opts.namespace)}
-if ! { [ $# -eq 7 ] && [ "$1" = get ] && [ "$2" = secret ] && [ "$4" = --namespace ] && [ "$6" = -o ] && [ "$7" = yaml ]; }; then
+if ! { [ $# -eq 8 ] && [ "$1" = get ] && [ "$2" = secret ] && [ "$4" = --namespace ] && [ "$6" = -o ] && [ "$7" = yaml ] && expr "x$8" : 'x--request-timeout=[1-9][0-9]*s$' >/dev/null; }; then
 	echo "fake kubectl: unexpected arguments" >&2
 	exit 2
 fi
@@ -391,6 +399,7 @@ secret
         argvFiles: () => tool.callDirs().map((d) => path.join(d, "argv")),
         calls: () => tool.callDirs().map(tool.argv),
         fail: (message, code) => tool.fail(message, code),
+        hang: tool.hang,
         succeed: tool.succeed,
         reset: tool.reset,
     };

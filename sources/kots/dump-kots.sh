@@ -21,7 +21,8 @@ ext=$(compression_ext)
 
 meta tool kots
 meta format kots
-meta toolVersion "$("$KOTS" version 2>/dev/null | sed -n '1p')"
+CALL_TIMEOUT=$(call_timeout)
+meta toolVersion "$(bounded "$KOTS" version 2>/dev/null | sed -n '1p')"
 meta serverVersion ""
 log "kots download of app '$GGB_KOTS_APP_SLUG' in namespace '$GGB_KOTS_NAMESPACE', set $BACKUP_ID"
 
@@ -31,8 +32,10 @@ rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/app" "$work/secrets"
 # Outputs are kept in memory: on a full staging volume an error file would stay empty.
-out=$("$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite 2>&1) ||
-	die "kots download failed: $(error_line_of "$out")"
+rc=0
+out=$(bounded "$KOTS" download "$GGB_KOTS_APP_SLUG" --namespace "$GGB_KOTS_NAMESPACE" --current --dest "$work/app" --overwrite 2>&1) || rc=$?
+[ "$rc" != 124 ] || die "kots download did not finish within $CALL_TIMEOUT s (GGB_CALL_TIMEOUT)"
+[ "$rc" = 0 ] || die "kots download failed: $(error_line_of "$out")"
 [ -n "$(ls -A "$work/app")" ] || die "kots download wrote nothing to $work/app"
 send "kots-app.tar$ext" compress tar -cf - -C "$work/app" .
 
@@ -43,7 +46,7 @@ while [ -n "$rest" ]; do
 	rest=${rest#*,}
 	[ -n "$secret" ] || continue
 	check_value k8sName "Secret name" "$secret"
-	err=$("$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml 2>&1 >"$work/secrets/$secret.yaml") ||
+	err=$("$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml "--request-timeout=${CALL_TIMEOUT}s" 2>&1 >"$work/secrets/$secret.yaml") ||
 		die "cannot export Secret '$secret': $(error_line_of "$err")"
 done
 send "kots-secrets.tar$ext" compress tar -cf - -C "$work/secrets" .

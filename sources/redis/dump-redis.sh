@@ -11,17 +11,25 @@ open_channel
 need GGB_REDIS_HOST GGB_REDIS_PORT GGB_COMPRESSION
 check_compression_tool
 
-# redis ARGS...: redis-cli against the configured server, as the configured ACL user.
+# redis RUNNER ARGS...: redis-cli against the configured server, as the configured ACL user, run
+# through RUNNER (`command`, or `bounded` of lib.sh).
 redis() {
+	_redis_run=$1
+	shift
 	if [ -n "${GGB_REDIS_USER:-}" ]; then
-		redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" --user "$GGB_REDIS_USER" "$@"
+		"$_redis_run" redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" --user "$GGB_REDIS_USER" "$@"
 	else
-		redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" "$@"
+		"$_redis_run" redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" "$@"
 	fi
 }
 
 # redis-cli exits 0 on some server errors: read its answer, not only its status.
-info=$(redis INFO server 2>&1) || die "cannot reach Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT: $info"
+# Bounded (redis-cli 7.0 has no timeout of its own); the snapshot itself is bounded by the Job's
+# deadline only, as its length grows with the dataset.
+rc=0
+info=$(redis bounded INFO server 2>&1) || rc=$?
+[ "$rc" != 124 ] || die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT did not answer INFO within $(call_timeout) s (GGB_CALL_TIMEOUT)"
+[ "$rc" = 0 ] || die "cannot reach Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT: $info"
 case "$info" in
 *redis_version:*) ;;
 *) die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT refused INFO: $info" ;;
@@ -36,7 +44,7 @@ log "Redis $server_version at $GGB_REDIS_HOST:$GGB_REDIS_PORT, set $BACKUP_ID"
 rdb="$STAGE/.dump.rdb"
 rm -f "$rdb"
 # Its output is kept in memory: on a full staging volume an error file would stay empty.
-out=$(redis --rdb "$rdb" 2>&1) || die "redis-cli --rdb failed: $(error_line_of "$out")"
+out=$(redis command --rdb "$rdb" 2>&1) || die "redis-cli --rdb failed: $(error_line_of "$out")"
 [ -s "$rdb" ] || die "redis-cli --rdb wrote an empty snapshot: $(error_line_of "$out")"
 case "$(head -c 5 "$rdb")" in
 REDIS) ;;

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { Component, SCRIPT } from "../../core/contract";
 import { Shell, explain, runJob } from "../../harness/jobRunner";
@@ -100,6 +101,25 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
             const wrong = await backup({ component: Component.Redis, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...redis.env(), REDISCLI_AUTH: "wrong", GGB_COMPRESSION: "gzip" } });
             assertDumpFailed(wrong, "dump-redis", /^dump-redis: Redis at 127\.0\.0\.1:\d+ refused INFO: .*(WRONGPASS|NOAUTH)/);
             await assertNoManifest(minio, prefix);
+        });
+    }
+
+    for (const shell of ["busybox", "dash"] as const) {
+        it(`redis that accepts the connection and never answers: stopped after GGB_CALL_TIMEOUT with a reason (${shell})`, async function () {
+            const held: net.Socket[] = [];
+            const silent = net.createServer((socket) => held.push(socket));
+            await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+            const port = (silent.address() as net.AddressInfo).port;
+            try {
+                const prefix = uniquePrefix("redis-silent");
+                const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_REDIS_PORT: String(port), GGB_COMPRESSION: "gzip", GGB_CALL_TIMEOUT: "2" } });
+                assertDumpFailed(run, "dump-redis", new RegExp(`^dump-redis: Redis at 127\\.0\\.0\\.1:${port} did not answer INFO within 2 s \\(GGB_CALL_TIMEOUT\\)$`));
+                assert.ok(run.dump.durationMs < 60_000, `stopped in ${run.dump.durationMs} ms`);
+                await assertNoManifest(minio, prefix);
+            } finally {
+                for (const socket of held) socket.destroy();
+                silent.close();
+            }
         });
     }
 
