@@ -1,7 +1,7 @@
 /**
  * gitguardian-backup-bucket-secure: a backup bucket (see buckets.ts) has versioning Enabled,
  * default encryption, all four public-access blocks, and a bucket policy that denies requests
- * without TLS (`aws:SecureTransport` = false). Each may come from its own resource
+ * without TLS (`aws:SecureTransport` = false), and no `forceDestroy`. Each may come from its own resource
  * (BucketVersioning, BucketServerSideEncryptionConfiguration, BucketPublicAccessBlock,
  * BucketPolicy, V2 names too) or, where the provider still has one, the bucket's inline argument.
  */
@@ -104,6 +104,15 @@ function tlsOnly(b: BackupBucket): Judged {
     });
 }
 
+// The sets are the only copy of a lost cluster's data: a bucket that `pulumi destroy` (or a
+// replacement, after a rename or a late Object Lock) may empty is not a backup bucket. CrossGuard
+// does not tell a policy which operation is planned, so the setting that allows it is refused.
+function keptOnDestroy(b: BackupBucket): Judged {
+    const v = at(b.props, "forceDestroy");
+    if (isUnknown(v)) return v;
+    return v === true ? { ok: false, why: "missing" } : { ok: true };
+}
+
 const RULES: { judge: (b: BackupBucket) => Judged; what: string; fix: string }[] = [
     { judge: versioning, what: "versioning is not Enabled", fix: 'add aws.s3.BucketVersioning with `versioningConfiguration: { status: "Enabled" }`' },
     {
@@ -115,6 +124,11 @@ const RULES: { judge: (b: BackupBucket) => Judged; what: string; fix: string }[]
         judge: publicAccess,
         what: "public access is not fully blocked",
         fix: "add aws.s3.BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true",
+    },
+    {
+        judge: keptOnDestroy,
+        what: "forceDestroy is true: `pulumi destroy`, or a replacement of the bucket, deletes every set in it",
+        fix: "remove forceDestroy (a GitGuardianBackupPolicy keeps its bucket on destroy unless storage.createBucket.forceDestroy is set; empty the bucket by hand when it really must go)",
     },
     {
         judge: tlsOnly,
@@ -140,7 +154,7 @@ export function checkBucketSecure(resources: PackResource[], config?: Partial<Bu
 
 export const bucketSecurePolicy: StackValidationPolicy = {
     name: BUCKET_SECURE,
-    description: "Backup buckets have versioning, default encryption, every public-access block and a TLS-only bucket policy.",
+    description: "Backup buckets have versioning, default encryption, every public-access block and a TLS-only bucket policy, and no forceDestroy.",
     enforcementLevel: "mandatory",
     severity: "high",
     configSchema: bucketSecureSchema,

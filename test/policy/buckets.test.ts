@@ -59,6 +59,20 @@ describe(BUCKET_SECURE, () => {
         assert.match(msgs[0], /^bucket "gg-backups" \(gg-backups\), the GitGuardianBackupPolicy CronJobs upload to it: requests without TLS are not denied\./);
     });
 
+    it("fails a backup bucket with forceDestroy: the component's own, and a hand-written one", async () => {
+        const forced = goodArgs("createBucket");
+        forced.storage = { ...forced.storage, createBucket: { ...forced.storage!.createBucket!, forceDestroy: true } };
+        const msgs = (await evaluate(await runProgram(component(forced)))).of(BUCKET_SECURE);
+        assert.equal(msgs.length, 1, msgs.join("\n"));
+        assert.match(msgs[0], /^bucket \S+, created by GitGuardianBackupPolicy "gg": forceDestroy is true: `pulumi destroy`, or a replacement of the bucket, deletes every set in it\. To fix, remove forceDestroy/);
+        const raw = await runProgram(() => rawBucket({ name: "gg-raw-backups", ...SECURE, forceDestroy: true }));
+        assert.deepEqual((await evaluate(raw)).of(BUCKET_SECURE).map((m) => /: (forceDestroy is true):/.exec(m)?.[1] ?? m), ["forceDestroy is true"]);
+        // Left out or false: kept.
+        const kept = goodArgs("createBucket");
+        kept.storage = { ...kept.storage, createBucket: { ...kept.storage!.createBucket!, forceDestroy: false } };
+        assert.deepEqual((await evaluate(await runProgram(component(kept)))).of(BUCKET_SECURE), []);
+    });
+
     it("recognises TLS-only documents", () => {
         assert.equal(deniesInsecureTransport(tlsOnlyPolicy("arn:aws:s3:::b")), true);
         const allow = JSON.parse(tlsOnlyPolicy("arn:aws:s3:::b"));

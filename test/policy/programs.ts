@@ -117,13 +117,14 @@ export interface RawBucketOptions {
     tlsPolicy?: boolean;
     expirationDays?: number;
     objectLock?: boolean;
+    forceDestroy?: boolean;
     tags?: Record<string, string>;
 }
 
 /** A hand-written bucket with, optionally, each of the settings resources; they refer to it by id. */
 export function rawBucket(o: RawBucketOptions = {}): aws.s3.Bucket {
     const name = o.name ?? "gg-raw-backups";
-    const bucket = new aws.s3.Bucket(name, { bucket: name, tags: o.tags ?? PART_OF_TAG, objectLockEnabled: o.objectLock ?? false });
+    const bucket = new aws.s3.Bucket(name, { bucket: name, tags: o.tags ?? PART_OF_TAG, objectLockEnabled: o.objectLock ?? false, ...(o.forceDestroy === undefined ? {} : { forceDestroy: o.forceDestroy }) });
     const ref = { bucket: bucket.id };
     if (o.versioning) new aws.s3.BucketVersioning(`${name}-versioning`, { ...ref, versioningConfiguration: { status: "Enabled" } });
     if (o.encryption) {
