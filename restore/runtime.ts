@@ -179,6 +179,11 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
                 failure.id = id ?? `${spec.namespace}/${e.runId}`;
                 failure.properties = {
                     ...publicInputs(inputs as unknown as Record<string, unknown>),
+                    // These become the resource's outputs in the state. The dynamic-provider host
+                    // adds the serialized provider to a create's outputs only when it succeeds; it
+                    // reads it back from the outputs on refresh and delete, and without it fails
+                    // with "code must be a string, not undefined".
+                    __provider: (inputs as unknown as Record<string, unknown>).__provider,
                     runId: e.runId,
                     status: "failed",
                     failedStep: e.failedStep,

@@ -109,6 +109,40 @@ describe("GitGuardianRestore through pulumi up", function () {
         assert.ok(kots.calls().length > 2, "the kots steps ran again");
     });
 
+    it("a failed restore, fixed, restores on the next up; refresh and destroy of a failed one work", async () => {
+        // The state of a failed create holds the failure's properties as outputs: the engine's
+        // dynamic-provider host reads the serialized provider from them on refresh and delete,
+        // and the update that resumes needs it too ("code must be a string, not undefined").
+        const stack = await engine.stack("gitguardian-restore", "engine-resume", program("latest"));
+        kots.reset();
+        kots.fail("Error: failed to install: admin console unreachable", 1, "install");
+        try {
+            await assert.rejects(stack.up({ onOutput: () => undefined }), /failed to install: admin console unreachable/);
+            const failed = await stack.exportStack();
+            const restore = (failed.deployment.resources as { type: string; outputs?: Record<string, unknown> }[]).find((r) => r.type.endsWith(":GitGuardianRestore"));
+            assert.equal(restore?.outputs?.status, "failed");
+            assert.equal(restore?.outputs?.failedStep, "kots-install");
+            const refreshed = await stack.refresh({ onOutput: () => undefined });
+            assert.equal(refreshed.summary.result, "succeeded");
+        } finally {
+            kots.succeed();
+        }
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.equal(up.summary.result, "succeeded");
+        assert.equal(up.outputs.status.value, "complete");
+        assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "install", "upload"], "the resumed run installs again, then uploads");
+        await stack.destroy({ onOutput: () => undefined });
+        kots.fail("Error: failed to install: admin console unreachable", 1, "install");
+        try {
+            await assert.rejects(stack.up({ onOutput: () => undefined }), /admin console unreachable/);
+        } finally {
+            kots.succeed();
+        }
+        const destroyed = await stack.destroy({ onOutput: () => undefined });
+        assert.equal(destroyed.summary.result, "succeeded");
+        await stack.workspace.removeStack("engine-resume");
+    });
+
     it("destroy touches nothing in the cluster", async () => {
         const before = await Promise.all([apps.readNamespacedStatefulSet({ name: "redis-master", namespace: NS }), core.listNamespacedSecret({ namespace: NS })]);
         const stack = await engine.stack("gitguardian-restore", "engine", program("latest"));
