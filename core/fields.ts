@@ -56,6 +56,17 @@ export class FieldRules {
         return value as boolean;
     }
 
+    /** An overwrite: the id of the one set it is for (a boolean would outlive the restore it was meant for). */
+    overwriteFor(argument: string, value: unknown): string | undefined {
+        if (value === undefined) return undefined;
+        if (value === true) {
+            this.bad(argument, value, `allowed: the id of the set this overwrite is for, such as 20261127T020101Z (the preview's plan names it); true is not accepted, as a later restore of another set would overwrite again unasked`);
+        }
+        if (value === false) return undefined;
+        if (!passesRule("backupId", value)) this.bad(argument, value, `allowed: the id of the set this overwrite is for, such as 20261127T020101Z`);
+        return value as string;
+    }
+
     /** A section of the args: a plain object. */
     object(argument: string, value: unknown, allowed: string): Record<string, unknown> {
         if (!value || typeof value !== "object" || Array.isArray(value)) this.bad(argument, value, allowed);

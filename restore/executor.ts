@@ -67,8 +67,12 @@ export interface RestoreExecutor {
     readonly kind: string;
     /** A value of a Secret in the namespace (undefined when the Secret or key is missing). */
     readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
+    /** The data of a Secret, values base64 as the API gives them (undefined when it is missing). */
+    readSecretData(namespace: string, name: string): Promise<{ [key: string]: string } | undefined>;
     /** Creates or replaces a Secret (server-side apply). */
     applySecret(namespace: string, secret: V1Secret): Promise<void>;
+    /** Creates a Secret that must not exist yet (a copy kept aside: `create` is all the Role allows for new names). */
+    createSecret(namespace: string, secret: V1Secret): Promise<void>;
     /** Creates or updates the ConfigMap holding jobs/*.sh. */
     applyScripts(namespace: string, name: string, data: { [file: string]: string }): Promise<void>;
     /**

@@ -139,6 +139,15 @@ export class KubernetesExecutor implements RestoreExecutor {
         return data === undefined ? undefined : Buffer.from(data, "base64").toString("utf8");
     }
 
+    async readSecretData(namespace: string, name: string): Promise<{ [key: string]: string } | undefined> {
+        const secret = await orMissing(() => call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
+        return secret ? { ...(secret.data ?? {}) } : undefined;
+    }
+
+    async createSecret(namespace: string, secret: V1Secret): Promise<void> {
+        await call(`creating Secret ${namespace}/${secret.metadata?.name}`, () => this.core.createNamespacedSecret({ namespace, body: { ...secret, metadata: { ...secret.metadata, namespace } } }));
+    }
+
     async applySecret(namespace: string, secret: V1Secret): Promise<void> {
         await this.apply({ ...secret, metadata: { ...secret.metadata, namespace } }, `applying Secret ${namespace}/${secret.metadata?.name}`);
     }

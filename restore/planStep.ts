@@ -4,6 +4,7 @@
  * sha256 unless verify = "size"). Nothing is changed before this step has passed.
  */
 import { resolveSets, ResolvedSet, verifyChecksums } from "./resolve";
+import { partNamed } from "../sources/registry";
 import type { RestoreStep } from "./step";
 
 /** Step 1: resolve and verify. */
@@ -25,6 +26,16 @@ export const planStep: RestoreStep = {
                 problems.push((e as Error).message);
             }
         }
+        // An overwrite is for one set: refused, before anything changes, when the run chose another.
+        for (const [c, set] of sets) {
+            const meant = ctx.spec.overwrite[c];
+            if (meant !== undefined && meant !== set.backupId) {
+                problems.push(`${c}.overwrite is for set ${meant}, but this restore chose ${c} set ${set.backupId}: nothing was changed; to overwrite with ${set.backupId}, set ${c}.overwrite to "${set.backupId}"`);
+            }
+        }
+        if (problems.length) throw new Error(problems.join("; "));
+        for (const [c, s] of sets) ctx.sets.set(c, s);
+        for (const c of ctx.spec.components) problems.push(...((await partNamed(c)?.restore?.preflight?.(ctx)) ?? []));
         if (problems.length) throw new Error(problems.join("; "));
         let verified = 0;
         let bytes = 0;
@@ -35,7 +46,6 @@ export const planStep: RestoreStep = {
                 verified += set.checksumsVerified;
             }
         }
-        for (const [c, s] of sets) ctx.sets.set(c, s);
         const ids = [...sets.values()].map((s) => `${s.component} ${s.backupId} (${s.manifest.artifacts.length} artifacts, ${s.bytes} bytes)`).join(", ");
         const how = ctx.planVerifiedBefore ? "checksums verified earlier in this run" : ctx.spec.verify === "checksum" ? `${verified} sha256 checksums verified` : "sizes verified";
         return { bytes, detail: `${ids}; ${how}` };

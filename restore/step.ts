@@ -69,6 +69,11 @@ export function setOf(ctx: StepContext, part: string): ResolvedSet {
     return set;
 }
 
+/** True when the part's `overwrite` names the set this run restores (the plan step refused any other). */
+export function overwriteAllowed(spec: RestoreSpec, part: string, backupId: string): boolean {
+    return spec.overwrite[part] === backupId;
+}
+
 /** The validated restore section of a part (its descriptor's restore.resolve made it). */
 export function restoreSection<T>(spec: RestoreSpec, part: string): T {
     const section = spec.parts[part];

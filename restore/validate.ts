@@ -62,6 +62,8 @@ export interface RestoreSpec {
     components: string[];
     /** Each restored part's validated section (its descriptor's restore.resolve made it). */
     parts: { [part: string]: unknown };
+    /** Per part, the one set its `overwrite` allows to replace a target that holds data. */
+    overwrite: { [part: string]: string };
     fetchImage: string;
     stagingSize: string;
     jobTimeoutSeconds: number;
@@ -125,11 +127,14 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
     // descriptor checks its own section.
     const components: string[] = [];
     const parts: RestoreSpec["parts"] = {};
+    const overwrite: RestoreSpec["overwrite"] = {};
     const sections = inputs as unknown as Record<string, unknown>;
     for (const part of backupParts()) {
         if (!part.restore || sections[part.name] === undefined) continue;
         const section = f.object(part.name, sections[part.name], `allowed: an object (the ${part.name} restore's settings)`);
         parts[part.name] = part.restore.resolve(section, { f, inputs: sections });
+        const ov = f.overwriteFor(`${part.name}.overwrite`, section.overwrite);
+        if (ov) overwrite[part.name] = ov;
         components.push(part.name);
     }
     const restorable = backupParts().filter((p) => p.restore).map((p) => p.name);
@@ -159,6 +164,7 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
         storage: { bucket, prefix, region, endpoint, credentialsSecret, serviceAccountName },
         components,
         parts,
+        overwrite,
         fetchImage,
         stagingSize,
         jobTimeoutSeconds,

@@ -8,7 +8,7 @@
 import type { EnvVarSpec } from "../core/contract";
 import type { FieldRules } from "../core/fields";
 import type { EnvVar, PolicyRule } from "../core/pod";
-import type { RestoreStep } from "../restore/step";
+import type { RestoreStep, StepContext } from "../restore/step";
 
 /** What every part's validated backup section carries. */
 export interface PartBackupSpec {
@@ -80,6 +80,12 @@ export interface BackupPart<B extends PartBackupSpec = PartBackupSpec, R = unkno
         resolve(section: Record<string, unknown>, ctx: RestoreResolveContext): R;
         /** Its steps, in the order they run (after the plan step, after the parts registered before it). */
         readonly steps: readonly RestoreStep[];
+        /**
+         * What would make its steps refuse, found by the plan step before any part changes
+         * anything (a refusal halfway would leave the parts restored before it changed).
+         * Resolves to the reasons, none when the steps may run.
+         */
+        preflight?(ctx: StepContext): Promise<string[]>;
     };
 }
 

@@ -40,6 +40,13 @@ export interface KotsRestoreArgs {
     appSlug?: string;
     /** Encryption-key Secrets restored before anything else, in this order. Default `kotsadm-encryption`, `gim-secrets`. */
     secrets?: string[];
+    /**
+     * Replace live encryption-key Secrets whose data differs from the set's (each is kept as `<name>.before-restore-<time>`): the id of the one set this overwrite is for (e.g.
+     * `20261127T020101Z`, as the preview's plan names it). A restore that chooses another set
+     * (a later replace, a new trigger, `latest` moving on) is refused, so the flag left in a
+     * program never overwrites again unasked. Default: a non-empty target is refused.
+     */
+    overwrite?: string;
     /** Install a fresh admin console (`kots install`). Omit when one is running already. */
     install?: KotsInstallArgs;
     /** Deploy the uploaded configuration (`kots upload --deploy`). Default false. */

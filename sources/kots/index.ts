@@ -10,7 +10,7 @@ import { kotsDumpEnv, kotsRoleRules, resolveKotsBackup } from "./backup";
 import { KOTS_ENV } from "./env";
 import { resolveKotsRestore } from "./restore";
 import { kotsInstallStep } from "./restoreInstall";
-import { kotsSecretsStep } from "./restoreSecrets";
+import { kotsSecretsPreflight, kotsSecretsStep } from "./restoreSecrets";
 import { kotsUploadStep } from "./restoreUpload";
 
 export const kotsPart = definePart({
@@ -26,5 +26,5 @@ export const kotsPart = definePart({
     requiredBySchedulePolicy: true,
     recognise: { command: /\bkots\b[^;&|]*\sdownload\b/, handWritten: "kots download", enableArg: '`kots: { image: "kotsadm/kotsadm:<version>" }`' },
     backup: { resolve: resolveKotsBackup, env: kotsDumpEnv, roleRules: kotsRoleRules },
-    restore: { resolve: resolveKotsRestore, steps: [kotsSecretsStep, kotsInstallStep, kotsUploadStep] },
+    restore: { resolve: resolveKotsRestore, steps: [kotsSecretsStep, kotsInstallStep, kotsUploadStep], preflight: kotsSecretsPreflight },
 });

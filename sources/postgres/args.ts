@@ -49,8 +49,13 @@ export interface PostgresRestoreArgs {
     user?: string;
     /** The user's password (read by the Job through secretKeyRef, never copied). */
     passwordSecret: SecretKeyRefArgs;
-    /** Restore into a non-empty server: every database and role but the restoring one is dropped first. Default false. */
-    overwrite?: boolean;
+    /**
+     * Restore into a non-empty server (every database and role but the restoring one is dropped first): the id of the one set this overwrite is for (e.g.
+     * `20261127T020101Z`, as the preview's plan names it). A restore that chooses another set
+     * (a later replace, a new trigger, `latest` moving on) is refused, so the flag left in a
+     * program never overwrites again unasked. Default: a non-empty target is refused.
+     */
+    overwrite?: string;
     /** pg_restore workers for directory-format sets. Default 2. */
     parallelJobs?: number;
     /** Image of the apply container; its major version must be at least the dump's. Default `postgres:16-alpine`. */

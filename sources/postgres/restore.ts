@@ -3,7 +3,7 @@ import type { RestoreResolveContext } from "../part";
 import { RESTORE_ENV } from "../../core/contract";
 import { envValue } from "../../core/pod";
 import { applyBaseEnv, restoreJob } from "../../restore/jobs";
-import { restoreSection, RestoreStep, runRestoreJob, setOf, whenRestored } from "../../restore/step";
+import { overwriteAllowed, restoreSection, RestoreStep, runRestoreJob, setOf, whenRestored } from "../../restore/step";
 import type { RestoreSpec } from "../../restore/validate";
 import { POSTGRES_DEFAULTS } from "./backup";
 import { POSTGRES_ENV, postgresConnectionEnv } from "./env";
@@ -17,7 +17,6 @@ export interface PostgresRestoreSpec {
     port: number;
     user: string;
     passwordSecret: { name: string; key: string };
-    overwrite: boolean;
     parallelJobs: number;
     image: string;
 }
@@ -28,7 +27,6 @@ export function resolvePostgresRestore(p: Record<string, unknown>, { f }: Restor
         port: f.port("postgres.port", p.port, POSTGRES_DEFAULTS.port),
         user: f.pgUser("postgres.user", p.user ?? POSTGRES_DEFAULTS.user),
         passwordSecret: f.secretRef("postgres.passwordSecret", p.passwordSecret),
-        overwrite: f.bool("postgres.overwrite", p.overwrite, false),
         parallelJobs: f.ruleInt("postgres.parallelJobs", p.parallelJobs, "parallelJobs", POSTGRES_DEFAULTS.parallelJobs),
         image: f.image("postgres.image", p.image, POSTGRES_DEFAULTS.image),
     };
@@ -44,7 +42,7 @@ export function postgresRestoreJob(spec: RestoreSpec, backupId: string, runId: s
         env: [
             ...applyBaseEnv(),
             ...postgresConnectionEnv(p),
-            envValue(RESTORE_ENV.overwrite.name, p.overwrite ? "true" : "false"),
+            envValue(RESTORE_ENV.overwrite.name, overwriteAllowed(spec, "postgres", backupId) ? "true" : "false"),
             envValue(POSTGRES_ENV.parallelJobs.name, String(p.parallelJobs)),
         ],
     });

@@ -122,12 +122,26 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: ns });
         const log = recorder();
         const runtime = makeRuntime({ log });
-        const props = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
+        const refusedProps = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
         // Before the run: kotsadm-encryption holds another key (as a console installed before
         // the restore would have); gim-secrets does not exist.
         const stale = await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "kotsadm-encryption" }, stringData: { encryptionKey: "the key of the console installed before" } } });
         await assert.rejects(core.readNamespacedSecret({ name: "gim-secrets", namespace: ns }), (e: any) => e.code === 404);
 
+        // Without kots.overwrite the live key is not replaced, and the plan step says so before
+        // PostgreSQL or Redis is touched: no Job, Redis left at 2, the Secret as it was.
+        const refused = await replicaHistory(ns, () => runtime.create(refusedProps as unknown as Record<string, unknown>));
+        assert.match(String(refused.error), new RegExp(`step 1/6 "plan" failed: live Secret ${ns}/kotsadm-encryption holds other keys than kots set ${sets.ids.kots}: .*nothing was changed\\. To replace them \\(each is kept as <name>\\.before-restore-<time>\\), set kots\\.overwrite to "${sets.ids.kots}"`));
+        assert.deepEqual(refused.history, [2]);
+        assert.deepEqual((await batch.listNamespacedJob({ namespace: ns })).items.map((j) => j.metadata?.name), []);
+        assert.equal((await core.readNamespacedSecret({ name: "kotsadm-encryption", namespace: ns })).metadata?.resourceVersion, stale.metadata?.resourceVersion);
+        // An overwrite for another set is refused too (a later restore cannot reuse it).
+        const other = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
+        other.kots = { ...other.kots, overwrite: "20200101T000000Z" };
+        assert.match(String((await replicaHistory(ns, () => runtime.create(other as unknown as Record<string, unknown>))).error), new RegExp(`kots\\.overwrite is for set 20200101T000000Z, but this restore chose kots set ${sets.ids.kots}: nothing was changed`));
+
+        const props = inputs("restore-2026-11", ns, { kotsBin: kots.bin, kubeconfig: rbac.kubeconfig });
+        props.kots = { ...props.kots, overwrite: sets.ids.kots };
         const { result, error, history } = await replicaHistory(ns, () => runtime.create(props as unknown as Record<string, unknown>));
         if (error) throw error;
         const outs = result!.outs as Record<string, any>;
@@ -189,10 +203,14 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const replaced = await core.readNamespacedSecret({ name: "kotsadm-encryption", namespace: ns });
         assert.notEqual(replaced.metadata?.resourceVersion, stale.metadata?.resourceVersion, "kotsadm-encryption: written again by the restore");
         assert.ok(managers(replaced).includes(`${FIELD_MANAGER}:Apply`), `kotsadm-encryption: applied by the restore (${managers(replaced).join(", ")})`);
-        for (const [name, data] of Object.entries(KOTS_SECRETS)) {
-            const s = await core.readNamespacedSecret({ name, namespace: ns });
-            assert.deepEqual(Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])), data);
-        }
+        const plainData = (s: k8s.V1Secret) => Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+        for (const [name, data] of Object.entries(KOTS_SECRETS)) assert.deepEqual(plainData(await core.readNamespacedSecret({ name, namespace: ns })), data);
+        // The replaced key is kept beside, created with the Role's `create` right.
+        const aside = (await core.listNamespacedSecret({ namespace: ns })).items.filter((s) => s.metadata!.name!.startsWith("kotsadm-encryption.before-restore-"));
+        assert.equal(aside.length, 1, aside.map((s) => s.metadata?.name).join(", "));
+        assert.match(aside[0].metadata!.name!, /^kotsadm-encryption\.before-restore-\d{8}t\d{6}z$/);
+        assert.deepEqual(plainData(aside[0]), { encryptionKey: "the key of the console installed before" });
+        assert.equal(aside[0].metadata?.annotations?.["gitguardian-backup/replaced-by-set"], sets.ids.kots);
         const [install, upload] = kots.calls();
         assert.deepEqual(install.argv, ["install", APP_SLUG, "--namespace", ns, "--license-file", install.argv[5], "--no-port-forward", "--wait-duration", "5m"]);
         assert.equal(install.license, TEST_LICENSE);

@@ -58,6 +58,17 @@ export class LocalExecutor implements RestoreExecutor {
         return this.secrets.get(`${namespace}/${name}`)?.[key];
     }
 
+    async readSecretData(namespace: string, name: string): Promise<{ [key: string]: string } | undefined> {
+        const data = this.secrets.get(`${namespace}/${name}`);
+        if (!data) return undefined;
+        return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+    }
+
+    async createSecret(namespace: string, secret: V1Secret): Promise<void> {
+        if (this.secrets.has(`${namespace}/${secret.metadata!.name}`)) throw new Error(`creating Secret ${namespace}/${secret.metadata!.name}: AlreadyExists`);
+        await this.applySecret(namespace, secret);
+    }
+
     async applySecret(namespace: string, secret: V1Secret): Promise<void> {
         const data: Record<string, string> = {};
         for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, "base64").toString("utf8");

@@ -96,6 +96,18 @@ describe("GitGuardianRestore (unit)", () => {
             for (const [o, re] of cases) assert.throws(() => resolveRestore(valid(o)), re, JSON.stringify(o));
         });
 
+        it("an overwrite names the one set it is for: true is refused, an id reaches the Job only for that set", () => {
+            const pg = (overwrite: unknown) => ({ postgres: { host: "pg", passwordSecret: { name: "p", key: "k" }, overwrite } }) as unknown as Partial<RestoreInputs>;
+            assert.throws(() => resolveRestore(valid(pg(true))), /argument postgres\.overwrite = true is invalid; allowed: the id of the set this overwrite is for, such as 20261127T020101Z .*true is not accepted, as a later restore of another set would overwrite again unasked/);
+            assert.throws(() => resolveRestore(valid(pg("yes"))), /argument postgres\.overwrite = "yes" is invalid/);
+            assert.throws(() => resolveRestore(valid({ kots: { appSlug: "gitguardian", overwrite: true } } as unknown as Partial<RestoreInputs>)), /argument kots\.overwrite = true is invalid/);
+            const spec = resolveRestore(valid(pg("20261127T020101Z")));
+            assert.deepEqual(spec.overwrite, { postgres: "20261127T020101Z" });
+            const env = (id: string) => postgresRestoreJob(spec, id, "run-1").spec!.template.spec!.containers[0].env!.find((e) => e.name === "GGB_OVERWRITE")?.value;
+            assert.equal(env("20261127T020101Z"), "true");
+            assert.equal(env("20261128T020101Z"), "false");
+        });
+
         it("never echoes a secret in a validation error", () => {
             assert.throws(() => resolveRestore(valid({ kotsLicense: "not a license but secret-ish" })), (e: Error) => !e.message.includes("secret-ish") && /kots\.install\.license = "\[secret\]"/.test(e.message));
         });
