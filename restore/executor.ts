@@ -81,6 +81,12 @@ export interface RestoreExecutor {
      * JobFailedError with the Job's reason and the failing container's message, or TimeoutError.
      */
     runJob(job: V1Job, opts: { timeoutMs: number; progress: Progress }): Promise<JobOutcome>;
+    /**
+     * Waits until nothing of the Job can still touch its volumes: the Job finished (or is gone)
+     * and none of its pods is left but Succeeded or Failed ones. Throws TimeoutError naming what
+     * still runs, or the API's last error when it kept failing until the timeout.
+     */
+    waitForJobEnded(namespace: string, name: string, opts: { timeoutMs: number; progress: Progress }): Promise<void>;
     getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo>;
     /** Sets spec.replicas (through the scale subresource). */
     scaleStatefulSet(namespace: string, name: string, replicas: number): Promise<void>;

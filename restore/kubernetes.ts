@@ -260,6 +260,31 @@ export class KubernetesExecutor implements RestoreExecutor {
         }
     }
 
+    async waitForJobEnded(namespace: string, name: string, opts: { timeoutMs: number; progress: Progress }): Promise<void> {
+        const deadline = Date.now() + opts.timeoutMs;
+        let lastProgress = Date.now();
+        for (;;) {
+            let state: string;
+            try {
+                const job = await this.readJob(namespace, name);
+                const finished = !job || jobCondition(job, "Complete") !== undefined || jobCondition(job, "Failed") !== undefined;
+                // A pod being deleted is still Running until its containers have stopped.
+                const live = (await this.jobPods(namespace, name)).filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+                if (finished && live.length === 0) return;
+                state = `${!job ? "the Job is deleted" : finished ? "the Job has finished" : "the Job is still active"}; ${live.length ? `pods: ${live.map(podSummary).join("; ")}` : "no pod runs"}`;
+            } catch (e) {
+                // A transient API error must not pass for an ended Job: ask again until the deadline.
+                state = `the API did not answer: ${(e as Error).message}`;
+            }
+            if (Date.now() > deadline) throw new TimeoutError(`Job ${namespace}/${name} was not seen ended within ${Math.round(opts.timeoutMs / 1000)} s: ${state}`);
+            if (Date.now() - lastProgress >= this.progressEveryMs) {
+                lastProgress = Date.now();
+                opts.progress(`waiting for Job ${namespace}/${name} to end: ${state}`);
+            }
+            await sleep(this.pollMs);
+        }
+    }
+
     async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
         const sts = await orMissing(() => call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace })));
         if (!sts) throw new Error(`StatefulSet ${namespace}/${name} does not exist (redis.statefulSet)`);

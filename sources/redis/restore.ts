@@ -111,12 +111,23 @@ export const redisStep: RestoreStep = {
         try {
             outcome = await runRestoreJob(ctx, job);
         } catch (e) {
-            // The script leaves the data untouched on failure: give Redis back its pods.
-            let after = `StatefulSet ${r.statefulSet} scaled back to ${replicas} replicas with its data untouched`;
+            // A timeout or an API error does not stop the Job: its pod may still be swapping the
+            // data files, and a Redis started meanwhile would load or overwrite them halfway.
+            // Redis gets its pods back only once that pod has ended (wherever the script stopped,
+            // the volume then starts as the old data or the new).
+            const jobName = job.metadata!.name!;
+            const scaleBack = `kubectl scale statefulset ${r.statefulSet} --namespace ${ns} --replicas=${replicas}`;
+            let after: string;
             try {
-                await ex.scaleStatefulSet(ns, r.statefulSet, replicas);
-            } catch (scaleError) {
-                after = `scaling StatefulSet ${r.statefulSet} back to ${replicas} failed too (${(scaleError as Error).message}); scale it by hand`;
+                await ex.waitForJobEnded(ns, jobName, wait);
+                after = `StatefulSet ${r.statefulSet} scaled back to ${replicas} replicas once Job ${jobName} had ended`;
+                try {
+                    await ex.scaleStatefulSet(ns, r.statefulSet, replicas);
+                } catch (scaleError) {
+                    after = `scaling StatefulSet ${r.statefulSet} back to ${replicas} failed too (${(scaleError as Error).message}); scale it by hand: ${scaleBack}`;
+                }
+            } catch (waitError) {
+                after = `StatefulSet ${r.statefulSet} left at 0 replicas because Job ${jobName} may still be writing its data (${(waitError as Error).message}); once its pod has ended (kubectl get pods --namespace ${ns} --selector batch.kubernetes.io/job-name=${jobName}), scale it back: ${scaleBack}`;
             }
             (e as Error).message += `; ${after}`;
             throw e;

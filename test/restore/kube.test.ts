@@ -17,7 +17,7 @@ import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { Component, MOUNT, SCRIPT } from "../../core/contract";
 import { scriptBundle } from "../../sources/registry";
 import { RESTORE_NAMES, restoreJobName } from "../../restore/jobs";
-import { FIELD_MANAGER } from "../../restore/kubernetes";
+import { FIELD_MANAGER, KubernetesExecutor, loadKubeConfig } from "../../restore/kubernetes";
 import { s3Store } from "../../core/objectStore";
 import { restoreRoleRules } from "../../restore/rbac";
 import { restoreProvider } from "../../restore/restore";
@@ -36,6 +36,7 @@ import { APP_SLUG, BackupSets, KOTS_SECRETS, NamespaceOptions, TEST_LICENSE, TES
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const PG_PASSWORD = "pg-password-in-a-secret";
 const FAIL_NS = "restore-fail";
+const HANG_NS = "restore-hang";
 
 describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-controller-manager, kwok)", function () {
     this.timeout(300_000);
@@ -57,7 +58,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         }
         const missing = await kubeUnavailable();
         if (missing) throw new Error(missing);
-        [kube, minio, pg, redis] = await Promise.all([startKube({ failJobsInNamespaces: [FAIL_NS] }), startMinio(), startPostgres(), startRedis()]);
+        [kube, minio, pg, redis] = await Promise.all([startKube({ failJobsInNamespaces: [FAIL_NS], hangJobsInNamespaces: [HANG_NS] }), startMinio(), startPostgres(), startRedis()]);
         await seed(pg, redis);
         sets = await makeBackupSets({ minio, pg, redis, kots: true, namespace: "gitguardian" });
         admin = kube.admin();
@@ -267,6 +268,49 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             /step 2\/2 "redis" failed: StatefulSet restore-stuck\/redis-master did not become ready within 8 s \(redis\.readyTimeoutSeconds\): 0 of 1 replicas ready; pods: redis-master-0 Pending/,
         );
         assert.deepEqual(history, [1, 0, 1], "scaled down, restored, scaled back (not left at 0)");
+    });
+
+    it("leaves Redis at 0 while its restore Job still runs after the wait (and says how to scale back); scales back once the Job has ended", async () => {
+        await gitguardianNamespace(HANG_NS, { replicas: 1 });
+        const props = inputs("restore-hang", HANG_NS, { components: [Component.Redis] });
+        props.redis!.readyTimeoutSeconds = 5;
+        // The real executor, but its Job wait cut to 3 s: the step's own is the Job's deadline
+        // plus 5 minutes, and the question here is what the step does when that wait ends.
+        const executor = () => {
+            const ex = new KubernetesExecutor(loadKubeConfig(kube.kubeconfig), { pollMs: 250 });
+            const runJob = ex.runJob.bind(ex);
+            ex.runJob = (job, opts) => runJob(job, { ...opts, timeoutMs: 3000 });
+            return ex;
+        };
+        const runtime = makeRuntime({ log: recorder(), executor });
+        const scaleBack = "kubectl scale statefulset redis-master --namespace restore-hang --replicas=1";
+
+        const first = await replicaHistory(HANG_NS, () => runtime.create(props as unknown as Record<string, unknown>));
+        const e = first.error as Error & { id?: string; properties?: Record<string, any> };
+        assert.ok(e, "create failed");
+        show(e.message);
+        assert.match(e.message, /step 2\/2 "redis" failed: Job restore-hang\/(ggb-restore-redis-\S+) did not finish within 3 s: \S+ Running/);
+        const jobName = /Job restore-hang\/(ggb-restore-redis-\S+) did not finish/.exec(e.message)![1];
+        const left = `; StatefulSet redis-master left at 0 replicas because Job ${jobName} may still be writing its data (Job restore-hang/${jobName} was not seen ended within 5 s: the Job is still active; pods: ${jobName}-`;
+        assert.ok(e.message.includes(left), e.message);
+        assert.ok(e.message.includes(`Running); once its pod has ended (kubectl get pods --namespace restore-hang --selector batch.kubernetes.io/job-name=${jobName}), scale it back: ${scaleBack}`), e.message);
+        assert.deepEqual(first.history, [1, 0], "scaled to 0 and left there");
+        await sleep(1000);
+        assert.equal((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: HANG_NS })).spec?.replicas, 0, "still at 0 after the step");
+        assert.equal((await core.listNamespacedPod({ namespace: HANG_NS, labelSelector: `batch.kubernetes.io/job-name=${jobName}` })).items[0]?.status?.phase, "Running", "the Job's pod still runs");
+
+        // The next run adopts the running Job; it is deleted while the step waits (as an
+        // administrator would): once its pod is gone, Redis is scaled back.
+        const second = replicaHistory(HANG_NS, () => runtime.update(e.id!, e.properties!, props as unknown as Record<string, unknown>));
+        await sleep(1500);
+        await batch.deleteNamespacedJob({ name: jobName, namespace: HANG_NS, propagationPolicy: "Foreground" });
+        const { error, history } = await second;
+        assert.ok(error, "the step still fails: its Job did not complete");
+        show((error as Error).message);
+        assert.match((error as Error).message, /step 2\/2 "redis" failed: /);
+        assert.ok((error as Error).message.includes(`; StatefulSet redis-master scaled back to 1 replicas once Job ${jobName} had ended`), (error as Error).message);
+        assert.equal(history[0], 0, "still at 0 when the second run started");
+        assert.equal((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: HANG_NS })).spec?.replicas, 1, "scaled back");
     });
 
     it("resumes after a fix: completed steps are skipped, their Jobs not run again", async () => {

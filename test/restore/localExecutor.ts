@@ -137,6 +137,9 @@ export class LocalExecutor implements RestoreExecutor {
         return { name, durationMs: Date.now() - started, alreadySucceeded: false };
     }
 
+    /** A local Job runs inside runJob (its processes killed at its timeout): none outlives it. */
+    async waitForJobEnded(): Promise<void> {}
+
     private sts(name: string): LocalStatefulSet {
         const s = this.opts.statefulSets?.[name];
         if (!s) throw new Error(`StatefulSet ${name} does not exist (redis.statefulSet)`);
