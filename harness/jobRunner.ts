@@ -55,6 +55,7 @@ const IMAGE_TOOLS: Record<string, string> = {
     pg_dumpall: path.join(PG_BIN, "pg_dumpall"),
     pg_restore: path.join(PG_BIN, "pg_restore"),
     "redis-cli": "/usr/bin/redis-cli",
+    "redis-check-rdb": "/usr/bin/redis-check-rdb",
     zstd: "/usr/bin/zstd",
 };
 

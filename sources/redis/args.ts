@@ -42,4 +42,11 @@ export interface RedisRestoreArgs {
     runAsUser?: number;
     /** Seconds to wait for the pods to stop and, after the restore, to become ready again. Default 600. */
     readyTimeoutSeconds?: number;
+    /**
+     * Restore over data the server would load (keys in its RDB or AOF base, commands in an AOF
+     * increment; kept beside as `*.before-restore-<time>`): the id of the one set this overwrite
+     * is for (e.g. `20261127T020202Z`). A restore that chooses another set is refused. Default:
+     * a target holding data is refused; a fresh server's empty files are not data.
+     */
+    overwrite?: string;
 }

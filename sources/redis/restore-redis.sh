@@ -22,6 +22,31 @@ for plain_name in "$RDB_NAME" "$AOF_DIR"; do
 done
 if [ -e "$DATA/$AOF_DIR" ] && ! [ -d "$DATA/$AOF_DIR" ]; then die "$DATA/$AOF_DIR is not a folder; data untouched"; fi
 
+# keys_in RDB: the keys redis-check-rdb reads in RDB (the redis image has it); empty when it
+# cannot tell (not an RDB, say an AOF base without the RDB preamble, or no redis-check-rdb).
+keys_in() {
+	redis-check-rdb "$1" 2>/dev/null | sed -n 's/^\[info\] \([0-9][0-9]*\) keys read$/\1/p' | tail -n 1
+}
+# What the server would load holds data: keys in its RDB or its AOF base, or commands in an
+# AOF increment. A fresh server's files (no keys, empty increment) are not data.
+live_data() {
+	_ld=""
+	for _f in "$DATA/$RDB_NAME" "$DATA/$AOF_DIR"/*.base.rdb "$DATA/$AOF_DIR"/*.base.aof; do
+		[ -f "$_f" ] || continue
+		_n=$(keys_in "$_f")
+		if [ -z "$_n" ]; then _ld="$_ld${_ld:+, }${_f##*/} (its keys cannot be counted)"; elif [ "$_n" != 0 ]; then _ld="$_ld${_ld:+, }$_n keys in ${_f##*/}"; fi
+	done
+	for _f in "$DATA/$AOF_DIR"/*.incr.aof; do
+		if [ -s "$_f" ]; then _ld="$_ld${_ld:+, }commands in ${_f##*/}"; fi
+	done
+	printf '%s' "$_ld"
+}
+held=$(live_data)
+if [ -n "$held" ] && [ "${GGB_OVERWRITE:-}" != true ]; then
+	die "target Redis data in $DATA is not empty ($held); set overwrite to replace it; data untouched"
+fi
+[ -z "$held" ] || log "overwrite: replacing the target's data ($held), kept beside as *.before-restore-<time>"
+
 file=$(find "$STAGE" -maxdepth 1 -name 'dump.rdb*' | head -n 1)
 [ -n "$file" ] || die "set has no dump.rdb artifact; data untouched"
 # Unlinked first, not truncated: after an interrupted run it may be a hard link of the live AOF base.

@@ -3,9 +3,10 @@
  * the verified RDB on its data PVC in a Job, scale back).
  */
 import type { RestoreResolveContext } from "../part";
+import { RESTORE_ENV } from "../../core/contract";
 import { envValue } from "../../core/pod";
 import { applyBaseEnv, restoreJob } from "../../restore/jobs";
-import { restoreSection, RestoreStep, runRestoreJob, setOf, whenRestored } from "../../restore/step";
+import { overwriteAllowed, restoreSection, RestoreStep, runRestoreJob, setOf, whenRestored } from "../../restore/step";
 import type { RestoreSpec } from "../../restore/validate";
 import { REDIS_DEFAULTS } from "./backup";
 import { REDIS_ENV } from "./env";
@@ -71,6 +72,7 @@ export function redisRestoreJob(spec: RestoreSpec, backupId: string, runId: stri
         env: [
             ...applyBaseEnv(),
             envValue(REDIS_ENV.dataDir.name, REDIS_DATA_MOUNT),
+            envValue(RESTORE_ENV.overwrite.name, overwriteAllowed(spec, "redis", backupId) ? "true" : "false"),
             ...(r.rdbName ? [envValue(REDIS_ENV.rdbName.name, r.rdbName)] : []),
             ...(r.aofDir ? [envValue(REDIS_ENV.aofDir.name, r.aofDir)] : []),
         ],

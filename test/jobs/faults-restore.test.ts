@@ -93,6 +93,22 @@ describe("restore faults", function () {
         }
     });
 
+    it("redis: the files of a fresh server (no keys, empty AOF increment) are not data: restored without overwrite (dash)", async function () {
+        const fresh = await startRedis({ appendonly: true });
+        try {
+            await fresh.stop();
+            assert.ok(fs.existsSync(path.join(fresh.dir, "appendonlydir")), "a fresh appendonly server has an AOF folder");
+            const fetched = await fetchSet({ component: Component.Redis, minio, prefix: redisPrefix, backupId: redisSet.backupId, shell: "bash" });
+            const apply = await runJob(PART_SCRIPT.restoreRedis, { shell: "dash", env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: fresh.dir } });
+            assert.equal(apply.exitCode, 0, explain(apply));
+            assert.doesNotMatch(apply.stderr, /overwrite/);
+            await fresh.start();
+            assert.ok(Number(await fresh.command("DBSIZE")) > 0, "the set's keys are loaded");
+        } finally {
+            await fresh.destroy();
+        }
+    });
+
     it("redis: a truncated RDB is refused by restore-fetch (bash); restore-redis then refuses; the data folder is untouched", async function () {
         const prefix = await copySet(redisPrefix, Component.Redis, redisSet, "rf-redis-trunc");
         const artifact = redisSet.manifest.artifacts[0];

@@ -13,7 +13,7 @@ import { explain, runJob } from "../../harness/jobRunner";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { RedisServer, startRedis, text } from "../../harness/redis";
 import { FIXTURE_DBS, KeyState, assertSameKeys, populateRedis, snapshot } from "./redisFixture";
-import { RoundTripCase, backupOk, fetchSet, uniquePrefix } from "./support";
+import { RoundTripCase, assertFailed, backupOk, fetchSet, folderFingerprint, uniquePrefix } from "./support";
 
 const CASES: RoundTripCase[] = [
     { compression: "gzip", dump: "busybox", upload: "bash", fetch: "dash", restore: "dash" },
@@ -78,11 +78,19 @@ describe("redis: backup and restore round trip on real servers", function () {
 
                 const fetched = await fetchSet({ component: Component.Redis, minio, prefix, backupId: run.backupId, shell: c.fetch });
                 assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
+                // The target holds data: refused, untouched, unless told to overwrite.
+                const before = folderFingerprint(target.dir);
+                for (const overwrite of [undefined, "false", "TRUE"]) {
+                    const refused = await runJob(PART_SCRIPT.restoreRedis, { shell: c.restore, env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: target.dir, GGB_OVERWRITE: overwrite } });
+                    assertFailed(refused, "restore-redis", /^restore-redis: target Redis data in \S+ is not empty \([^)]*commands in appendonly\.aof\.1\.incr\.aof\); set overwrite to replace it; data untouched$/);
+                }
+                assert.deepEqual(folderFingerprint(target.dir), before, "the refused restores left the target as it was");
                 const restore = await runJob(PART_SCRIPT.restoreRedis, {
                     shell: c.restore,
-                    env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: target.dir },
+                    env: { GGB_STAGING_DIR: fetched.staging, GGB_REDIS_DATA_DIR: target.dir, GGB_OVERWRITE: "true" },
                 });
                 assert.equal(restore.exitCode, 0, explain(restore));
+                assert.match(restore.stderr, /overwrite: replacing the target's data \(/);
                 const entries = fs.readdirSync(target.dir).sort();
                 assert.ok(entries.includes("dump.rdb"), entries.join(", "));
                 assert.ok(entries.some((e) => /^appendonlydir\.before-restore-\d{8}T\d{6}Z$/.test(e)), `the old AOF folder was kept aside: ${entries.join(", ")}`);

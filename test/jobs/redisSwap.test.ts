@@ -156,7 +156,7 @@ describe("redis: restore-redis.sh killed at any step leaves a server that starts
     });
 
     const restore = (shell: Shell, data: string, standIns?: string) =>
-        runJob(PART_SCRIPT.restoreRedis, { shell, env: { GGB_STAGING_DIR: staging, GGB_REDIS_DATA_DIR: data }, pathPrefix: standIns ? [standIns] : [] });
+        runJob(PART_SCRIPT.restoreRedis, { shell, env: { GGB_STAGING_DIR: staging, GGB_REDIS_DATA_DIR: data, GGB_OVERWRITE: "true" }, pathPrefix: standIns ? [standIns] : [] });
 
     /** Which data a server started in each mode finds: "old", "new", or the test fails. */
     async function which(data: string, modes: boolean[], old: Keys, when: string): Promise<string[]> {
