@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CODEC_ENV, COMMON_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
-import { backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
+import { BACKUP_APP_NAME, backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
 import { partNamed } from "../sources/registry";
 import type { BackupPart } from "../sources/part";
 import { JobComponentSpec, PolicySpec } from "./validate";
@@ -15,7 +15,7 @@ export { LABELS, PART_OF };
 
 export function labels(spec: PolicySpec, component?: string): { [k: string]: string } {
     return {
-        [LABELS.name]: "gitguardian-backup",
+        [LABELS.name]: BACKUP_APP_NAME,
         [LABELS.partOf]: PART_OF,
         [LABELS.managedBy]: "pulumi",
         ...(component ? { [LABELS.component]: backupComponentLabel(component) } : {}),

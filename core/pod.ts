@@ -18,6 +18,8 @@ export const LABELS = {
     restoreRun: "gitguardian-backup.io/restore-run",
 } as const;
 export const PART_OF = "pulumi-gitguardian-backup";
+/** `app.kubernetes.io/name` of the backup CronJobs (a restore finds them by it to suspend them). */
+export const BACKUP_APP_NAME = "gitguardian-backup";
 
 /** `app.kubernetes.io/component` of a part's backup CronJob: `backup-<part>` (the policy pack reads it). */
 export function backupComponentLabel(part: string): string {

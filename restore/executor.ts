@@ -87,6 +87,10 @@ export interface RestoreExecutor {
      * still runs, or the API's last error when it kept failing until the timeout.
      */
     waitForJobEnded(namespace: string, name: string, opts: { timeoutMs: number; progress: Progress }): Promise<void>;
+    /** The CronJobs with these labels, and whether each is suspended. */
+    listCronJobs(namespace: string, labels: { [key: string]: string }): Promise<{ name: string; suspended: boolean }[]>;
+    /** Sets spec.suspend of a CronJob. */
+    suspendCronJob(namespace: string, name: string, suspend: boolean): Promise<void>;
     getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo>;
     /** Sets spec.replicas (through the scale subresource). */
     scaleStatefulSet(namespace: string, name: string, replicas: number): Promise<void>;

@@ -296,6 +296,18 @@ export class KubernetesExecutor implements RestoreExecutor {
         };
     }
 
+    async listCronJobs(namespace: string, labels: { [key: string]: string }): Promise<{ name: string; suspended: boolean }[]> {
+        const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+        const list = await call(`listing the CronJobs of ${namespace}`, () => this.batch.listNamespacedCronJob({ namespace, labelSelector }));
+        return list.items.map((c) => ({ name: c.metadata!.name!, suspended: c.spec?.suspend === true }));
+    }
+
+    async suspendCronJob(namespace: string, name: string, suspend: boolean): Promise<void> {
+        await call(`${suspend ? "suspending" : "resuming"} CronJob ${namespace}/${name}`, () =>
+            this.batch.patchNamespacedCronJob({ name, namespace, body: [{ op: "add", path: "/spec/suspend", value: suspend }], fieldManager: FIELD_MANAGER }),
+        );
+    }
+
     async scaleStatefulSet(namespace: string, name: string, replicas: number): Promise<void> {
         await call(`scaling StatefulSet ${namespace}/${name} to ${replicas}`, () =>
             this.apps.patchNamespacedStatefulSetScale({ name, namespace, body: [{ op: "replace", path: "/spec/replicas", value: replicas }], fieldManager: FIELD_MANAGER }),

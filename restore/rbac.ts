@@ -30,6 +30,9 @@ export function restoreRoleRules(names: RestoreRbacNames = {}): PolicyRule[] {
         // The Redis StatefulSet: read, scaled to 0 and back.
         { apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get"] },
         { apiGroups: ["apps"], resources: ["statefulsets/scale"], verbs: ["patch"] },
+        // The backup CronJobs, suspended while the restore runs (a backup then could commit a
+        // half-restored database as the newest set) and resumed after.
+        { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["list", "patch"] },
         // Its data PVC must exist.
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get"] },
         // The scripts and progress ConfigMaps (server-side apply creates them: create cannot be limited by name).

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { scriptBundle } from "../sources/registry";
 import { JobFailedError, ProgressRecord, RestoreExecutor } from "./executor";
 import { labelValue, RESTORE_NAMES } from "./jobs";
+import { BACKUP_APP_NAME, LABELS, PART_OF } from "../core/pod";
 import { ObjectStore } from "../core/objectStore";
 import { restorePlan } from "./sequence";
 import type { RestoreStep, StepContext, StepName, StepResult } from "./step";
@@ -153,6 +154,34 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
         }
         return out;
     };
+    // The backup CronJobs are suspended once the plan step has passed (a backup during the
+    // restore could commit an empty or half-restored database as the newest set), and resumed
+    // when the run ends, failed or not; the record names them, so a resumed run finds them.
+    const SUSPENDED = "suspendedCronJobs";
+    const suspendBackups = async () => {
+        const running = (await deps.executor.listCronJobs(ns, { [LABELS.name]: BACKUP_APP_NAME, [LABELS.partOf]: PART_OF })).filter((c) => !c.suspended).map((c) => c.name);
+        const mine = new Set([...String(record.memo[SUSPENDED] ?? "").split(",").filter(Boolean), ...running]);
+        record.memo[SUSPENDED] = [...mine].join(",");
+        await save();
+        for (const name of running) await deps.executor.suspendCronJob(ns, name, true);
+        if (mine.size) say(`backup CronJobs ${[...mine].join(", ")} suspended while the restore runs`);
+    };
+    const resumeBackups = async () => {
+        const names = String(record.memo[SUSPENDED] ?? "").split(",").filter(Boolean);
+        const left: string[] = [];
+        for (const name of names) {
+            try {
+                await deps.executor.suspendCronJob(ns, name, false);
+            } catch (e) {
+                left.push(name);
+                deps.log.warn(deps.redact(`GitGuardianRestore "${spec.name}": resuming CronJob ${ns}/${name} failed (${(e as Error).message}); resume it with: kubectl patch cronjob ${name} --namespace ${ns} -p '{"spec":{"suspend":false}}'`));
+            }
+        }
+        if (names.length) say(`backup CronJobs ${names.filter((n) => !left.includes(n)).join(", ") || "none"} resumed`);
+        if (left.length) record.memo[SUSPENDED] = left.join(",");
+        else delete record.memo[SUSPENDED];
+        await save().catch(() => undefined);
+    };
     try {
         for (const [i, step] of steps.entries()) {
             const label = `step ${i + 1}/${steps.length} "${step.name}"`;
@@ -168,6 +197,7 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
             let result: StepResult;
             try {
                 result = await step.run(ctx);
+                if (step.name === "plan") await suspendBackups();
             } catch (e) {
                 const reason = deps.redact(e instanceof JobFailedError ? e.message : (e as Error).message ?? String(e));
                 const before = reports.length
@@ -207,6 +237,7 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
         say(`restore complete in ${seconds(outcome.durationMs)}: ${Object.entries(out).map(([c, r]) => `${c} ${r.backupId}`).join(", ")}`);
         return outcome;
     } finally {
+        await resumeBackups();
         fs.rmSync(workDir, { recursive: true, force: true });
     }
 }

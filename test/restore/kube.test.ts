@@ -15,6 +15,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { GitGuardianBackupPolicy } from "../../backup/backupPolicy";
 import { Component, MOUNT, SCRIPT } from "../../core/contract";
+import { BACKUP_APP_NAME, LABELS, PART_OF } from "../../core/pod";
 import { scriptBundle } from "../../sources/registry";
 import { RESTORE_NAMES, restoreJobName } from "../../restore/jobs";
 import { FIELD_MANAGER, KubernetesExecutor, loadKubeConfig } from "../../restore/kubernetes";
@@ -74,14 +75,13 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
     const gitguardianNamespace = (ns: string, o: NamespaceOptions = {}) => prepareNamespace(kube, minio, ns, { pgPassword: PG_PASSWORD, ...o });
     const waitUntil = (what: string, check: () => Promise<boolean>, timeoutMs?: number) => waitFor(kube, what, check, timeoutMs);
 
-    /** Records every spec.replicas value the StatefulSet takes while `during` runs. */
-    async function replicaHistory<T>(ns: string, during: () => Promise<T>): Promise<{ result?: T; error?: unknown; history: number[] }> {
-        const history: number[] = [];
+    /** Records every value `read` gives (as it changes) while `during` runs. */
+    async function valueHistory<T, V>(read: () => Promise<V | undefined>, during: () => Promise<T>): Promise<{ result?: T; error?: unknown; history: V[] }> {
+        const history: V[] = [];
         let stop = false;
         const watcher = (async () => {
             while (!stop) {
-                const sts = await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns }).catch(() => undefined);
-                const r = sts?.spec?.replicas;
+                const r = await read().catch(() => undefined);
                 if (r !== undefined && history[history.length - 1] !== r) history.push(r);
                 await sleep(50);
             }
@@ -95,6 +95,10 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             await watcher;
         }
     }
+
+    /** Records every spec.replicas value the StatefulSet takes while `during` runs. */
+    const replicaHistory = <T>(ns: string, during: () => Promise<T>) =>
+        valueHistory(async () => (await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns })).spec?.replicas, during);
 
     function inputs(name: string, ns: string, extra: Partial<RestoreInputs> & { kotsBin?: string; kubeconfig?: string; components?: Component[] } = {}): RestoreInputs {
         const components = extra.components ?? [Component.Postgres, Component.Redis, Component.Kots];
@@ -233,9 +237,32 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
 
     it("stops at a Job that fails, with the Job's reason and the script's message, and leaves the earlier steps' results in the error", async () => {
         await gitguardianNamespace(FAIL_NS, { replicas: 1 });
+        // The policy's backup CronJobs (as GitGuardianBackupPolicy labels them), one suspended by
+        // its owner, and another app's CronJob.
+        const cronJob = (name: string, labels: Record<string, string>, suspend: boolean): k8s.V1CronJob => ({
+            metadata: { name, labels },
+            spec: { schedule: "0 2 * * *", suspend, jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } } },
+        });
+        const ours = { [LABELS.name]: BACKUP_APP_NAME, [LABELS.partOf]: PART_OF };
+        for (const c of [cronJob("gg-backup-postgres", ours, false), cronJob("gg-backup-redis", ours, false), cronJob("gg-backup-kots", ours, true), cronJob("other-app-nightly", { app: "other" }, false)]) {
+            await batch.createNamespacedCronJob({ namespace: FAIL_NS, body: c });
+        }
+        const suspended = async () => (await batch.listNamespacedCronJob({ namespace: FAIL_NS })).items.map((c) => `${c.metadata!.name}:${c.spec!.suspend}`).sort().join(" ");
         const runtime = makeRuntime({ log: recorder() });
         const props = inputs("restore-fail", FAIL_NS, { components: [Component.Postgres, Component.Redis] });
-        const { error, history } = await replicaHistory(FAIL_NS, () => runtime.create(props as unknown as Record<string, unknown>));
+        let history: number[] = [];
+        const { error, history: cronHistory } = await valueHistory(suspended, async () => {
+            const run = await replicaHistory(FAIL_NS, () => runtime.create(props as unknown as Record<string, unknown>));
+            history = run.history;
+            if (run.error) throw run.error;
+        });
+        // Suspended while the run ran (past the plan step), resumed after it failed; the one its
+        // owner suspended stays so, another app's is never touched.
+        assert.deepEqual(cronHistory, [
+            "gg-backup-kots:true gg-backup-postgres:false gg-backup-redis:false other-app-nightly:false",
+            "gg-backup-kots:true gg-backup-postgres:true gg-backup-redis:true other-app-nightly:false",
+            "gg-backup-kots:true gg-backup-postgres:false gg-backup-redis:false other-app-nightly:false",
+        ]);
         const e = error as Error & { id?: string; properties?: Record<string, any>; reasons?: string[] };
         assert.ok(e, "create failed");
         show(e.message);

@@ -146,6 +146,21 @@ export class LocalExecutor implements RestoreExecutor {
         return s;
     }
 
+    /** The namespace's CronJobs: name -> labels and spec.suspend; every suspend call, in order. */
+    readonly cronJobs = new Map<string, { labels: Record<string, string>; suspended: boolean }>();
+    readonly suspendCalls: [string, boolean][] = [];
+
+    async listCronJobs(_namespace: string, labels: { [key: string]: string }): Promise<{ name: string; suspended: boolean }[]> {
+        return [...this.cronJobs].filter(([, c]) => Object.entries(labels).every(([k, v]) => c.labels[k] === v)).map(([name, c]) => ({ name, suspended: c.suspended }));
+    }
+
+    async suspendCronJob(_namespace: string, name: string, suspend: boolean): Promise<void> {
+        const c = this.cronJobs.get(name);
+        if (!c) throw new Error(`CronJob ${name} not found`);
+        c.suspended = suspend;
+        this.suspendCalls.push([name, suspend]);
+    }
+
     async getStatefulSet(_namespace: string, name: string): Promise<StatefulSetInfo> {
         const s = this.sts(name);
         const replicas = this.replicas.get(name) ?? 0;
