@@ -61,6 +61,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
         const spec = resolvePolicy(name, args);
         super(BACKUP_POLICY_TYPE, name, {}, opts);
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this };
+        for (const w of spec.warnings) void pulumi.log.warn(w, this);
 
         let bucketName: pulumi.Output<string>;
         let credentials: JobCredentials = { serviceAccountAnnotations: {} };

@@ -8,7 +8,7 @@ import type { PartBackupSpec } from "../sources/part";
 import { backupParts, partNames } from "../sources/registry";
 import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
-import { andList, FieldRules, PATTERNS } from "../core/fields";
+import { andList, FieldRules, PATTERNS, plainHttpWarning } from "../core/fields";
 import {
     BucketCredentialsArgs,
     CompressionAlgorithm,
@@ -94,6 +94,8 @@ export interface PolicySpec {
     resources: { requests: { [k: string]: string }; limits: { [k: string]: string } };
     /** Part size of the streamed uploads, MiB. */
     uploadPartSizeMiB: number;
+    /** What is allowed but unsafe, said at every preview. */
+    warnings: string[];
     nodeSelector: { [k: string]: string };
     tolerations: TolerationArgs[];
     serviceAccountAnnotations: { [k: string]: string };
@@ -248,6 +250,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             limits: { ...DEFAULTS.resources.limits, ...(resources.limits ?? {}) },
         },
         uploadPartSizeMiB,
+        warnings: [plainHttpWarning(`GitGuardianBackupPolicy "${name}"`, "storage.existingBucket.endpoint", bucket.endpoint)].filter((w): w is string => w !== undefined),
         nodeSelector: map("nodeSelector", args.nodeSelector),
         tolerations: args.tolerations ?? [],
         serviceAccountAnnotations: map("serviceAccountAnnotations", args.serviceAccountAnnotations),

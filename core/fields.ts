@@ -29,6 +29,12 @@ export const PATTERNS = {
     pgRole: /^[A-Za-z_][A-Za-z0-9_$.-]*$/,
 } as const;
 
+/** The warning for an S3 endpoint without TLS (undefined for https:// or AWS's own endpoints). */
+export function plainHttpWarning(who: string, argument: string, endpoint: string | undefined): string | undefined {
+    if (!endpoint || !/^http:\/\//i.test(endpoint)) return undefined;
+    return `${who}: ${argument} ${endpoint} is plain http: the dumps, and the encryption-key Secrets with them, cross the network in clear (inside the cluster too); use an https:// endpoint`;
+}
+
 /** Checks of one resource's arguments; every failure throws an ArgumentError naming `who`. */
 export class FieldRules {
     constructor(readonly who: string) {}

@@ -17,7 +17,7 @@ import type * as pulumiTypes from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ArgumentError } from "../core/fields";
+import { ArgumentError, plainHttpWarning } from "../core/fields";
 import { RestoreExecutor } from "./executor";
 import { RestoreFailedError, RestoreOutcome, StepReport, runRestore } from "./runner";
 import { restorePlan } from "./sequence";
@@ -214,6 +214,8 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
                 }
                 throw e;
             }
+            const insecure = plainHttpWarning(`GitGuardianRestore "${spec.name}"`, "storage.endpoint", spec.storage.endpoint);
+            if (insecure) log().warn(insecure);
             // Preview of the plan, when this is a new restore (or its backupId/triggers changed).
             const same = olds && olds.backupId === news.backupId && stable(olds.triggers ?? {}) === stable(news.triggers ?? {}) && olds.status === "complete";
             if (!same) {

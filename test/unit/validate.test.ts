@@ -135,6 +135,15 @@ describe("GitGuardianBackupPolicy input validation", () => {
         rejects(minioArgs({ resources: { limits: { memory: "1 GB" } } }), /argument resources.limits.memory = "1 GB" is invalid/);
     });
 
+    it("warns about a plain-http endpoint, not about https or AWS", () => {
+        assert.deepEqual(resolvePolicy("gg", minioArgs({})).warnings.length, 1);
+        assert.match(resolvePolicy("gg", minioArgs({})).warnings[0], /^GitGuardianBackupPolicy "gg": storage\.existingBucket\.endpoint http:\/\/\S+ is plain http: the dumps, and the encryption-key Secrets with them, cross the network in clear \(inside the cluster too\); use an https:\/\/ endpoint$/);
+        const tls = minioArgs({});
+        tls.storage = { existingBucket: { ...tls.storage!.existingBucket!, endpoint: "https://minio.example:9000" } };
+        assert.deepEqual(resolvePolicy("gg", tls).warnings, []);
+        assert.deepEqual(resolvePolicy("gg", awsArgs({})).warnings, []);
+    });
+
     it("sizes the upload's parts and checks that they fit in the containers' memory limit", () => {
         assert.equal(resolvePolicy("gg", minioArgs({})).uploadPartSizeMiB, 128);
         assert.equal(resolvePolicy("gg", minioArgs({ uploadPartSizeMiB: 512, resources: { limits: { memory: "6Gi" } } })).uploadPartSizeMiB, 512);
