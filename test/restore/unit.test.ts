@@ -169,6 +169,16 @@ describe("GitGuardianRestore (unit)", () => {
             assert.equal(unknown.failures, undefined);
         });
 
+        it("check warns about a plain-http storage endpoint", async () => {
+            const log = recorder();
+            const rt = makeRuntime({ log, executor: () => new LocalExecutor({}), store: async () => Promise.reject(new Error("offline")) });
+            await rt.check({}, valid({ storage: { bucketName: "gitguardian-backups", endpoint: "http://minio.minio.svc:9000", credentialsSecret: { name: "backup-s3" } } }) as never);
+            assert.ok(log.lines.includes('warn: GitGuardianRestore "restore-2026-11": storage.endpoint http://minio.minio.svc:9000 is plain http: the dumps, and the encryption-key Secrets with them, cross the network in clear (inside the cluster too); use an https:// endpoint'), log.text());
+            const quiet = recorder();
+            await makeRuntime({ log: quiet, executor: () => new LocalExecutor({}), store: async () => Promise.reject(new Error("offline")) }).check({}, valid() as never);
+            assert.ok(!quiet.text().includes("plain http"), quiet.text());
+        });
+
         it("a changed backupId or triggers replaces; cosmetic changes do not; an incomplete run updates (resumes)", async () => {
             const rt = makeRuntime({ log: recorder() });
             const olds = { ...valid(), status: "complete", runId: "r1", triggers: { wave: "1" } };
