@@ -8,7 +8,7 @@ import type { PartBackupSpec } from "../sources/part";
 import { backupParts, partNames } from "../sources/registry";
 import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
-import { andList, FieldRules, PATTERNS, plainHttpWarning } from "../core/fields";
+import { andList, FieldRules, PATTERNS, plainHttpWarning, quantityBytes } from "../core/fields";
 import {
     BucketCredentialsArgs,
     CompressionAlgorithm,
@@ -41,15 +41,6 @@ export const UPLOAD_PARTS_IN_MEMORY = 11;
 /** The aws CLI itself (Python and its modules), MiB. */
 const UPLOADER_BASE_MIB = 256;
 
-const QUANTITY_FACTORS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
-
-/** A Kubernetes quantity (already validated) in bytes. */
-export function quantityBytes(q: string): number {
-    const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(q);
-    const factor = m ? QUANTITY_FACTORS[m[2]] : undefined;
-    if (!m || factor === undefined) throw new Error(`internal: '${q}' is not a quantity`);
-    return Number(m[1]) * factor;
-}
 
 /** Kubernetes' limit on CronJob names (Job names get an 11-character suffix). */
 const CRONJOB_NAME_MAX = 52;

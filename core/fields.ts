@@ -29,6 +29,16 @@ export const PATTERNS = {
     pgRole: /^[A-Za-z_][A-Za-z0-9_$.-]*$/,
 } as const;
 
+const QUANTITY_FACTORS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
+
+/** A Kubernetes quantity (already validated) in bytes. */
+export function quantityBytes(q: string): number {
+    const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(q);
+    const factor = m ? QUANTITY_FACTORS[m[2]] : undefined;
+    if (!m || factor === undefined) throw new Error(`internal: '${q}' is not a quantity`);
+    return Number(m[1]) * factor;
+}
+
 /** The warning for an S3 endpoint without TLS (undefined for https:// or AWS's own endpoints). */
 export function plainHttpWarning(who: string, argument: string, endpoint: string | undefined): string | undefined {
     if (!endpoint || !/^http:\/\//i.test(endpoint)) return undefined;

@@ -62,7 +62,19 @@ export interface Progress {
     (message: string): void;
 }
 
+/** One permission, as a SelfSubjectAccessReview asks it (no namespace: cluster-wide). */
+export interface AccessCheck {
+    namespace?: string;
+    verb: string;
+    group: string;
+    resource: string;
+    subresource?: string;
+    name?: string;
+}
+
 export interface RestoreExecutor {
+    /** The checks the identity is not allowed (SelfSubjectAccessReview), in the order given. */
+    deniedAccess(checks: readonly AccessCheck[]): Promise<AccessCheck[]>;
     /** "kubernetes" or "local". */
     readonly kind: string;
     /** A value of a Secret in the namespace (undefined when the Secret or key is missing). */

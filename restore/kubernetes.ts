@@ -6,7 +6,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import type { V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
-import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
+import { AccessCheck, JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
 import { RESTORE_NAMES } from "./jobs";
 import { LABELS, PART_OF } from "../core/pod";
 
@@ -117,6 +117,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     private readonly objects: k8s.KubernetesObjectApi;
     private readonly pollMs: number;
     private readonly stuckMs: number;
+    private readonly authz: k8s.AuthorizationV1Api;
     private readonly progressEveryMs: number;
 
     constructor(kc: k8s.KubeConfig, opts: KubernetesExecutorOptions = {}) {
@@ -124,6 +125,7 @@ export class KubernetesExecutor implements RestoreExecutor {
         this.batch = kc.makeApiClient(k8s.BatchV1Api);
         this.apps = kc.makeApiClient(k8s.AppsV1Api);
         this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+        this.authz = kc.makeApiClient(k8s.AuthorizationV1Api);
         this.pollMs = opts.pollMs ?? 1000;
         this.stuckMs = opts.stuckMs ?? 120_000;
         this.progressEveryMs = opts.progressEveryMs ?? 15_000;
@@ -137,6 +139,19 @@ export class KubernetesExecutor implements RestoreExecutor {
         const secret = await orMissing(() => call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
         const data = secret?.data?.[key];
         return data === undefined ? undefined : Buffer.from(data, "base64").toString("utf8");
+    }
+
+    async deniedAccess(checks: readonly AccessCheck[]): Promise<AccessCheck[]> {
+        const denied: AccessCheck[] = [];
+        for (const c of checks) {
+            const review = await call(`asking the API server whether this identity may ${c.verb} ${c.resource}`, () =>
+                this.authz.createSelfSubjectAccessReview({
+                    body: { spec: { resourceAttributes: { namespace: c.namespace, verb: c.verb, group: c.group, resource: c.resource, subresource: c.subresource, name: c.name } } },
+                }),
+            );
+            if (!review.status?.allowed) denied.push(c);
+        }
+        return denied;
     }
 
     async readSecretData(namespace: string, name: string): Promise<{ [key: string]: string } | undefined> {

@@ -4,7 +4,9 @@
  * sha256 unless verify = "size"). Nothing is changed before this step has passed.
  */
 import { resolveSets, ResolvedSet, verifyChecksums } from "./resolve";
+import { quantityBytes } from "../core/fields";
 import { partNamed } from "../sources/registry";
+import { missingAccessReason, restoreAccessChecks } from "./permissions";
 import type { RestoreStep } from "./step";
 
 /** Step 1: resolve and verify. */
@@ -31,6 +33,14 @@ export const planStep: RestoreStep = {
             const meant = ctx.spec.overwrite[c];
             if (meant !== undefined && meant !== set.backupId) {
                 problems.push(`${c}.overwrite is for set ${meant}, but this restore chose ${c} set ${set.backupId}: nothing was changed; to overwrite with ${set.backupId}, set ${c}.overwrite to "${set.backupId}"`);
+            }
+        }
+        // Every permission of the chosen steps, and room for the largest set on the staging volume.
+        problems.push(...missingAccessReason(await ctx.executor.deniedAccess(restoreAccessChecks(ctx.spec))));
+        const room = quantityBytes(ctx.spec.stagingSize);
+        for (const [c, set] of sets) {
+            if (partNamed(c)?.restoreScripts.length && set.bytes > room) {
+                problems.push(`${c} set ${set.backupId} is ${set.bytes} bytes, more than stagingSize ${ctx.spec.stagingSize} (${room} bytes): its restore Job downloads it whole onto the staging volume; raise stagingSize`);
             }
         }
         if (problems.length) throw new Error(problems.join("; "));

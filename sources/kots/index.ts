@@ -9,7 +9,7 @@ import { definePart } from "../part";
 import { kotsDumpEnv, kotsRoleRules, resolveKotsBackup } from "./backup";
 import { KOTS_ENV } from "./env";
 import { resolveKotsRestore } from "./restore";
-import { kotsInstallStep } from "./restoreInstall";
+import { kotsInstallPreflight, kotsInstallStep } from "./restoreInstall";
 import { kotsSecretsPreflight, kotsSecretsStep } from "./restoreSecrets";
 import { kotsUploadStep } from "./restoreUpload";
 
@@ -26,5 +26,5 @@ export const kotsPart = definePart({
     requiredBySchedulePolicy: true,
     recognise: { command: /\bkots\b[^;&|]*\sdownload\b/, handWritten: "kots download", enableArg: '`kots: { image: "kotsadm/kotsadm:<version>" }`' },
     backup: { resolve: resolveKotsBackup, env: kotsDumpEnv, roleRules: kotsRoleRules },
-    restore: { resolve: resolveKotsRestore, steps: [kotsSecretsStep, kotsInstallStep, kotsUploadStep], preflight: kotsSecretsPreflight },
+    restore: { resolve: resolveKotsRestore, steps: [kotsSecretsStep, kotsInstallStep, kotsUploadStep], preflight: async (ctx) => [...(await kotsInstallPreflight(ctx)), ...(await kotsSecretsPreflight(ctx))] },
 });

@@ -25,6 +25,7 @@ import { restoreProvider } from "../../restore/restore";
 import { makeRuntime } from "../../restore/runtime";
 import { RestoreInputs, resolveRestore } from "../../restore/validate";
 import { makeFakeKots } from "../../harness/fakeKots";
+import { KOTS_INSTALL_CLUSTER_ACCESS } from "../../sources/kots/restoreInstall";
 import { FAILED_JOB_MESSAGE, KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { runUnderMocks } from "../../harness/mocks";
@@ -124,6 +125,12 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const ns = "gitguardian";
         await gitguardianNamespace(ns, { replicas: 2 });
         const rbac = await kube.tokenForRole(ns, restoreRoleRules({ credentialsSecret: "backup-s3" }));
+        // kots install also creates the console's cluster RBAC: the plan step asks for exactly that.
+        const clusterRbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+        await clusterRbac.createClusterRole({ body: { metadata: { name: rbac.serviceAccount }, rules: KOTS_INSTALL_CLUSTER_ACCESS.map((c) => ({ apiGroups: [c.group], resources: [c.resource], verbs: [c.verb] })) } });
+        await clusterRbac.createClusterRoleBinding({
+            body: { metadata: { name: rbac.serviceAccount }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: rbac.serviceAccount }, subjects: [{ kind: "ServiceAccount", name: rbac.serviceAccount, namespace: ns }] },
+        });
         const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: ns });
         const log = recorder();
         const runtime = makeRuntime({ log });
@@ -414,14 +421,21 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             none.create(inputs("restore-rbac", ns, { components: [Component.Postgres], kubeconfig: kube.kubeconfigFor(kube.restrictedToken, "restricted") }) as unknown as Record<string, unknown>),
             /GitGuardianRestore "restore-rbac": reading ConfigMap restore-rbac\/gitguardian-restore-progress: HTTP 403 Forbidden: configmaps "gitguardian-restore-progress" is forbidden: User "restricted" cannot get resource "configmaps"/,
         );
-        // Without the scale rule, the Redis step stops at the scale call (and says so); every documented rule is used.
-        const rules = restoreRoleRules({ credentialsSecret: "backup-s3" }).filter((r) => !r.resources.includes("statefulsets/scale"));
+        // Without the scale rule, the plan step refuses before anything changes, naming what is
+        // missing (the API server's own SelfSubjectAccessReview); Redis is not scaled.
+        const rules = restoreRoleRules({ credentialsSecret: "backup-s3" }).filter((r) => !r.resources.includes("statefulsets/scale") && !r.resources.includes("cronjobs"));
         const limited = await kube.tokenForRole(ns, rules);
         const runtime = makeRuntime({ log: recorder() });
-        await assert.rejects(
-            runtime.create(inputs("restore-rbac-2", ns, { components: [Component.Redis], kubeconfig: limited.kubeconfig }) as unknown as Record<string, unknown>),
-            /step 2\/2 "redis" failed: scaling StatefulSet restore-rbac\/redis-master to 0: HTTP 403 Forbidden: statefulsets\.apps "redis-master" is forbidden: .* cannot patch resource "statefulsets\/scale"/,
+        const { error, history } = await replicaHistory(ns, () => runtime.create(inputs("restore-rbac-2", ns, { components: [Component.Redis], kubeconfig: limited.kubeconfig }) as unknown as Record<string, unknown>));
+        assert.match(
+            String(error),
+            /step 1\/2 "plan" failed: the identity running the restore lacks 3 permissions its steps need: patch statefulsets\/scale\.apps in restore-rbac, list cronjobs\.batch in restore-rbac, patch cronjobs\.batch in restore-rbac; nothing was changed/,
         );
+        assert.deepEqual(history, [1]);
+        // Given back, the run passes the plan step (kots install's cluster RBAC is asked only with kots.install).
+        const enough = await kube.tokenForRole(ns, restoreRoleRules({ credentialsSecret: "backup-s3" }));
+        const kotsOnly = inputs("restore-rbac-3", ns, { components: [Component.Kots], kubeconfig: enough.kubeconfig, kotsBin: makeFakeKots({ appSlug: APP_SLUG, namespace: ns }).bin });
+        assert.match(String(await runtime.create(kotsOnly as unknown as Record<string, unknown>).catch((e) => e)), /step 1\/4 "plan" failed: kots\.install runs `kots install`, which creates the admin console's cluster RBAC, and the identity running the restore may not create clusterroles\.rbac\.authorization\.k8s\.io \(cluster-wide\), create clusterrolebindings\.rbac\.authorization\.k8s\.io \(cluster-wide\); nothing was changed/);
     });
 
     it("every Kubernetes object GitGuardianBackupPolicy declares is accepted by the API server (server-side apply)", async () => {

@@ -147,6 +147,14 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         await assert.rejects(runtime.create(noRedis), /step 1\/3 "plan" failed: redis: no complete backup set matches any; there is no complete set.*Steps completed before it: none \(nothing was changed\)/);
         // An exact id that does not exist names what exists.
         await assert.rejects(runtime.create(restoreInputs({ ...base, backupId: "20200101T000000Z" }) as unknown as Record<string, unknown>), new RegExp(`postgres: no complete backup set matches 20200101T000000Z; complete sets: ${sets.ids.postgres}`));
+        // A staging volume smaller than the set, and a permission the identity lacks: both named at once.
+        executor.deny.push({ namespace: NS, verb: "create", group: "batch", resource: "jobs" });
+        await assert.rejects(
+            runtime.create({ ...restoreInputs({ ...base }), stagingSize: "1Ki" } as unknown as Record<string, unknown>),
+            /step 1\/2 "plan" failed: the identity running the restore lacks 1 permission its steps need: create jobs\.batch in gitguardian; nothing was changed .*; postgres set \d{8}T\d{6}Z is \d+ bytes, more than stagingSize 1Ki \(1024 bytes\): its restore Job downloads it whole onto the staging volume; raise stagingSize/,
+        );
+        executor.deny.length = 0;
+        assert.ok(executor.accessChecked.some((c) => c.resource === "cronjobs" && c.verb === "patch"), "the checks include the CronJobs' suspension");
         // A tampered artifact of the same size: the sha256 check refuses it.
         const key = (await minio.list(`${sets.prefix}/postgres/${sets.ids.postgres}/`)).find((k) => k.endsWith("/dumpall.sql.gz"))!;
         const original = await minio.get(key);

@@ -8,7 +8,7 @@
  * stop/start.
  */
 import type { V1Job, V1Secret } from "@kubernetes/client-node";
-import { JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../restore/executor";
+import { AccessCheck, JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "../../restore/executor";
 import { contractNames, Shell } from "../../harness/jobRunner";
 import { ContainerRun, PodSources, PodStartError, runPod } from "../../harness/podRunner";
 import { sleep } from "../../harness/proc";
@@ -56,6 +56,15 @@ export class LocalExecutor implements RestoreExecutor {
 
     async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {
         return this.secrets.get(`${namespace}/${name}`)?.[key];
+    }
+
+    /** Permissions the identity lacks (as an API server would deny them), and every check asked. */
+    readonly deny: AccessCheck[] = [];
+    readonly accessChecked: AccessCheck[] = [];
+
+    async deniedAccess(checks: readonly AccessCheck[]): Promise<AccessCheck[]> {
+        this.accessChecked.push(...checks);
+        return checks.filter((c) => this.deny.some((d) => JSON.stringify(d) === JSON.stringify(c)));
     }
 
     async readSecretData(namespace: string, name: string): Promise<{ [key: string]: string } | undefined> {
