@@ -5,8 +5,6 @@
  * reason and what the steps before it did.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { scriptBundle } from "../sources/registry";
 import { JobFailedError, ProgressRecord, RestoreExecutor } from "./executor";
@@ -14,6 +12,7 @@ import { labelValue, RESTORE_NAMES } from "./jobs";
 import { BACKUP_APP_NAME, LABELS, PART_OF } from "../core/pod";
 import { ObjectStore } from "../core/objectStore";
 import { restorePlan } from "./sequence";
+import { privateTempDir } from "./tempDir";
 import type { RestoreStep, StepContext, StepName, StepResult } from "./step";
 import { RestoreSpec } from "./validate";
 
@@ -109,7 +108,7 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
     const save = () => deps.executor.writeProgress(ns, key, record);
     await save();
 
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-restore-"));
+    const workDir = privateTempDir("restore");
     let scriptsApplied = false;
     const ctx: StepContext = {
         spec,

@@ -15,10 +15,10 @@
  */
 import type * as pulumiTypes from "@pulumi/pulumi";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ArgumentError, plainHttpWarning } from "../core/fields";
 import { RestoreExecutor } from "./executor";
+import { privateTempDir } from "./tempDir";
 import { RestoreFailedError, RestoreOutcome, StepReport, runRestore } from "./runner";
 import { restorePlan } from "./sequence";
 import { resolveSets } from "./resolve";
@@ -155,7 +155,7 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
         let kubeconfigDir: string | undefined;
         const kotsEnv: Record<string, string> = {};
         if (inputs.kubeconfig && spec.components.includes("kots")) {
-            kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-kubeconfig-"));
+            kubeconfigDir = privateTempDir("kubeconfig");
             const file = path.join(kubeconfigDir, "kubeconfig");
             fs.writeFileSync(file, inputs.kubeconfig, { mode: 0o600 });
             kotsEnv.KUBECONFIG = file;
@@ -284,6 +284,14 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
             log().info(
                 `GitGuardianRestore "${String(props.restoreName)}": deleting the resource does nothing to the cluster: the restored data, the finished Jobs and the record in ConfigMap ${String(props.namespace)}/gitguardian-restore-progress stay`,
             );
+            // A run that stopped in the Redis step may have left the StatefulSet at 0 replicas.
+            const sts = (props.redis as { statefulSet?: string } | undefined)?.statefulSet;
+            if (props.status === "failed" && props.failedStep === "redis" && sts) {
+                log().warn(
+                    `GitGuardianRestore "${String(props.restoreName)}": its run stopped in the redis step, which may have left StatefulSet ${String(props.namespace)}/${sts} at 0 replicas; ` +
+                        `once no restore Job pod runs, scale it back with: kubectl scale statefulset ${sts} --namespace ${String(props.namespace)} --replicas=<n> (the count it had is in ConfigMap gitguardian-restore-progress, key ${String(props.restoreName)}, under memo)`,
+                );
+            }
         },
 
         async read(id: string, props?: Record<string, unknown>) {

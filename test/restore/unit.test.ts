@@ -20,6 +20,8 @@ import { RestoreInputs, UNKNOWN, resolveRestore } from "../../restore/validate";
 import { restoreProps } from "../../restore/restore";
 import { LocalExecutor } from "./localExecutor";
 import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
+import { privateTempDir } from "../../restore/tempDir";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GitGuardianRestore } from "../../restore/restore";
@@ -159,6 +161,29 @@ describe("GitGuardianRestore (unit)", () => {
         });
     });
 
+    describe("private temp folders", () => {
+        it("a new one first removes those of processes that are gone (a SIGKILLed pulumi up left a license there), never a live one's", () => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "ggb-sweep-test-"));
+            try {
+                const gone = execFileSync("sh", ["-c", "echo $$"]).toString().trim();
+                const stale = path.join(root, `ggb-restore-${gone}-AbC123`);
+                fs.mkdirSync(stale);
+                fs.writeFileSync(path.join(stale, "license.yaml"), "kind: License");
+                const live = path.join(root, `ggb-kubeconfig-${process.ppid}-XyZ789`);
+                fs.mkdirSync(live);
+                const unrelated = path.join(root, "ggb-other-1-abc");
+                fs.mkdirSync(unrelated);
+                const made = privateTempDir("restore", root);
+                assert.ok(!fs.existsSync(stale), "the dead process's folder is gone");
+                assert.ok(fs.existsSync(live) && fs.existsSync(unrelated));
+                assert.match(path.basename(made), new RegExp(`^ggb-restore-${process.pid}-[A-Za-z0-9]+$`));
+                assert.equal(fs.statSync(made).mode & 0o777, 0o700);
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+    });
+
     describe("provider: check, diff", () => {
         it("check returns the failure with the property and the message; unknown values wait", async () => {
             const rt = makeRuntime({ log: recorder(), executor: () => new LocalExecutor({}) });
@@ -200,6 +225,11 @@ describe("GitGuardianRestore (unit)", () => {
             const log = recorder();
             await makeRuntime({ log }).delete("id", { restoreName: "r", namespace: "gitguardian" });
             assert.match(log.text(), /deleting the resource does nothing to the cluster/);
+            assert.doesNotMatch(log.text(), /kubectl scale/);
+            // After a run that stopped in the redis step: how to scale Redis back.
+            const failed = recorder();
+            await makeRuntime({ log: failed }).delete("id", { restoreName: "r", namespace: "gitguardian", status: "failed", failedStep: "redis", redis: { statefulSet: "redis-master" } });
+            assert.match(failed.text(), /warn: .*may have left StatefulSet gitguardian\/redis-master at 0 replicas; once no restore Job pod runs, scale it back with: kubectl scale statefulset redis-master --namespace gitguardian --replicas=<n> \(the count it had is in ConfigMap gitguardian-restore-progress, key r, under memo\)/);
         });
     });
 
