@@ -63,19 +63,20 @@ error_line_of() {
 	printf '%s\n' "$1" | awk 'NF { last = $0 } NF && found == "" && tolower($0) ~ /error/ { found = $0 } END { print (found != "" ? found : last) }' | tr -d '\n' | tr '\r' ' '
 }
 
-# call_timeout: seconds one call to a server may take (GGB_CALL_TIMEOUT, default 600). A call
-# that hangs (an API server or kotsadm that accepts and never answers) then fails with a reason
-# long before the Job's deadline kills the pod without one.
-call_timeout() {
+# check_call_timeout: GGB_CALL_TIMEOUT, the seconds one call to a server may take (default 600),
+# is a number of seconds; sets CALL_TIMEOUT. A call that hangs (an API server or kotsadm that
+# accepts and never answers) then fails with a reason long before the Job's deadline kills the
+# pod without one. Called at the top level of a step, so that a bad value stops the step itself.
+check_call_timeout() {
 	check_value connectTimeout GGB_CALL_TIMEOUT "${GGB_CALL_TIMEOUT:-600}"
-	printf '%s' "${GGB_CALL_TIMEOUT:-600}"
+	CALL_TIMEOUT=${GGB_CALL_TIMEOUT:-600}
 }
 
-# bounded CMD...: CMD, stopped after $(call_timeout) seconds; exits 124 when it was stopped
-# (coreutils' timeout says 124, busybox's, whose program is killed by TERM, 143).
+# bounded CMD...: CMD, stopped after $CALL_TIMEOUT seconds (check_call_timeout); exits 124 when
+# it was stopped (coreutils' timeout says 124, busybox's, whose program is killed by TERM, 143).
 bounded() {
 	_b_status=0
-	timeout "$(call_timeout)" "$@" || _b_status=$?
+	timeout "${CALL_TIMEOUT:?check_call_timeout first}" "$@" || _b_status=$?
 	case "$_b_status" in 143) return 124 ;; esac
 	return "$_b_status"
 }

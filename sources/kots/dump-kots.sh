@@ -21,7 +21,7 @@ ext=$(compression_ext)
 
 meta tool kots
 meta format kots
-CALL_TIMEOUT=$(call_timeout)
+check_call_timeout
 meta toolVersion "$(bounded "$KOTS" version 2>/dev/null | sed -n '1p')"
 meta serverVersion ""
 log "kots download of app '$GGB_KOTS_APP_SLUG' in namespace '$GGB_KOTS_NAMESPACE', set $BACKUP_ID"

@@ -10,6 +10,7 @@ GGB_STEP=dump-redis
 open_channel
 need GGB_REDIS_HOST GGB_REDIS_PORT GGB_COMPRESSION
 check_compression_tool
+check_call_timeout
 
 # redis RUNNER ARGS...: redis-cli against the configured server, as the configured ACL user, run
 # through RUNNER (`command`, or `bounded` of lib.sh).
@@ -28,7 +29,7 @@ redis() {
 # deadline only, as its length grows with the dataset.
 rc=0
 info=$(redis bounded INFO server 2>&1) || rc=$?
-[ "$rc" != 124 ] || die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT did not answer INFO within $(call_timeout) s (GGB_CALL_TIMEOUT)"
+[ "$rc" != 124 ] || die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT did not answer INFO within $CALL_TIMEOUT s (GGB_CALL_TIMEOUT)"
 [ "$rc" = 0 ] || die "cannot reach Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT: $info"
 case "$info" in
 *redis_version:*) ;;

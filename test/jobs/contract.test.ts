@@ -58,7 +58,7 @@ describe("env contract: jobs/*.sh and the env contract", function () {
         assert.ok(r(SCRIPT.upload).includes("AWS_SECRET_ACCESS_KEY"), "aws reads the credentials for upload");
         assert.ok(r(SCRIPT.upload).includes("GGB_S3_ENDPOINT"), "upload reads the endpoint through lib.sh s3()");
         assert.ok(r(PART_SCRIPT.dump.kots).includes("GGB_COMPRESSION_LEVEL"), "dump-kots reads the level through lib.sh compress()");
-        assert.deepEqual(r(PART_SCRIPT.restoreRedis), ["GGB_REDIS_AOF_DIR", "GGB_REDIS_DATA_DIR", "GGB_REDIS_RDB_NAME", "GGB_STAGING_DIR"]);
+        assert.deepEqual(r(PART_SCRIPT.restoreRedis), ["GGB_OVERWRITE", "GGB_REDIS_AOF_DIR", "GGB_REDIS_DATA_DIR", "GGB_REDIS_RDB_NAME", "GGB_STAGING_DIR"]);
         assert.ok(!r(PART_SCRIPT.restoreRedis).some((n) => n.startsWith("AWS_") || n.startsWith("PG")));
     });
 

@@ -119,8 +119,15 @@ const libpq = (failed: (c: Context, host: string, port: string, user: string) =>
 const EXPECTED: Record<string, Record<string, Rule[]>> = {
     [PART_SCRIPT.dump.kots]: {
         ...dumpChecks("dump-kots"),
-        GGB_KOTS: both(refused((h) => line`dump-kots: kots download failed: ${ANY}${h.lastLine}: not found`)),
+        // Run through timeout (bounded), whose own words for a missing program differ by image:
+        // coreutils' "No such file or directory", busybox's "can't execute".
+        // coreutils' escapes quotes in the name it prints: payload B is matched up to its first one.
+        GGB_KOTS: byPayload(
+            refused((h) => line`dump-kots: kots download failed: ${ANY}${h.lastLine}${ANY}`),
+            refused((h) => line`dump-kots: kots download failed: ${ANY}${h.beforeQuote}${ANY}`),
+        ),
         GGB_KUBECTL: both(refused((h) => line`dump-kots: cannot export Secret 'kotsadm-encryption': ${ANY}${h.lastLine}: not found`)),
+        GGB_CALL_TIMEOUT: both(refused((h) => line`dump-kots: GGB_CALL_TIMEOUT '${h.folded}' is not ${VALUE_RULES.connectTimeout.what}`)),
         // Checked by the script itself with the rules TypeScript checks at preview, before kots sees them.
         GGB_KOTS_APP_SLUG: both(refused((h) => line`dump-kots: GGB_KOTS_APP_SLUG '${h.folded}' is not ${VALUE_RULES.appSlug.what}`)),
         GGB_KOTS_NAMESPACE: both(refused((h) => line`dump-kots: GGB_KOTS_NAMESPACE '${h.folded}' is not ${VALUE_RULES.namespace.what}`)),
@@ -134,6 +141,7 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
     },
     [PART_SCRIPT.dump.redis]: {
         ...dumpChecks("dump-redis"),
+        GGB_CALL_TIMEOUT: both(refused((h) => line`dump-redis: GGB_CALL_TIMEOUT '${h.folded}' is not ${VALUE_RULES.connectTimeout.what}`)),
         GGB_REDIS_HOST: both(refused((h, c) => line`dump-redis: cannot reach Redis at ${h.folded}:${c.redisPort}: Could not connect to Redis at ${h.folded}:${c.redisPort}: Name or service not known`)),
         // redis-cli reads the port as a number: 0.
         GGB_REDIS_PORT: both(refused((h) => line`dump-redis: cannot reach Redis at 127.0.0.1:${h.folded}: Could not connect to Redis at 127.0.0.1:0: Connection refused`)),
@@ -175,6 +183,10 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
         return {
             GGB_STAGING_DIR: both(refused((h) => line`restore-redis: no verified set in ${h.folded} (restore-fetch.sh did not complete); data untouched`)),
             GGB_REDIS_DATA_DIR: both(refused((h) => line`restore-redis: Redis data folder ${h.folded} is missing or not writable`)),
+            // Anything but "true" is not an overwrite; the baseline's target is empty, so the set is placed.
+            GGB_OVERWRITE: both(() => ({
+                works: (env) => assert.equal(fs.readFileSync(path.join(env.GGB_REDIS_DATA_DIR, "dump.rdb")).subarray(0, 5).toString(), "REDIS", "the snapshot is placed"),
+            })),
             // Payload A has slashes: not a plain name. Payload B is one, odd as it is: the
             // snapshot, and the AOF folder, are placed under exactly that name.
             GGB_REDIS_RDB_NAME: byPayload(notPlain, (h) => ({
@@ -191,6 +203,7 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
         return {
             ...s3Checks("upload"),
             GGB_CONNECT_TIMEOUT: both(refused((h) => line`upload: GGB_CONNECT_TIMEOUT '${h.folded}' is not a number of seconds (1 to 9999)`)),
+            GGB_S3_PART_SIZE_MIB: both(refused((h) => line`upload: GGB_S3_PART_SIZE_MIB '${h.folded}' is not ${VALUE_RULES.uploadPartSizeMiB.what}`)),
             GGB_STAGING_DIR: both(refused((h) => line`upload: staging folder ${h.folded} does not exist`)),
             // The aws CLI gets the rest, as in restore-fetch.sh; a PUT's refusal names its code.
             AWS_ACCESS_KEY_ID: byPayload(

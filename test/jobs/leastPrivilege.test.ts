@@ -29,7 +29,8 @@ describe("least privilege: a write-only backup identity and a read-only restore 
     const backupHome = makeTempDir("least-privilege-backup");
     const restoreHome = makeTempDir("least-privilege-restore");
     /** The root credentials of minio.env() left out: only the restricted ones remain. */
-    const noRootKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
+    // 8 MiB parts (the least allowed), so that the snapshot goes up as a multipart upload.
+    const noRootKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, GGB_S3_PART_SIZE_MIB: "8" };
 
     async function restrictedHome(home: string, policy: string, session: string) {
         const r = await minio.aws(["sts", "assume-role", "--role-arn", "arn:minio:iam:::role/jobs", "--role-session-name", session, "--policy", policy, "--output", "json"]);
