@@ -69,6 +69,8 @@ describe("postgres: backup and restore round trip on real servers", function () 
             assert.equal(m.tool.name, c.format === "sql" ? "pg_dumpall" : "pg_dump");
             assert.match(m.tool.version, /PostgreSQL\) 15\./);
             assert.equal(m.server.version, serverVersion);
+            // A superuser reads pg_authid: auto (GGB_PG_ROLE_PASSWORDS unset) keeps the passwords.
+            assert.deepEqual(m.details, { rolePasswords: "included" });
             const ext = c.compression === "gzip" ? ".gz" : ".zst";
             const names = m.artifacts.map((a) => a.name).sort();
             if (c.format === "sql") {
