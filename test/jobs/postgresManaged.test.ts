@@ -8,13 +8,12 @@
  */
 import * as assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { PART_SCRIPT } from "../../sources";
 import { Component } from "../../core/contract";
-import { explain, runJob } from "../../harness/jobRunner";
+import { explain } from "../../harness/jobRunner";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { databases, normalizedDumpall, populateSource, rowChecksums } from "./pgFixture";
-import { RoundTripCase, assertDumpFailed, assertNoManifest, assertSameText, backup, backupOk, fetchSet, uniquePrefix } from "./support";
+import { RoundTripCase, assertDumpFailed, assertNoManifest, assertSameText, backup, backupOk, restorePostgresSet, uniquePrefix } from "./support";
 
 const ADMIN = { user: "gg_admin", password: "managed-admin-pw" };
 
@@ -104,10 +103,7 @@ describe("postgres on a managed service: a backup user that cannot read pg_authi
 
             const target = await startPostgres({ password: "target-superuser-pw" });
             try {
-                const fetched = await fetchSet({ component: Component.Postgres, minio, prefix, backupId: run.backupId, shell: c.fetch });
-                assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
-                const restore = await runJob(PART_SCRIPT.restorePostgres, { shell: c.restore, env: { ...target.env(), GGB_STAGING_DIR: fetched.staging, GGB_PG_JOBS: "2" } });
-                assert.equal(restore.exitCode, 0, explain(restore));
+                const restore = await restorePostgresSet({ minio, prefix, backupId: run.backupId, target, shells: c });
                 // The restore says which roles now need a password.
                 assert.ok(
                     restore.stderrLines.some((l) => l.endsWith(`restore-postgres: the set was dumped without role passwords: its login roles ("Weird Role ü", app_owner, app_reader, gg_admin) have none and cannot log in with one until it is set (ALTER ROLE name PASSWORD '...'), or the managed service manages them`)),
