@@ -7,10 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKeyRefArgs } from "../core/args";
 import { KotsBackupArgs } from "../sources/kots/args";
-import { PostgresBackupArgs, PostgresFormat } from "../sources/postgres/args";
+import { PostgresBackupArgs, PostgresFormat, PostgresRolePasswords } from "../sources/postgres/args";
 import { RedisBackupArgs } from "../sources/redis/args";
 
-export { SecretKeyRefArgs, KotsBackupArgs, PostgresBackupArgs, PostgresFormat, RedisBackupArgs };
+export { SecretKeyRefArgs, KotsBackupArgs, PostgresBackupArgs, PostgresFormat, PostgresRolePasswords, RedisBackupArgs };
 
 /** Compressor of the artifacts. */
 export const CompressionAlgorithm = {

@@ -39,6 +39,12 @@ export interface Manifest {
     format: string;
     tool: { name: string; version: string };
     server: { version: string };
+    /**
+     * Facts of the part's dump that its restore or an operator needs, by name (postgres:
+     * `rolePasswords`, `included` or `excluded`). Empty for parts that record none, and when
+     * read from a manifest written before the field existed.
+     */
+    details: Record<string, string>;
     artifacts: Artifact[];
 }
 
@@ -95,6 +101,10 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
     if (!BACKUP_ID_PATTERN.test(backupId)) fail(`backupId ${JSON.stringify(backupId)} is not a UTC id like 20261127T020000Z`);
     const tool = obj(m.tool, "manifest.tool");
     const server = obj(m.server, "manifest.server");
+    const details = m.details === undefined ? {} : obj(m.details, "manifest.details");
+    for (const [name, value] of Object.entries(details)) {
+        if (typeof value !== "string") fail(`details.${name} must be a string, got ${JSON.stringify(value)}`);
+    }
     if (!Array.isArray(m.artifacts) || m.artifacts.length === 0) fail("artifacts must be a non-empty array");
     const artifacts = m.artifacts.map((a: unknown, i: number): Artifact => {
         const where = `artifacts[${i}]`;
@@ -116,6 +126,7 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
         format: str(m, "format", "manifest"),
         tool: { name: str(tool, "name", "manifest.tool"), version: typeof tool.version === "string" ? tool.version : "" },
         server: { version: typeof server.version === "string" ? server.version : "" },
+        details: details as Record<string, string>,
         artifacts,
     };
 }
@@ -126,7 +137,7 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
  * several field orders.
  */
 export function manifestJson(m: Manifest, order?: readonly (keyof Manifest)[]): string {
-    const fields = order ?? (["formatVersion", "component", "backupId", "startedAt", "finishedAt", "format", "tool", "server", "artifacts"] as const);
+    const fields = order ?? (["formatVersion", "component", "backupId", "startedAt", "finishedAt", "format", "tool", "server", "details", "artifacts"] as const);
     return JSON.stringify(Object.fromEntries(fields.map((f) => [f, m[f]])), null, 2) + "\n";
 }
 

@@ -27,8 +27,8 @@ export interface PostgresServer {
     readonly dataDir: string;
     /** The contract's connection variables for a job: PGHOST, PGPORT, PGUSER, PGPASSWORD. */
     env(overrides?: Partial<Record<"PGHOST" | "PGPORT" | "PGUSER" | "PGPASSWORD", string>>): Record<string, string>;
-    /** Runs SQL with psql (-X -A -t, ON_ERROR_STOP); returns stdout; throws with stderr. */
-    psql(sql: string, opts?: { db?: string; fieldSeparator?: string }): Promise<string>;
+    /** Runs SQL with psql (-X -A -t, ON_ERROR_STOP), as `postgres` unless `as` says; returns stdout; throws with stderr. */
+    psql(sql: string, opts?: { db?: string; fieldSeparator?: string; as?: { user: string; password: string } }): Promise<string>;
     /** Rows of a query, fields split on tab. */
     rows(sql: string, db?: string): Promise<string[][]>;
     /** pg_dumpall of the whole cluster (text). */
@@ -97,7 +97,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
         ...opts.settings,
     };
     const args = ["-D", dataDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
-    const clientEnv = (): NodeJS.ProcessEnv => minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "postgres", PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" });
+    const clientEnv = (as = { user: "postgres", password }): NodeJS.ProcessEnv => minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: as.user, PGPASSWORD: as.password, PGCONNECT_TIMEOUT: "5" });
 
     let proc: ServerProcess | undefined;
     const start = async (): Promise<void> => {
@@ -114,14 +114,14 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
         // SIGINT ("fast") disconnects them, which is what a test teardown wants.
         await proc?.stop("SIGINT", 15_000);
     };
-    const psql = async (sql: string, o: { db?: string; fieldSeparator?: string } = {}): Promise<string> => {
+    const psql = async (sql: string, o: { db?: string; fieldSeparator?: string; as?: { user: string; password: string } } = {}): Promise<string> => {
         const r = await execa(pgBin("psql"), ["-X", "-w", "-q", "-A", "-t", "-F", o.fieldSeparator ?? "\t", "-v", "ON_ERROR_STOP=1", "-d", conninfoDb(o.db ?? "postgres"), "-f", "-"], {
             input: sql,
-            env: clientEnv(),
+            env: clientEnv(o.as),
             extendEnv: false,
             reject: false,
         });
-        if (r.exitCode !== 0) throw new Error(`psql on port ${port} (db ${o.db ?? "postgres"}) failed: ${r.stderr}`);
+        if (r.exitCode !== 0) throw new Error(`psql on port ${port} (db ${o.db ?? "postgres"}, as ${o.as?.user ?? "postgres"}) failed: ${r.stderr}`);
         return r.stdout;
     };
     await start();

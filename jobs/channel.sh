@@ -5,7 +5,8 @@
 # (two containers sharing the staging folder): nothing is staged that a tool can stream, and the
 # upload ends seconds after the dump. The channel is made of FIFOs in the staging folder:
 #   .control   text lines, dump -> upload:
-#                meta KEY=VALUE        the set's metadata (backupId first)
+#                meta KEY=VALUE        the set's metadata (backupId first); a KEY detail.NAME is
+#                                      a fact of the part's dump (the manifest's "details")
 #                artifact N NAME CODEC artifact NAME, encoded with CODEC, follows on .data.N
 #                sent N                artifact N is complete (the upload may commit it)
 #                failed REASON         the dump step stops: REASON

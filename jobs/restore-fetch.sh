@@ -34,6 +34,10 @@ manifest_field() {
 format=$(manifest_field '.format')
 case "$format" in "" | *[!a-z0-9-]*) die "manifest of $set_key has format '$format', not a format name" ;; esac
 printf 'component=%s\nbackupId=%s\nformat=%s\n' "$GGB_COMPONENT" "$GGB_BACKUP_ID" "$format" >"$STAGE/.set"
+# The part's details (absent from older manifests) follow as detail.NAME=VALUE, one a line:
+# names as upload.sh accepts them, values folded onto their line.
+"$JQ" -r '(.details // {}) | to_entries[] | select(.key | test("^[a-z][A-Za-z0-9]*$")) | "detail.\(.key)=\(.value | tostring | gsub("[\n\r]"; " "))"' "$STAGE/manifest.json" >>"$STAGE/.set" 2>/dev/null ||
+	die "manifest of $set_key is not in the expected format (its details are unreadable)"
 "$JQ" -r '.artifacts[] | [.name, .key, (.size | tostring), .sha256, .compression] | map(tostring) | join(" ")' "$STAGE/manifest.json" >"$STAGE/.artifacts" 2>/dev/null ||
 	die "manifest of $set_key is not in the expected format (its artifacts are unreadable)"
 listed=$(manifest_field '.artifacts | length')

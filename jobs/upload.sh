@@ -50,7 +50,7 @@ connected=yes
 watch_done "the dump step"
 
 backupId='' startedAt='' tool='' toolVersion='' serverVersion='' format='' set_key=''
-artifacts='' count=0 total=0
+artifacts='' count=0 total=0 details='' detail_names=' '
 
 # receive N NAME CODEC: streams artifact NAME, encoded with CODEC, from .data.N to the bucket.
 receive() {
@@ -137,6 +137,16 @@ while IFS= read -r msg <&6; do
 		toolVersion) toolVersion=$value ;;
 		serverVersion) serverVersion=$value ;;
 		format) format=$value ;;
+		detail.*)
+			# A fact of the part's dump that its restore or an operator needs (postgres:
+			# rolePasswords); the manifest's "details", as plain names and strings.
+			detail=${pair%%=*}
+			detail=${detail#detail.}
+			case "$detail" in "" | [!a-z]* | *[!A-Za-z0-9]*) die "the dump step sent a detail named '$detail' (letters and digits, starting with a lower-case letter)" ;; esac
+			case "$detail_names" in *" $detail "*) die "the dump step sent the detail $detail twice" ;; esac
+			detail_names="$detail_names$detail "
+			details="$details${details:+, }\"$detail\": \"$(json_str "$value")\""
+			;;
 		esac
 		;;
 	"artifact "*) receive "${msg#artifact }" ;;
@@ -164,6 +174,7 @@ manifest=$(
 	printf '  "format": "%s",\n' "$(json_str "$format")"
 	printf '  "tool": {"name": "%s", "version": "%s"},\n' "$(json_str "$tool")" "$(json_str "$toolVersion")"
 	printf '  "server": {"version": "%s"},\n' "$(json_str "$serverVersion")"
+	printf '  "details": {%s},\n' "$details"
 	printf '  "artifacts": [\n'
 	printf '%s\n' "$artifacts"
 	printf '  ]\n}\n'

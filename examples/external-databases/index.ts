@@ -1,7 +1,10 @@
 // GitGuardian with external databases (e.g. Amazon RDS for PostgreSQL 16 and ElastiCache):
 // the parallel directory format for a large database, an ACL user for Redis, and a staging
 // volume on a storage class because the dump is larger than the node's disk.
-import { GitGuardianBackupPolicy, PostgresFormat } from "pulumi-gitguardian-backup";
+// RDS's admin user is no superuser and cannot read pg_authid, where the role passwords are:
+// the backup leaves them out, and a restore gives the roles passwords again (README, "Managed
+// PostgreSQL"). rolePasswords auto, the default, would find that out at every run; exclude says it.
+import { GitGuardianBackupPolicy, PostgresFormat, PostgresRolePasswords } from "pulumi-gitguardian-backup";
 
 const backups = new GitGuardianBackupPolicy("gitguardian", {
     namespace: "gitguardian",
@@ -12,6 +15,7 @@ const backups = new GitGuardianBackupPolicy("gitguardian", {
         host: "gitguardian.abcdefghij.eu-west-1.rds.amazonaws.com",
         user: "gitguardian_admin",
         passwordSecret: { name: "rds-credentials", key: "password" },
+        rolePasswords: PostgresRolePasswords.Exclude,
         format: PostgresFormat.Directory,
         parallelJobs: 4,
     },

@@ -15,6 +15,22 @@ export const PostgresFormat = {
 } as const;
 export type PostgresFormat = (typeof PostgresFormat)[keyof typeof PostgresFormat];
 
+/**
+ * Whether the dump keeps the roles' passwords. They are read from `pg_authid`, which only a
+ * superuser may read: the admin user of a managed service (Amazon RDS, Cloud SQL, Azure
+ * Database for PostgreSQL) is not one, and `pg_dumpall` fails there with
+ * `permission denied for table pg_authid` unless told `--no-role-passwords`.
+ */
+export const PostgresRolePasswords = {
+    /** Keep them when the user can read `pg_authid`, else dump without them (the set records which). */
+    Auto: "auto",
+    /** Keep them; the backup fails with pg_dumpall's reason when the user cannot read `pg_authid`. */
+    Include: "include",
+    /** Never dump them (`--no-role-passwords`), even when readable. */
+    Exclude: "exclude",
+} as const;
+export type PostgresRolePasswords = (typeof PostgresRolePasswords)[keyof typeof PostgresRolePasswords];
+
 /** The PostgreSQL backup (GitGuardian's embedded PostgreSQL is 16). */
 export interface PostgresBackupArgs {
     /** Run this backup. Default true. */
@@ -25,10 +41,20 @@ export interface PostgresBackupArgs {
     host: string;
     /** Port. Default 5432. */
     port?: number;
-    /** A superuser that can read every database and role. Default `postgres`. */
+    /**
+     * A user that can read every database and role: a superuser (default `postgres`), or the
+     * admin user of a managed service (then see `rolePasswords`).
+     */
     user?: string;
     /** The user's password. */
     passwordSecret: SecretKeyRefArgs;
+    /**
+     * Dump the roles' passwords: auto (default: when the user may read `pg_authid`, which on a
+     * managed service it may not), include (fail when it may not), or exclude. A set dumped
+     * without them restores every role without a password: set each login role's password
+     * afterwards (`ALTER ROLE name PASSWORD '…'`), or let the managed service manage its users.
+     */
+    rolePasswords?: PostgresRolePasswords;
     /** sql (default, the documented procedure) or directory (parallel). */
     format?: PostgresFormat;
     /** Parallel workers of the directory format. Default 2. */

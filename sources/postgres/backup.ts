@@ -1,7 +1,7 @@
 /** The postgres backup: its validated section and the env of its dump container. */
 import type { BackupEnvContext, BackupResolveContext, PartBackupSpec } from "../part";
 import { envValue } from "../../core/pod";
-import { PostgresFormat } from "./args";
+import { PostgresFormat, PostgresRolePasswords } from "./args";
 import { POSTGRES_ENV, postgresConnectionEnv } from "./env";
 
 export const POSTGRES_DEFAULTS = { image: "postgres:16-alpine", port: 5432, user: "postgres", parallelJobs: 2 } as const;
@@ -13,6 +13,7 @@ export interface PostgresSpec extends PartBackupSpec {
     user: string;
     passwordSecret: { name: string; key: string };
     format: PostgresFormat;
+    rolePasswords: PostgresRolePasswords;
     parallelJobs: number;
 }
 
@@ -26,10 +27,16 @@ export function resolvePostgresBackup(p: Record<string, unknown>, { f, schedule 
         user: f.pgUser("postgres.user", p.user ?? POSTGRES_DEFAULTS.user),
         passwordSecret: f.secretRef("postgres.passwordSecret", p.passwordSecret),
         format: f.oneOf("postgres.format", p.format, PostgresFormat, PostgresFormat.Sql),
+        rolePasswords: f.oneOf("postgres.rolePasswords", p.rolePasswords, PostgresRolePasswords, PostgresRolePasswords.Auto),
         parallelJobs: f.ruleInt("postgres.parallelJobs", p.parallelJobs, "parallelJobs", POSTGRES_DEFAULTS.parallelJobs),
     };
 }
 
 export function postgresDumpEnv(c: PostgresSpec, _ctx: BackupEnvContext) {
-    return [...postgresConnectionEnv(c), envValue(POSTGRES_ENV.format.name, c.format), envValue(POSTGRES_ENV.parallelJobs.name, String(c.parallelJobs))];
+    return [
+        ...postgresConnectionEnv(c),
+        envValue(POSTGRES_ENV.format.name, c.format),
+        envValue(POSTGRES_ENV.rolePasswords.name, c.rolePasswords),
+        envValue(POSTGRES_ENV.parallelJobs.name, String(c.parallelJobs)),
+    ];
 }

@@ -5,6 +5,10 @@
 #            restored in parallel with pg_restore -j. pg_dump compresses the files itself
 #            (gzip; zstd from pg_dump 16 on); with zstd and an older pg_dump the tar is
 #            compressed instead (db-NNNN.tar.zst).
+# Role passwords (GGB_PG_ROLE_PASSWORDS): pg_dumpall reads them from pg_authid, which only a
+# superuser may read; a managed service's admin (RDS, Cloud SQL, Azure) may not. auto dumps
+# without them (--no-role-passwords) when pg_authid is not readable, exclude always does,
+# include never does (pg_dumpall then fails with its own reason). The set records which.
 set -eu
 # shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
@@ -19,6 +23,11 @@ sql) tool=pg_dumpall ;;
 directory) tool=pg_dump ;;
 *) die "GGB_PG_FORMAT '$GGB_PG_FORMAT' is not one of sql, directory" ;;
 esac
+role_passwords=${GGB_PG_ROLE_PASSWORDS:-auto}
+case "$role_passwords" in
+auto | include | exclude) ;;
+*) die "GGB_PG_ROLE_PASSWORDS '$role_passwords' is not one of auto, include, exclude" ;;
+esac
 # Set, not read: the contract (core/contract.ts) gives the job no other libpq variable.
 export PGCONNECT_TIMEOUT=15
 
@@ -29,6 +38,29 @@ psql_value() {
 }
 
 server_version=$(psql_value 'SHOW server_version')
+# The privilege is asked, not tried: a failing SELECT would not tell "denied" from any other
+# error. has_table_privilege counts what the user inherits, as pg_dumpall's own query would.
+# (Assigned on its own line so that a failed query stops the script under set -e.)
+if [ "$role_passwords" = auto ]; then
+	readable=$(psql_value "SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')")
+	if [ "$readable" = t ]; then
+		role_passwords=include
+	else
+		role_passwords=exclude
+		why="$PGUSER cannot read pg_authid (not a superuser: a managed service's admin)"
+	fi
+else
+	why="rolePasswords is $role_passwords"
+fi
+# Given to both pg_dumpall calls (sql format, and the globals of the directory format).
+no_passwords=""
+if [ "$role_passwords" = exclude ]; then
+	no_passwords=--no-role-passwords
+	log "role passwords are not dumped ($why): a restore creates the roles without passwords; set each login role's password after it (ALTER ROLE name PASSWORD '...'), or let the managed service manage its users"
+	meta detail.rolePasswords excluded
+else
+	meta detail.rolePasswords included
+fi
 meta tool "$tool"
 meta format "$GGB_PG_FORMAT"
 meta toolVersion "$("$tool" --version)"
@@ -37,9 +69,9 @@ log "PostgreSQL $server_version at $PGHOST:$PGPORT, format $GGB_PG_FORMAT, set $
 ext=$(compression_ext)
 
 if [ "$GGB_PG_FORMAT" = sql ]; then
-	send "dumpall.sql$ext" compress pg_dumpall -w --quote-all-identifiers
+	send "dumpall.sql$ext" compress pg_dumpall -w --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 else
-	send "globals.sql$ext" compress pg_dumpall -w --globals-only --quote-all-identifiers
+	send "globals.sql$ext" compress pg_dumpall -w --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);
 	# method:level and zstd came with 16.
 	pg_major=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')

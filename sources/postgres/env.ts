@@ -5,9 +5,10 @@ import { envSecret, envValue } from "../../core/pod";
 export const POSTGRES_ENV = {
     host: v("PGHOST", "PostgreSQL host"),
     port: v("PGPORT", "PostgreSQL port"),
-    user: v("PGUSER", "superuser that can read every database and role"),
+    user: v("PGUSER", "user that can read every database and role (a superuser, or a managed service's admin)"),
     password: v("PGPASSWORD", "its password", { secret: true, optional: true }),
     format: v("GGB_PG_FORMAT", "sql (pg_dumpall) | directory (pg_dump -Fd -j per database)"),
+    rolePasswords: v("GGB_PG_ROLE_PASSWORDS", "auto (default: when PGUSER may read pg_authid) | include | exclude (pg_dumpall --no-role-passwords)", { optional: true }),
     parallelJobs: v("GGB_PG_JOBS", "parallel workers for directory format (value rule parallelJobs)", { optional: true }),
 } as const;
 

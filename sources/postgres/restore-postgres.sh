@@ -20,6 +20,9 @@ case "$format" in
 sql | directory) ;;
 *) die "set format '$format' is not sql or directory; target untouched" ;;
 esac
+# A set dumped without role passwords (rolePasswords, dump-postgres.sh) restores its roles
+# without them; sets from before the field existed kept them.
+role_passwords=$(set_field detail.rolePasswords)
 
 # q DB SQL: one query, values one per line; failures die with the server's reason.
 q() {
@@ -104,3 +107,8 @@ else
 	done
 fi
 log "restore applied in $(($(date +%s) - start)) s"
+if [ "$role_passwords" = excluded ]; then
+	# Every login role but the restoring one came from the set (the target was empty, or emptied).
+	no_password=$(q postgres "SELECT coalesce(string_agg(quote_ident(rolname), ', ' ORDER BY rolname), 'none') FROM pg_roles WHERE rolcanlogin AND rolname <> current_user AND rolname NOT LIKE 'pg\_%'")
+	log "the set was dumped without role passwords: its login roles ($no_password) have none and cannot log in with one until it is set (ALTER ROLE name PASSWORD '...'), or the managed service manages them"
+fi

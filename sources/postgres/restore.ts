@@ -1,5 +1,6 @@
 /** The postgres restore: its validated section, and its one step (a Job: fetch and verify, then apply). */
 import type { RestoreResolveContext } from "../part";
+import type { Manifest } from "../../core/manifest";
 import { RESTORE_ENV } from "../../core/contract";
 import { envValue } from "../../core/pod";
 import { applyBaseEnv, restoreJob } from "../../restore/jobs";
@@ -48,6 +49,16 @@ export function postgresRestoreJob(spec: RestoreSpec, backupId: string, runId: s
     });
 }
 
+/**
+ * What the step's result says of a set dumped without role passwords (rolePasswords: the
+ * backup user could not read pg_authid, or was told not to): its roles come back without them.
+ */
+export function rolePasswordsNote(m: Pick<Manifest, "details">): string {
+    return m.details.rolePasswords === "excluded"
+        ? "; the set was dumped without role passwords: its roles were restored without them, so set each login role's password (ALTER ROLE name PASSWORD '...') or let the managed service manage its users"
+        : "";
+}
+
 /** Step: PostgreSQL, in a Job. */
 export const postgresStep: RestoreStep = {
     name: "postgres",
@@ -62,7 +73,7 @@ export const postgresStep: RestoreStep = {
         const outcome = await runRestoreJob(ctx, job);
         return {
             bytes: set.bytes,
-            detail: `set ${set.backupId} applied to ${p.host}:${p.port} by Job ${outcome.name}${outcome.alreadySucceeded ? " (it had succeeded before)" : ""}`,
+            detail: `set ${set.backupId} applied to ${p.host}:${p.port} by Job ${outcome.name}${outcome.alreadySucceeded ? " (it had succeeded before)" : ""}${rolePasswordsNote(set.manifest)}`,
         };
     },
 };

@@ -20,9 +20,9 @@ import { startRedis, RedisServer } from "../../harness/redis";
 import { assertFailed, backupOk, fetchSet, nextBackupId, uniquePrefix } from "./support";
 
 const FIELD_ORDERS: readonly (keyof Manifest)[][] = [
-    ["formatVersion", "component", "backupId", "startedAt", "finishedAt", "format", "tool", "server", "artifacts"],
-    ["artifacts", "server", "tool", "format", "finishedAt", "startedAt", "backupId", "component", "formatVersion"],
-    ["backupId", "artifacts", "formatVersion", "format", "component", "tool", "startedAt", "server", "finishedAt"],
+    ["formatVersion", "component", "backupId", "startedAt", "finishedAt", "format", "tool", "server", "details", "artifacts"],
+    ["artifacts", "details", "server", "tool", "format", "finishedAt", "startedAt", "backupId", "component", "formatVersion"],
+    ["backupId", "artifacts", "formatVersion", "format", "component", "tool", "startedAt", "details", "server", "finishedAt"],
 ];
 
 /** The manifest's JSON with its fields and every artifact's fields in a given order, plus fields no reader knows. */
@@ -67,6 +67,9 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
             format: "rdb",
             tool: { name: "redis-cli", version: "7.0" },
             server: { version: "7.0" },
+            // A part's facts for its restore (postgres records rolePasswords): the sh reader
+            // keeps those named as upload.sh names them, folded onto one line each.
+            details: { rolePasswords: "excluded", twoLines: "first\nsecond", "Not-a-name": "dropped" },
             artifacts,
         };
         await minio.put(manifestKey(prefix, component, backupId), text(m));
@@ -84,7 +87,7 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
                     assert.equal(result.exitCode, 0, explain(result));
                     const lines = fs.readFileSync(path.join(staging, ".artifacts"), "utf8").trim().split("\n");
                     assert.deepEqual(lines, manifest.artifacts.map((a) => `${a.name} ${a.key} ${a.size} ${a.sha256} ${a.compression}`));
-                    assert.equal(fs.readFileSync(path.join(staging, ".set"), "utf8"), `component=redis\nbackupId=${backupId}\nformat=rdb\n`);
+                    assert.equal(fs.readFileSync(path.join(staging, ".set"), "utf8"), `component=redis\nbackupId=${backupId}\nformat=rdb\ndetail.rolePasswords=excluded\ndetail.twoLines=first second\n`);
                 } finally {
                     removeTempDir(staging);
                 }
@@ -112,6 +115,9 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
         const written = parseManifest(run.manifestText, ["redis"]);
         // The codec comes from the dump step over the channel, recorded per artifact.
         assert.deepEqual(written.artifacts.map((a) => [a.name, a.compression]), [["dump.rdb.zst", "zstd"]]);
+        // A part that records no details gets an empty object, not a missing field.
+        assert.match(run.manifestText, /^  "details": \{\},$/m);
+        assert.deepEqual(written.details, {});
         for (const [i, order] of FIELD_ORDERS.entries()) {
             assert.deepEqual(parseManifest(reordered(written, order, i), ["redis"]), written, `order #${i + 1}`);
         }

@@ -263,10 +263,11 @@ export async function rowChecksums(pg: PostgresServer): Promise<Record<string, s
  * - the key of pg_dump's `\restrict KEY` / `\unrestrict KEY` lines (PostgreSQL 15.14+): a
  *   random value drawn anew by every dump run;
  * nothing else is normalized: role password hashes of the other roles, sequence values,
- * large-object OIDs, ACLs and comments must come back byte for byte.
+ * large-object OIDs, ACLs and comments must come back byte for byte. `args` go to pg_dumpall
+ * (--no-role-passwords, to compare with a set dumped without them).
  */
-export async function normalizedDumpall(pg: PostgresServer): Promise<string> {
-    const text = await pg.dumpall();
+export async function normalizedDumpall(pg: PostgresServer, args: string[] = []): Promise<string> {
+    const text = await pg.dumpall(args);
     return text
         .split("\n")
         .map((line) => (line.startsWith(`ALTER ROLE "postgres" WITH `) ? line.replace(/ PASSWORD '[^']*'/, " PASSWORD '<own password of the restoring role>'") : line))

@@ -5,13 +5,11 @@
  * pg_dumpall and per-table row checksums.
  */
 import * as assert from "node:assert/strict";
-import { PART_SCRIPT } from "../../sources";
 import { Component, SCRIPT } from "../../core/contract";
-import { explain, runJob } from "../../harness/jobRunner";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { ODD_DB, databases, normalizedDumpall, populateSource, rowChecksums } from "./pgFixture";
-import { RoundTripCase, assertSameText, backupOk, fetchSet, uniquePrefix } from "./support";
+import { RoundTripCase, assertSameText, backupOk, restorePostgresSet, uniquePrefix } from "./support";
 
 interface Case extends RoundTripCase {
     format: "sql" | "directory";
@@ -69,6 +67,8 @@ describe("postgres: backup and restore round trip on real servers", function () 
             assert.equal(m.tool.name, c.format === "sql" ? "pg_dumpall" : "pg_dump");
             assert.match(m.tool.version, /PostgreSQL\) 15\./);
             assert.equal(m.server.version, serverVersion);
+            // A superuser reads pg_authid: auto (GGB_PG_ROLE_PASSWORDS unset) keeps the passwords.
+            assert.deepEqual(m.details, { rolePasswords: "included" });
             const ext = c.compression === "gzip" ? ".gz" : ".zst";
             const names = m.artifacts.map((a) => a.name).sort();
             if (c.format === "sql") {
@@ -89,13 +89,7 @@ describe("postgres: backup and restore round trip on real servers", function () 
 
             const target = await startPostgres({ password: "target-superuser-pw" });
             try {
-                const fetched = await fetchSet({ component: Component.Postgres, minio, prefix, backupId: run.backupId, shell: c.fetch });
-                assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
-                const restore = await runJob(PART_SCRIPT.restorePostgres, {
-                    shell: c.restore,
-                    env: { ...target.env(), GGB_STAGING_DIR: fetched.staging, GGB_PG_JOBS: "2" },
-                });
-                assert.equal(restore.exitCode, 0, explain(restore));
+                await restorePostgresSet({ minio, prefix, backupId: run.backupId, target, shells: c });
                 // The target superuser still logs in with its own password (the saved one was not applied).
                 assert.equal((await target.psql("SELECT current_user")).trim(), "postgres");
                 assert.deepEqual(await rowChecksums(target), sourceSums);

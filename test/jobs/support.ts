@@ -13,6 +13,7 @@ import { backupIdFor } from "../../core/backupSet";
 import { Manifest, manifestKey, parseManifest } from "../../core/manifest";
 import { JobResult, Shell, explain, runJob } from "../../harness/jobRunner";
 import { MinioServer } from "../../harness/minio";
+import { PostgresServer } from "../../harness/postgres";
 import { makeTempDir, randomToken } from "../../harness/proc";
 
 let idCounter = 0;
@@ -95,6 +96,18 @@ export async function fetchSet(opts: { component: Component; minio: MinioServer;
         home: opts.home,
     });
     return { result, staging };
+}
+
+/**
+ * A committed postgres set fetched (restore-fetch.sh) and applied (restore-postgres.sh) to a
+ * target, on the shells of a round-trip case; both must succeed. Returns the apply step's run.
+ */
+export async function restorePostgresSet(opts: { minio: MinioServer; prefix: string; backupId: string; target: PostgresServer; shells: Pick<RoundTripCase, "fetch" | "restore"> }): Promise<JobResult> {
+    const fetched = await fetchSet({ component: Component.Postgres, minio: opts.minio, prefix: opts.prefix, backupId: opts.backupId, shell: opts.shells.fetch });
+    assert.equal(fetched.result.exitCode, 0, explain(fetched.result));
+    const restore = await runJob(PART_SCRIPT.restorePostgres, { shell: opts.shells.restore, env: { ...opts.target.env(), GGB_STAGING_DIR: fetched.staging, GGB_PG_JOBS: "2" } });
+    assert.equal(restore.exitCode, 0, explain(restore));
+    return restore;
 }
 
 /**

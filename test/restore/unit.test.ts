@@ -11,7 +11,7 @@ import { RestoreStep } from "../../restore/step";
 import { restoreJobName } from "../../restore/jobs";
 import { kotsInstallArgv, kotsUploadArgv, rewriteDatabaseHosts, secretsFromArtifact } from "../../sources/kots/cli";
 import { KotsRestoreSpec } from "../../sources/kots/restore";
-import { postgresRestoreJob, PostgresRestoreSpec } from "../../sources/postgres/restore";
+import { postgresRestoreJob, PostgresRestoreSpec, rolePasswordsNote } from "../../sources/postgres/restore";
 import { redisClaimTemplate, redisRestoreJob, RedisRestoreSpec } from "../../sources/redis/restore";
 import { RESTORE_ROLE_RULES, restoreRoleRules } from "../../restore/rbac";
 import { makeRuntime, redactor } from "../../restore/runtime";
@@ -311,6 +311,12 @@ describe("GitGuardianRestore (unit)", () => {
             assert.deepEqual(redis.volumes!.find((v) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "redis-data-redis-master-0" } });
             assert.deepEqual(redis.containers[0].volumeMounts!.find((m) => m.name === "data"), { name: "data", mountPath: "/data" });
             assert.equal(redis.containers[0].env!.find((e) => e.name === "GGB_REDIS_DATA_DIR")!.value, "/data");
+        });
+        it("says in the postgres step's result when the set was dumped without role passwords, and only then", () => {
+            assert.match(rolePasswordsNote({ details: { rolePasswords: "excluded" } }), /^; the set was dumped without role passwords: .*ALTER ROLE name PASSWORD/);
+            assert.equal(rolePasswordsNote({ details: { rolePasswords: "included" } }), "");
+            // A set from before the manifest had details kept the passwords.
+            assert.equal(rolePasswordsNote({ details: {} }), "");
         });
     });
 

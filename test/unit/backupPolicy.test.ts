@@ -237,6 +237,8 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(pg.PGHOST.value, "postgresql");
         assert.equal(pg.PGPORT.value, "5432");
         assert.equal(pg.GGB_PG_FORMAT.value, "sql");
+        // Unset, rolePasswords is auto: the dump decides from what the user may read.
+        assert.equal(pg.GGB_PG_ROLE_PASSWORDS.value, "auto");
         const redis = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
         assert.deepEqual(redis.REDISCLI_AUTH.valueFrom, { secretKeyRef: { name: "redis", key: "redis-password" } });
         assert.equal(redis.GGB_REDIS_USER.value, "backup");

@@ -60,6 +60,10 @@ describe("manifest", () => {
         assert.equal(m.artifacts[0].size, 10);
         assert.equal(manifestKey("gitguardian", "postgres", m.backupId), "gitguardian/postgres/20261127T020000Z/manifest.json");
     });
+    it("reads the part's details, and none from a manifest written before they existed", () => {
+        assert.deepEqual(parseManifest(manifest()).details, {});
+        assert.deepEqual(parseManifest(manifest({ details: { rolePasswords: "excluded" } })).details, { rolePasswords: "excluded" });
+    });
     for (const [what, over, message] of [
         ["a newer format", { formatVersion: 2 }, /formatVersion 2 is not supported/],
         ["an unknown component", { component: "mysql" }, /component "mysql" is not one of postgres, redis, kots/],
@@ -68,6 +72,8 @@ describe("manifest", () => {
         ["a bad checksum", { artifacts: [{ name: "a", key: "k", size: 1, sha256: "xyz", compression: "gzip" }] }, /artifacts\[0\].sha256 must be 64 hex digits/],
         ["a negative size", { artifacts: [{ name: "a", key: "k", size: -1, sha256: "a".repeat(64), compression: "gzip" }] }, /artifacts\[0\].size must be a byte count/],
         ["a bad time", { startedAt: "noon" }, /startedAt must be an ISO-8601 time/],
+        ["details that are not an object", { details: ["excluded"] }, /manifest.details must be an object/],
+        ["a detail that is not a string", { details: { rolePasswords: false } }, /details.rolePasswords must be a string, got false/],
     ] as const) {
         it(`refuses ${what}`, () => assert.throws(() => parseManifest(manifest(over), ["postgres", "redis", "kots"]), message));
     }

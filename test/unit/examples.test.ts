@@ -27,6 +27,18 @@ describe("examples and the root program (mocks)", function () {
         });
     }
 
+    it("examples/external-databases backs up its managed PostgreSQL without the role passwords its admin cannot read", async () => {
+        const file = path.join(__dirname, "..", "..", "examples", "external-databases", "index.js");
+        // Loaded again: the test above left it in require's cache, where it would not run.
+        delete require.cache[require.resolve(file)];
+        const { resources } = await runUnderMocks(() => {
+            require(file);
+        });
+        const cronJob = resources.find((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name.endsWith("postgres"))!;
+        const dump = cronJob.inputs.spec.jobTemplate.spec.template.spec.containers.find((c: { name: string }) => c.name === "dump-postgres");
+        assert.deepEqual(dump.env.find((e: { name: string }) => e.name === "GGB_PG_ROLE_PASSWORDS"), { name: "GGB_PG_ROLE_PASSWORDS", value: "exclude" });
+    });
+
     it("the root program builds the policy from stack config", async () => {
         const { resources, result } = await runUnderMocks(() => {
             withConfig({

@@ -70,6 +70,7 @@ describe("component provider schema (gitguardian-backup)", function () {
 
     it("turns the string choices into enums", () => {
         assert.deepEqual(schema.types["gitguardian-backup:index:PostgresFormat"].enum.map((e: any) => e.value).sort(), ["directory", "sql"]);
+        assert.deepEqual(schema.types["gitguardian-backup:index:PostgresRolePasswords"].enum.map((e: any) => e.value).sort(), ["auto", "exclude", "include"]);
         assert.deepEqual(schema.types["gitguardian-backup:index:CompressionAlgorithm"].enum.map((e: any) => e.value).sort(), ["gzip", "none", "zstd"]);
         assert.deepEqual(schema.types["gitguardian-backup:index:ObjectLockMode"].enum.map((e: any) => e.value).sort(), ["COMPLIANCE", "GOVERNANCE"]);
     });
@@ -81,6 +82,8 @@ describe("component provider schema (gitguardian-backup)", function () {
         const pg = schema.types["gitguardian-backup:index:PostgresBackupArgs"];
         assert.deepEqual([...pg.required].sort(), ["host", "passwordSecret"]);
         assert.equal(pg.properties.format.$ref, t("PostgresFormat"));
+        assert.equal(pg.properties.rolePasswords.$ref, t("PostgresRolePasswords"));
+        assert.match(pg.properties.rolePasswords.description, /pg_authid/);
         const existing = schema.types["gitguardian-backup:index:ExistingBucketArgs"];
         assert.deepEqual([...existing.required], ["name"]);
         assert.match(existing.properties.endpoint.description, /S3-compatible store/);

@@ -128,6 +128,7 @@ describe("GitGuardianBackupPolicy input validation", () => {
 
     it("rejects bad enum values, ports and limits", () => {
         rejects(minioArgs({ postgres: { host: "pg", format: "tar" as never, passwordSecret: { name: "p", key: "k" } } }), /argument postgres.format = "tar" is invalid; allowed: "sql", "directory"/);
+        rejects(minioArgs({ postgres: { host: "pg", rolePasswords: "never" as never, passwordSecret: { name: "p", key: "k" } } }), /argument postgres.rolePasswords = "never" is invalid; allowed: "auto", "include", "exclude"/);
         rejects(minioArgs({ compression: "bzip2" as never }), /argument compression = "bzip2" is invalid; allowed: "gzip", "zstd", "none"/);
         rejects(minioArgs({ redis: { host: "r", port: 70000 } }), /argument redis.port = 70000 is invalid; allowed: a whole number from 1 to 65535/);
         rejects(minioArgs({ backoffLimit: 11 }), /argument backoffLimit = 11 is invalid; allowed: a whole number from 0 to 10/);
