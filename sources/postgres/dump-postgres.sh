@@ -18,6 +18,10 @@ open_channel
 need PGHOST PGPORT PGUSER GGB_PG_FORMAT GGB_COMPRESSION
 check_compression_tool
 check_pg_jobs
+check_call_timeout
+# A table lock the dump cannot get (a migration holding an ACCESS EXCLUSIVE lock) fails it with a
+# reason after GGB_CALL_TIMEOUT instead of waiting until the Job's deadline.
+lock_wait="--lock-wait-timeout=${CALL_TIMEOUT}s"
 case "$GGB_PG_FORMAT" in
 sql) tool=pg_dumpall ;;
 directory) tool=pg_dump ;;
@@ -69,9 +73,9 @@ log "PostgreSQL $server_version at $PGHOST:$PGPORT, format $GGB_PG_FORMAT, set $
 ext=$(compression_ext)
 
 if [ "$GGB_PG_FORMAT" = sql ]; then
-	send "dumpall.sql$ext" compress pg_dumpall -w --quote-all-identifiers ${no_passwords:+"$no_passwords"}
+	send "dumpall.sql$ext" compress pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 else
-	send "globals.sql$ext" compress pg_dumpall -w --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
+	send "globals.sql$ext" compress pg_dumpall -w "$lock_wait" --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);
 	# method:level and zstd came with 16.
 	pg_major=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
@@ -101,7 +105,7 @@ else
 		# The name goes in a connection string: a bare -d NAME holding '=' would be parsed as one.
 		conn="dbname='$(printf '%s' "$db" | sed "s/[\\\\']/\\\\&/g")'"
 		# Their errors are kept in memory: on a full staging volume an error file stays empty.
-		err=$(pg_dump -w -Fd -j "${GGB_PG_JOBS:-2}" --compress="$pgz" --create --quote-all-identifiers -f "$STAGE/$name" -d "$conn" 2>&1) ||
+		err=$(pg_dump -w "$lock_wait" -Fd -j "${GGB_PG_JOBS:-2}" --compress="$pgz" --create --quote-all-identifiers -f "$STAGE/$name" -d "$conn" 2>&1) ||
 			die "pg_dump of database '$db' failed: $(first_line_of "$err")"
 		if [ -z "$tar_ext" ]; then
 			send "$name.tar" cat tar -cf - -C "$STAGE" "$name"

@@ -104,6 +104,28 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
         });
     }
 
+    for (const [shell, format] of [["busybox", "sql"], ["dash", "directory"]] as const) {
+        it(`postgres: a table lock the dump cannot get fails it after GGB_CALL_TIMEOUT with the reason (${format}, ${shell})`, async function () {
+            const prefix = uniquePrefix("pg-lock");
+            const holder = execa(pgBin("psql"), ["-X", "-w", "-d", conninfoDb("big"), "-c", "BEGIN; LOCK TABLE big_rows IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);"], {
+                env: minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password }),
+                extendEnv: false,
+                reject: false,
+            });
+            try {
+                await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = (SELECT oid FROM pg_class WHERE relname = 'big_rows')", "big")).length === 1);
+                const run = await pgBackup(shell, prefix, { GGB_PG_FORMAT: format, GGB_CALL_TIMEOUT: "2" });
+                assertDumpFailed(run, "dump-postgres", /^dump-postgres: pg_dump(all)?( of database 'big')? failed.*(could not obtain lock on relation|lock timeout|canceling statement due to)/);
+                assert.ok(run.dump.durationMs < 60_000, `stopped in ${run.dump.durationMs} ms, before the lock holder let go`);
+                await assertNoManifest(minio, prefix);
+            } finally {
+                holder.kill("SIGTERM");
+                await holder;
+                await pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'big' AND pid <> pg_backend_pid()");
+            }
+        });
+    }
+
     for (const shell of ["busybox", "dash"] as const) {
         it(`redis that accepts the connection and never answers: stopped after GGB_CALL_TIMEOUT with a reason (${shell})`, async function () {
             const held: net.Socket[] = [];

@@ -135,6 +135,7 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
     },
     [PART_SCRIPT.dump.postgres]: {
         ...dumpChecks("dump-postgres"),
+        GGB_CALL_TIMEOUT: both(refused((h) => line`dump-postgres: GGB_CALL_TIMEOUT '${h.folded}' is not ${VALUE_RULES.connectTimeout.what}`)),
         GGB_PG_FORMAT: both(refused((h) => line`dump-postgres: GGB_PG_FORMAT '${h.folded}' is not one of sql, directory`)),
         GGB_PG_ROLE_PASSWORDS: both(refused((h) => line`dump-postgres: GGB_PG_ROLE_PASSWORDS '${h.folded}' is not one of auto, include, exclude`)),
         GGB_PG_JOBS: both(refused((h) => line`dump-postgres: GGB_PG_JOBS '${h.folded}' is not ${VALUE_RULES.parallelJobs.what}`)),
