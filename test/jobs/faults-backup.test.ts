@@ -46,6 +46,18 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
     const pgBackup = (shell: Shell, prefix: string, env: Record<string, string>, staging?: string) =>
         backup({ component: Component.Postgres, minio, prefix, dumpShell: shell, uploadShell: "bash", staging, dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip", ...env } });
 
+    /** A session holding an ACCESS EXCLUSIVE lock on big_rows for `seconds` (granted when this resolves). */
+    async function holdBigRowsLock(seconds: number) {
+        const holder = execa(pgBin("psql"), ["-X", "-w", "-d", conninfoDb("big"), "-c", `BEGIN; LOCK TABLE big_rows IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(${seconds});`], {
+            env: minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password }),
+            extendEnv: false,
+            reject: false,
+        });
+        await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = (SELECT oid FROM pg_class WHERE relname = 'big_rows')", "big")).length === 1);
+        // Wrapped: an async function returning the subprocess itself would wait for it to end.
+        return { holder };
+    }
+
     /** A redis backup whose upload step gets `uploadEnv` (the S3 faults). */
     const redisBackup = (prefix: string, uploadShell: Shell, uploadEnv: Record<string, string>) =>
         backup({ component: Component.Redis, minio, prefix, dumpShell: "busybox", uploadShell, uploadEnv, dumpEnv: { ...redis.env(), GGB_COMPRESSION: "gzip" } });
@@ -55,13 +67,8 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
             const prefix = uniquePrefix("pg-killed");
             // A session holds an exclusive lock on the big table, so pg_dump, having dumped what
             // comes before it, waits on that table: the server is then stopped at a known point.
-            const holder = execa(pgBin("psql"), ["-X", "-w", "-d", conninfoDb("big"), "-c", "BEGIN; LOCK TABLE big_rows IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"], {
-                env: minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password }),
-                extendEnv: false,
-                reject: false,
-            });
+            const { holder } = await holdBigRowsLock(120);
             try {
-                await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = (SELECT oid FROM pg_class WHERE relname = 'big_rows')", "big")).length === 1);
                 const running = pgBackup(shell, prefix, { GGB_PG_FORMAT: format });
                 await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_stat_activity WHERE application_name IN ('pg_dump', 'pg_dumpall') AND wait_event_type = 'Lock'")).length > 0);
                 await pg.kill("SIGQUIT"); // immediate shutdown: every backend is gone at once
@@ -107,13 +114,8 @@ describe("backup faults: non-zero exit, one-line reason, no manifest", function 
     for (const [shell, format] of [["busybox", "sql"], ["dash", "directory"]] as const) {
         it(`postgres: a table lock the dump cannot get fails it after GGB_CALL_TIMEOUT with the reason (${format}, ${shell})`, async function () {
             const prefix = uniquePrefix("pg-lock");
-            const holder = execa(pgBin("psql"), ["-X", "-w", "-d", conninfoDb("big"), "-c", "BEGIN; LOCK TABLE big_rows IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);"], {
-                env: minimalEnv({ PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password }),
-                extendEnv: false,
-                reject: false,
-            });
+            const { holder } = await holdBigRowsLock(60);
             try {
-                await waitUntil(async () => (await pg.rows("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = (SELECT oid FROM pg_class WHERE relname = 'big_rows')", "big")).length === 1);
                 const run = await pgBackup(shell, prefix, { GGB_PG_FORMAT: format, GGB_CALL_TIMEOUT: "2" });
                 assertDumpFailed(run, "dump-postgres", /^dump-postgres: pg_dump(all)?( of database 'big')? failed.*(could not obtain lock on relation|lock timeout|canceling statement due to)/);
                 assert.ok(run.dump.durationMs < 60_000, `stopped in ${run.dump.durationMs} ms, before the lock holder let go`);
