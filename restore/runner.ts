@@ -5,7 +5,8 @@
  * reason and what the steps before it did.
  */
 import * as fs from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { BACKUP_ID_PATTERN } from "../core/contract";
 import { scriptBundle } from "../sources/registry";
 import { JobFailedError, ProgressRecord, RestoreExecutor } from "./executor";
 import { labelValue, RESTORE_NAMES } from "./jobs";
@@ -79,6 +80,25 @@ function newRunId(): string {
     return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
 }
 
+/**
+ * What a recorded run is for: a record is resumed (its completed steps skipped) only for the same
+ * restore of the same sets' selector, parts and bucket. The ConfigMap is writable by whoever may
+ * patch it, so a record that does not match, or is malformed, starts a new run instead.
+ */
+export function runBinding(spec: RestoreSpec): string {
+    const what = { namespace: spec.namespace, name: spec.name, selector: spec.backupId, components: spec.components, bucket: spec.storage.bucket, prefix: spec.storage.prefix };
+    return createHash("sha256").update(JSON.stringify(what)).digest("hex");
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function boundTo(r: ProgressRecord, binding: string): boolean {
+    const rec = r as ProgressRecord & { binding?: unknown; selector?: unknown };
+    if (rec.binding !== binding || typeof rec.runId !== "string" || !/^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$/.test(rec.runId)) return false;
+    if (!isPlainObject(rec.steps) || !isPlainObject(rec.memo) || !isPlainObject(rec.backupIds)) return false;
+    return Object.values(rec.backupIds).every((id) => typeof id === "string" && BACKUP_ID_PATTERN.test(id));
+}
+
 function seconds(ms: number): string {
     return `${(ms / 1000).toFixed(1)} s`;
 }
@@ -95,10 +115,12 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
     const say = (m: string) => deps.log.info(deps.redact(`GitGuardianRestore "${spec.name}": ${m}`));
 
     const previous = await deps.executor.readProgress(ns, key);
-    const resumable = previous && !previous.completedAt && (previous as ProgressRecord & { selector?: string }).selector === spec.backupId;
-    const record: ProgressRecord & { selector: string } = resumable
-        ? (previous as ProgressRecord & { selector: string })
-        : { runId: newRunId(), selector: spec.backupId, backupIds: {}, steps: {}, memo: previous && !previous.completedAt ? { ...previous.memo } : {} };
+    const binding = runBinding(spec);
+    const resumable = previous !== undefined && !previous.completedAt && boundTo(previous, binding);
+    if (previous && !previous.completedAt && !resumable) say(`the recorded run ${String(previous.runId)} is for another restore (or malformed): not resumed, a new run starts`);
+    const record: ProgressRecord & { selector: string; binding: string } = resumable
+        ? (previous as ProgressRecord & { selector: string; binding: string })
+        : { runId: newRunId(), selector: spec.backupId, binding, backupIds: {}, steps: {}, memo: previous && !previous.completedAt && isPlainObject(previous.memo) ? { ...previous.memo } : {} };
     if (resumable) {
         const done = Object.keys(record.steps);
         say(`resuming run ${record.runId} (sets ${Object.entries(record.backupIds).map(([c, id]) => `${c} ${id}`).join(", ") || "not resolved yet"}); done before: ${done.join(", ") || "nothing"}`);

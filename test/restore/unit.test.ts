@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Component } from "../../core/contract";
 import { resolvePolicy } from "../../backup/validate";
 import { restorePlan, restoreSteps } from "../../restore/sequence";
-import { runRestore } from "../../restore/runner";
+import { progressKey, runBinding, runRestore } from "../../restore/runner";
 import { RestoreStep } from "../../restore/step";
 import { restoreJobName } from "../../restore/jobs";
 import { kotsInstallArgv, kotsUploadArgv, rewriteDatabaseHosts, secretsFromArtifact } from "../../sources/kots/cli";
@@ -267,6 +267,32 @@ describe("GitGuardianRestore (unit)", () => {
             const out = await runRestore(s, deps);
             assert.deepEqual(out.steps.map((r) => `${r.name}:${r.status}`), ["plan:done", "postgres:done", "redis:done"]);
             assert.deepEqual(calls, ["plan", "postgres", "plan", "postgres", "redis"], "the plan re-reads, the done steps are skipped");
+        });
+
+        it("resumes only a recorded run bound to this restore; a forged or foreign record starts a new run", async () => {
+            const calls: string[] = [];
+            const step = (name: string): RestoreStep => ({ name: name as RestoreStep["name"], title: name, applies: () => true, run: async () => (calls.push(name), { bytes: 0, detail: `${name} ok` }) });
+            const steps = [step("plan"), step("postgres"), step("redis")];
+            const executor = new LocalExecutor({});
+            const deps = { executor, store: async () => ({}) as never, log: recorder(), redact: (t: string) => t, yaml: { load: loadYaml, dump: dumpYaml }, kotsEnv: {}, steps };
+            const s = resolveRestore(valid({ kots: undefined }));
+            const done = { completedAt: "2026-12-01T00:00:00Z", durationMs: 1, bytes: 0, detail: "forged" };
+            const forged = (extra: Record<string, unknown>) =>
+                executor.writeProgress(s.namespace, progressKey(s), { runId: "20261201T000000Z-abcdef", selector: s.backupId, backupIds: {}, steps: { plan: done, postgres: done, redis: done }, memo: {}, ...extra } as never);
+            // Claims every step done, without the binding (or with another restore's): every step runs.
+            for (const extra of [{}, { binding: runBinding(resolveRestore(valid({ kots: undefined, restoreName: "another" }))) }, { binding: runBinding(s), backupIds: { postgres: "../etc" } }]) {
+                calls.length = 0;
+                await forged(extra);
+                const out = await runRestore(s, deps);
+                assert.deepEqual(calls, ["plan", "postgres", "redis"], JSON.stringify(extra));
+                assert.notEqual(out.runId, "20261201T000000Z-abcdef");
+            }
+            // Bound to this restore: its done steps are skipped (what a resume after a fix needs).
+            calls.length = 0;
+            await forged({ binding: runBinding(s), steps: { plan: done, postgres: done } });
+            const resumed = await runRestore(s, deps);
+            assert.equal(resumed.runId, "20261201T000000Z-abcdef");
+            assert.deepEqual(calls, ["plan", "redis"]);
         });
 
         it("finds the Redis data template", () => {
