@@ -52,6 +52,14 @@ export interface GitGuardianRestoreArgs {
     redis?: RedisRestoreArgs;
     /** KOTS restore. Omit to skip it. */
     kots?: KotsRestoreArgs;
+    /**
+     * Hours within which the chosen sets of the parts must have started (their ids are their
+     * start times): `latest` is chosen per part, and a night whose redis or kots backup failed
+     * would otherwise pair the newest database with an older configuration. Default 12.
+     */
+    setWindowHours?: number;
+    /** Restore sets started further apart than `setWindowHours` together. Default false. */
+    allowSetsApart?: boolean;
     /** Arbitrary values; changing any of them restores again. */
     triggers?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /** Kubeconfig content (a secret). Default: KUBECONFIG, ~/.kube/config or the in-cluster identity. */

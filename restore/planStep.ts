@@ -3,7 +3,7 @@
  * semantics of core/backupSet.ts) and check every artifact against its manifest (size, and
  * sha256 unless verify = "size"). Nothing is changed before this step has passed.
  */
-import { resolveSets, ResolvedSet, verifyChecksums } from "./resolve";
+import { describeSets, resolveSets, ResolvedSet, setsApartProblem, setSpreadHours, verifyChecksums } from "./resolve";
 import { quantityBytes } from "../core/fields";
 import { partNamed } from "../sources/registry";
 import { missingAccessReason, restoreAccessChecks } from "./permissions";
@@ -35,6 +35,11 @@ export const planStep: RestoreStep = {
                 problems.push(`${c}.overwrite is for set ${meant}, but this restore chose ${c} set ${set.backupId}: nothing was changed; to overwrite with ${set.backupId}, set ${c}.overwrite to "${set.backupId}"`);
             }
         }
+        // One run's sets, unless the caller says the parts are meant from different runs.
+        if (!ctx.spec.allowSetsApart) {
+            const apart = setsApartProblem([...sets.values()], ctx.spec.setWindowHours);
+            if (apart) problems.push(apart);
+        }
         // Every permission of the chosen steps, and room for the largest set on the staging volume.
         problems.push(...missingAccessReason(await ctx.executor.deniedAccess(restoreAccessChecks(ctx.spec))));
         const room = quantityBytes(ctx.spec.stagingSize);
@@ -56,7 +61,7 @@ export const planStep: RestoreStep = {
                 verified += set.checksumsVerified;
             }
         }
-        const ids = [...sets.values()].map((s) => `${s.component} ${s.backupId} (${s.manifest.artifacts.length} artifacts, ${s.bytes} bytes)`).join(", ");
+        const ids = `${describeSets(sets.values())}; started within ${setSpreadHours(sets.values()).toFixed(1)} h`;
         const how = ctx.planVerifiedBefore ? "checksums verified earlier in this run" : ctx.spec.verify === "checksum" ? `${verified} sha256 checksums verified` : "sizes verified";
         return { bytes, detail: `${ids}; ${how}` };
     },

@@ -4,7 +4,7 @@
  * manifest, and check every artifact against it (listed size always; sha256 when verifying by
  * checksum). Nothing in the cluster is touched.
  */
-import { BackupSelector, groupSets, selectSet } from "../core/backupSet";
+import { BackupSelector, backupIdTime, groupSets, selectSet } from "../core/backupSet";
 import { Component } from "../core/contract";
 import { Manifest, manifestBytes, manifestKey, parseManifest, setKeyPrefix } from "../core/manifest";
 import { ObjectStore } from "../core/objectStore";
@@ -94,4 +94,31 @@ export function artifactInSet(key: string, name: string, setPrefix: string): boo
     const parts = key.slice(setPrefix.length).split("/");
     if (parts[parts.length - 1] !== name || parts.length > 2) return false;
     return parts.every((p) => p !== "" && p !== "." && p !== "..");
+}
+
+/** The chosen sets side by side, one `<part> <id> (<artifacts>, <bytes>)` each, in restore order. */
+export function describeSets(sets: Iterable<ResolvedSet>): string {
+    return [...sets].map((s) => `${s.component} ${s.backupId} (${s.manifest.artifacts.length} artifacts, ${s.bytes} bytes)`).join(" | ");
+}
+
+/** Hours between the earliest and the latest start of the chosen sets (their ids are their start times). */
+export function setSpreadHours(sets: Iterable<ResolvedSet>): number {
+    const times = [...sets].map((s) => backupIdTime(s.backupId).getTime());
+    return times.length < 2 ? 0 : (Math.max(...times) - Math.min(...times)) / 3_600_000;
+}
+
+/**
+ * Why the chosen sets must not be restored together, if they must not: `latest` is chosen per
+ * part, so a night whose redis or kots backup failed would pair tonight's database with an
+ * older configuration. Sets started more than `windowHours` apart are from different runs.
+ */
+export function setsApartProblem(sets: readonly ResolvedSet[], windowHours: number): string | undefined {
+    const spread = setSpreadHours(sets);
+    if (spread <= windowHours) return undefined;
+    const oldest = [...sets].sort((a, b) => a.backupId.localeCompare(b.backupId))[0];
+    return (
+        `the chosen sets started ${spread.toFixed(1)} h apart (${describeSets(sets)}), more than setWindowHours ${windowHours}: ` +
+        `restoring them together would pair data of different backup runs; nothing was changed. ` +
+        `Choose sets of one run (for example backupId "at-or-before:${backupIdTime(oldest.backupId).toISOString()}" picks the newest sets up to the oldest of these), widen setWindowHours, or set allowSetsApart: true if they are meant together`
+    );
 }

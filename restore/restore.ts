@@ -132,6 +132,8 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
         stagingSize: args.stagingSize,
         jobTimeoutSeconds: args.jobTimeoutSeconds,
         verify: args.verify,
+        setWindowHours: args.setWindowHours,
+        allowSetsApart: args.allowSetsApart,
     };
     // Validate now what is known now (plain values); check() validates everything once resolved.
     const plain = (v: unknown) => v === undefined || (!pulumi.Output.isInstance(v) && !(v instanceof Promise) && !hasUnknown(v));

@@ -21,7 +21,7 @@ import { RestoreExecutor } from "./executor";
 import { privateTempDir } from "./tempDir";
 import { RestoreFailedError, RestoreOutcome, StepReport, runRestore } from "./runner";
 import { restorePlan } from "./sequence";
-import { resolveSets } from "./resolve";
+import { describeSets, resolveSets, setsApartProblem, setSpreadHours } from "./resolve";
 import { ObjectStore, s3Store } from "../core/objectStore";
 import { RestoreInputs, RestoreSpec, hasUnknown, resolveRestore } from "./validate";
 
@@ -240,8 +240,10 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
                         spec.components,
                         spec.selector,
                     );
-                    const plan = [...sets.values()].map((s) => `${s.component} ${s.backupId} (${s.manifest.artifacts.length} artifacts, ${s.bytes} bytes)`).join(", ");
-                    say.info(`GitGuardianRestore "${spec.name}": plan: ${plan}; steps: ${restorePlan(spec).map((s) => s.name).join(" → ")}`);
+                    const apart = spec.allowSetsApart ? undefined : setsApartProblem([...sets.values()], spec.setWindowHours);
+                    if (apart) return { inputs: news, failures: [{ property: "backupId", reason: `GitGuardianRestore "${spec.name}": ${apart}` }] };
+                    const spread = `started within ${setSpreadHours(sets.values()).toFixed(1)} h${spec.allowSetsApart ? "" : ` (setWindowHours ${spec.setWindowHours})`}`;
+                    say.info(`GitGuardianRestore "${spec.name}": plan: ${describeSets(sets.values())}; ${spread}; steps: ${restorePlan(spec).map((s) => s.name).join(" → ")}`);
                 } catch (e) {
                     const text = redact((e as Error).message);
                     if (e instanceof StoreUnavailableError || !/no complete backup set|no manifest|manifest|refusing|missing from the bucket/.test(text)) {

@@ -15,7 +15,7 @@ export { RESTORE_TYPE };
 export { KOTSADM_ENCRYPTION } from "../sources/kots/env";
 export { DATABASE_HOST_ITEMS } from "../sources/kots/restore";
 
-export const RESTORE_DEFAULTS = { verify: "checksum" } as const;
+export const RESTORE_DEFAULTS = { verify: "checksum", setWindowHours: 12 } as const;
 
 /** The props of the dynamic resource: the args, resolved, with the secrets as top-level fields. */
 export interface RestoreInputs {
@@ -35,6 +35,8 @@ export interface RestoreInputs {
     /** Kubeconfig content (secret). */
     kubeconfig?: string;
     triggers?: { [key: string]: string };
+    setWindowHours?: number;
+    allowSetsApart?: boolean;
     fetchImage?: string;
     stagingSize?: string;
     jobTimeoutSeconds?: number;
@@ -68,6 +70,9 @@ export interface RestoreSpec {
     stagingSize: string;
     jobTimeoutSeconds: number;
     verify: "checksum" | "size";
+    /** The chosen sets must have started within this many hours of each other, unless allowSetsApart. */
+    setWindowHours: number;
+    allowSetsApart: boolean;
     triggers: { [key: string]: string };
 }
 
@@ -148,6 +153,8 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
     f.int("jobTimeoutSeconds", inputs.jobTimeoutSeconds, 0, 60, 7 * 86_400);
     const verify = (inputs.verify ?? RESTORE_DEFAULTS.verify) as RestoreSpec["verify"];
     if (verify !== "checksum" && verify !== "size") bad("verify", verify, 'allowed: "checksum" (download and compare sha256) or "size"');
+    const setWindowHours = f.int("setWindowHours", inputs.setWindowHours, RESTORE_DEFAULTS.setWindowHours, 1, 24 * 31);
+    const allowSetsApart = f.bool("allowSetsApart", inputs.allowSetsApart, false);
     const triggers = inputs.triggers ?? {};
     if (typeof triggers !== "object" || triggers === null || Array.isArray(triggers) || Object.values(triggers).some((v) => typeof v !== "string")) {
         bad("triggers", triggers, "allowed: a map of strings");
@@ -169,6 +176,8 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
         stagingSize,
         jobTimeoutSeconds,
         verify,
+        setWindowHours,
+        allowSetsApart,
         triggers: { ...triggers },
     };
 }

@@ -512,7 +512,7 @@ const requireFromString = require(${JSON.stringify(requireFromString)});
         assert.equal(out.outs.restored.kots.backupId, sets.ids.kots);
         assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "upload"]);
         assert.match(r.stdout, /info: \[runtime\] GitGuardianRestore "restore-serialized": step 1\/4 "plan"/, "progress through pulumi.log");
-        assert.match(r.stdout, new RegExp(`GitGuardianRestore "restore-serialized": plan: kots ${sets.ids.kots} \\(2 artifacts, \\d+ bytes\\); steps: plan → kots-secrets → kots-install → kots-upload`), "check (preview) shows the plan");
+        assert.match(r.stdout, new RegExp(`GitGuardianRestore "restore-serialized": plan: kots ${sets.ids.kots} \\(2 artifacts, \\d+ bytes\\); started within 0\\.0 h \\(setWindowHours 12\\); steps: plan → kots-secrets → kots-install → kots-upload`), "check (preview) shows the plan");
         assertNoSecrets(r.stdout, [TEST_SHARED_PASSWORD, minio.secretKey, kube.adminToken], "the fresh process's output");
         fs.rmSync(program, { recursive: true, force: true });
     });

@@ -11,6 +11,7 @@ import { makeFakeKots } from "../../harness/fakeKots";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { RedisServer, startRedis } from "../../harness/redis";
+import { backupOk } from "../jobs/support";
 import { LocalExecutor } from "./localExecutor";
 import { APP_SLUG, KOTS_SECRETS, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, recorder, restoreInputs, seed } from "./support";
 
@@ -163,5 +164,39 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         await minio.put(key, tampered);
         await assert.rejects(runtime.create(restoreInputs({ ...base }) as unknown as Record<string, unknown>), /step 1\/2 "plan" failed: postgres: artifact dumpall\.sql\.gz of set \d{8}T\d{6}Z has sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: corrupted; refusing to restore it/);
         assert.equal(executor.jobRuns.length, 0, "no Job ran: nothing was changed");
+    });
+    it("refuses, at preview and before changing anything, parts whose latest sets are from different runs, unless the window is widened or sets apart are allowed", async () => {
+        const sets = await makeBackupSets({ minio, pg: source.pg, namespace: NS });
+        // Redis's newest set is two nights older: its backups failed since.
+        const redisId = "20261125T020000Z";
+        await backupOk({ minio, prefix: sets.prefix, uploadShell: "bash", component: Component.Redis, dumpShell: "busybox", dumpEnv: { ...source.redis.env(), GGB_COMPRESSION: "gzip" }, backupId: redisId });
+        const executor = new LocalExecutor({ secrets: { [`${NS}/backup-s3`]: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey } } });
+        const log = recorder();
+        const runtime = makeRuntime({ executor: () => executor, log });
+        const base = {
+            name: "restore-apart",
+            namespace: NS,
+            minio,
+            prefix: sets.prefix,
+            postgres: { host: "127.0.0.1", port: target.pg.port, passwordSecret: { name: "postgresql", key: "postgres-password" } },
+            redis: { statefulSet: "redis-master" },
+        };
+        const inputs = restoreInputs(base) as unknown as Record<string, unknown>;
+        const apart = new RegExp(
+            `the chosen sets started 4[78]\\.\\d h apart \\(postgres ${sets.ids.postgres} \\(1 artifacts, \\d+ bytes\\) \\| redis ${redisId} \\(1 artifacts, \\d+ bytes\\)\\), more than setWindowHours 12: .*nothing was changed.*backupId "at-or-before:2026-11-25T02:00:00.000Z"`,
+        );
+        const checked = await runtime.check({}, inputs);
+        assert.equal(checked.failures?.[0].property, "backupId", "the preview fails on backupId");
+        assert.match(checked.failures![0].reason, apart);
+        await assert.rejects(runtime.create(inputs), (e: Error) => /step 1\/\d "plan" failed: /.test(e.message) && apart.test(e.message));
+        assert.equal(executor.jobRuns.length, 0, "no Job ran: nothing was changed");
+
+        // A wider window, or sets apart allowed: the preview shows both sets side by side and their spread.
+        log.lines.length = 0;
+        assert.equal((await runtime.check({}, { ...inputs, setWindowHours: 72 })).failures, undefined);
+        assert.match(log.text(), new RegExp(`plan: postgres ${sets.ids.postgres} \\(1 artifacts, \\d+ bytes\\) \\| redis ${redisId} \\(1 artifacts, \\d+ bytes\\); started within 4[78]\\.\\d h \\(setWindowHours 72\\); steps: plan → postgres → redis`));
+        assert.equal((await runtime.check({}, { ...inputs, allowSetsApart: true })).failures, undefined);
+        // The window is validated like every argument.
+        await assert.rejects(runtime.create({ ...inputs, setWindowHours: 0 }), /argument setWindowHours = 0 is invalid; allowed: a whole number from 1 to 744/);
     });
 });
