@@ -49,10 +49,21 @@ export interface StepContext {
     yaml: { load(text: string): unknown; dump(obj: unknown): string };
 }
 
+/**
+ * When a step runs, whatever its part: `prepare` steps change nothing a failure could leave
+ * half-done (they need no restored data and fail on rights, network or a license), so they run
+ * before the data steps; `data` steps replace a target's contents; `finish` steps need the data
+ * restored (a deploy). Within a phase the registry's order holds.
+ */
+export type StepPhase = "prepare" | "data" | "finish";
+export const STEP_PHASES: readonly StepPhase[] = ["prepare", "data", "finish"];
+
 export interface RestoreStep {
     readonly name: StepName;
     /** One line for the logs and docs. */
     readonly title: string;
+    /** Default `data`. */
+    readonly phase?: StepPhase;
     /** The part the step restores, if any. */
     readonly component?: string;
     applies(spec: RestoreSpec): boolean;

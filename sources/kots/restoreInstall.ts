@@ -29,6 +29,9 @@ export const kotsInstallStep: RestoreStep = {
     name: "kots-install",
     title: "install a fresh KOTS admin console (kots install --no-port-forward)",
     component: "kots",
+    // Needs the key Secrets only, and fails on cluster rights, the registry or the license:
+    // better before the database is replaced than after.
+    phase: "prepare",
     applies: (spec) => spec.components.includes("kots") && (spec.parts.kots as KotsRestoreSpec | undefined)?.install !== undefined,
     async run(ctx) {
         const k = restoreSection<KotsRestoreSpec>(ctx.spec, "kots");

@@ -57,6 +57,9 @@ export const kotsSecretsStep: RestoreStep = {
     name: "kots-secrets",
     title: "apply the set's encryption-key Secrets, kotsadm-encryption first (a live one that differs only with kots.overwrite, kept aside)",
     component: "kots",
+    // Before the install, which reads kotsadm-encryption; a differing live Secret is refused by
+    // the plan step and replaced ones are kept aside, so nothing is lost if a data step fails.
+    phase: "prepare",
     applies: whenRestored("kots"),
     async run(ctx) {
         // Checked again: the live Secrets may have changed since the plan step (a resumed run).

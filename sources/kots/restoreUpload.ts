@@ -11,6 +11,8 @@ export const kotsUploadStep: RestoreStep = {
     name: "kots-upload",
     title: "upload the saved KOTS configuration (database hosts rewritten when asked), deploy when asked",
     component: "kots",
+    // A deploy starts GitGuardian on the databases: only once they are restored.
+    phase: "finish",
     applies: whenRestored("kots"),
     async run(ctx) {
         const k = restoreSection<KotsRestoreSpec>(ctx.spec, "kots");

@@ -159,7 +159,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const outs = result!.outs as Record<string, any>;
 
         assert.equal(outs.status, "complete");
-        assert.deepEqual(outs.steps.map((s: any) => `${s.name}:${s.status}`), ["plan:done", "postgres:done", "redis:done", "kots-secrets:done", "kots-install:done", "kots-upload:done"]);
+        assert.deepEqual(outs.steps.map((s: any) => `${s.name}:${s.status}`), ["plan:done", "kots-secrets:done", "kots-install:done", "postgres:done", "redis:done", "kots-upload:done"]);
         for (const c of [Component.Postgres, Component.Redis, Component.Kots]) assert.equal(outs.restored[c].backupId, sets.ids[c]);
         assert.ok(outs.checksumsVerified >= 4);
 
@@ -235,7 +235,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const progress = await core.readNamespacedConfigMap({ name: RESTORE_NAMES.progress, namespace: ns });
         const record = JSON.parse(progress.data!["restore-2026-11"]);
         assert.ok(record.completedAt);
-        assert.deepEqual(Object.keys(record.steps), ["plan", "postgres", "redis", "kots-secrets", "kots-install", "kots-upload"]);
+        assert.deepEqual(Object.keys(record.steps), ["plan", "kots-secrets", "kots-install", "postgres", "redis", "kots-upload"]);
 
         // Progress visible during the run; no secret anywhere.
         assert.match(log.text(), /Job gitguardian\/ggb-restore-postgres-.* created[\s\S]*succeeded[\s\S]*scaling StatefulSet gitguardian\/redis-master from 2 to 0/);
@@ -364,7 +364,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
             failure = e as typeof failure;
         }
         assert.match(failure!.message, /step 6\/6 "kots-upload" failed: kots upload failed \(exit 1\): Error: failed to upload: failed to get kotsadm pod/);
-        assert.match(failure!.message, /Steps completed before it: plan \(done[\s\S]*postgres \(done[\s\S]*redis \(done[\s\S]*kots-secrets \(done[\s\S]*kots-install \(done/);
+        assert.match(failure!.message, /Steps completed before it: plan \(done[\s\S]*kots-secrets \(done[\s\S]*kots-install \(done[\s\S]*postgres \(done[\s\S]*redis \(done/);
         assert.deepEqual(Object.keys(failure!.properties!.restored).sort(), ["postgres", "redis"]);
         const spec = resolveRestore(props);
         const uid = async (c: Component) => (await batch.readNamespacedJob({ name: restoreJobName(spec, c, sets.ids[c]!, failure!.properties!.runId), namespace: ns })).metadata?.uid;
@@ -375,12 +375,12 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         const { result, error, history } = await replicaHistory(ns, () => runtime.update(failure!.id!, failure!.properties!, props as unknown as Record<string, unknown>));
         if (error) throw error;
         const outs = result!.outs as Record<string, any>;
-        assert.deepEqual(outs.steps.map((s: any) => `${s.name}:${s.status}`), ["plan:done", "postgres:skipped", "redis:skipped", "kots-secrets:skipped", "kots-install:skipped", "kots-upload:done"]);
+        assert.deepEqual(outs.steps.map((s: any) => `${s.name}:${s.status}`), ["plan:done", "kots-secrets:skipped", "kots-install:skipped", "postgres:skipped", "redis:skipped", "kots-upload:done"]);
         assert.equal(outs.runId, failure!.properties!.runId, "the same run, resumed");
         assert.deepEqual([await uid(Component.Postgres), await uid(Component.Redis)], before, "the Jobs were not run again");
         assert.deepEqual(history, [1], "Redis not touched again");
         assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["upload"], "kots install not run again");
-        assert.match(log.text(), /resuming run \S+ .*done before: plan, postgres, redis, kots-secrets, kots-install/);
+        assert.match(log.text(), /resuming run \S+ .*done before: plan, kots-secrets, kots-install, postgres, redis/);
         assert.match(log.text(), /step 2\/6 "postgres": skipped/);
 
         // Restore again (a changed trigger replaces the resource: a new run), well within the

@@ -77,10 +77,10 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         // The documented order, each step reported.
         assert.deepEqual(outs.steps.map((s: any) => [s.name, s.status]), [
             ["plan", "done"],
-            ["postgres", "done"],
-            ["redis", "done"],
             ["kots-secrets", "done"],
             ["kots-install", "done"],
+            ["postgres", "done"],
+            ["redis", "done"],
             ["kots-upload", "done"],
         ]);
         for (const s of outs.steps) assert.ok(s.durationMs >= 0 && typeof s.detail === "string" && s.detail.length > 0, JSON.stringify(s));
@@ -122,7 +122,7 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         assert.ok(upload.uploadedFiles!.includes("upstream/userdata/installation.yaml"));
 
         // Progress visible, secrets nowhere.
-        assert.match(log.text(), /step 1\/6 "plan"[\s\S]*step 2\/6 "postgres"[\s\S]*step 6\/6 "kots-upload": done/);
+        assert.match(log.text(), /step 1\/6 "plan"[\s\S]*step 2\/6 "kots-secrets"[\s\S]*step 4\/6 "postgres"[\s\S]*step 6\/6 "kots-upload": done/);
         assertNoSecrets(log.text() + JSON.stringify(outs), [TEST_SHARED_PASSWORD, TEST_LICENSE.trim(), target.pg.password, minio.secretKey], "logs and outputs");
         assert.ok(!("kotsSharedPassword" in outs) && !("kotsLicense" in outs) && !("kubeconfig" in outs), "no secret input among the outputs");
     });
@@ -198,5 +198,28 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         assert.equal((await runtime.check({}, { ...inputs, allowSetsApart: true })).failures, undefined);
         // The window is validated like every argument.
         await assert.rejects(runtime.create({ ...inputs, setWindowHours: 0 }), /argument setWindowHours = 0 is invalid; allowed: a whole number from 1 to 744/);
+    });
+    it("runs kots install before the data steps: an install that fails leaves the databases untouched", async () => {
+        const sets = await makeBackupSets({ minio, pg: source.pg, kots: true, namespace: NS });
+        const kots = makeFakeKots({ appSlug: APP_SLUG, namespace: NS });
+        kots.fail("Error: failed to create ClusterRole kotsadm-role: forbidden", 1, "install");
+        const executor = new LocalExecutor({
+            secrets: { [`${NS}/backup-s3`]: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey }, [`${NS}/postgresql`]: { "postgres-password": target.pg.password } },
+        });
+        const runtime = makeRuntime({ executor: () => executor, log: recorder() });
+        const inputs = restoreInputs({
+            name: "restore-install-first",
+            namespace: NS,
+            minio,
+            prefix: sets.prefix,
+            postgres: { host: "127.0.0.1", port: target.pg.port, passwordSecret: { name: "postgresql", key: "postgres-password" } },
+            kots: { appSlug: APP_SLUG, install: {}, kotsCommand: kots.bin, timeoutSeconds: 60 },
+            kotsInstall: true,
+        });
+        await assert.rejects(
+            runtime.create(inputs as unknown as Record<string, unknown>),
+            /step 3\/5 "kots-install" failed: .*failed to create ClusterRole kotsadm-role: forbidden.*Steps completed before it: plan \(done.*; kots-secrets \(done: Secrets kotsadm-encryption, gim-secrets applied\)\. /,
+        );
+        assert.equal(executor.jobRuns.length, 0, "the postgres Job never ran: the database was not touched");
     });
 });

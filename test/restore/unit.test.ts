@@ -235,8 +235,8 @@ describe("GitGuardianRestore (unit)", () => {
 
     describe("the plan", () => {
         it("is one ordered list of named steps", () => {
-            assert.deepEqual(restoreSteps().map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-install", "kots-upload"]);
-            assert.deepEqual(restorePlan(resolveRestore(valid({ kots: { appSlug: "gitguardian" }, kotsLicense: undefined, kotsSharedPassword: undefined }))).map((s) => s.name), ["plan", "postgres", "redis", "kots-secrets", "kots-upload"]);
+            assert.deepEqual(restoreSteps().map((s) => s.name), ["plan", "kots-secrets", "kots-install", "postgres", "redis", "kots-upload"]);
+            assert.deepEqual(restorePlan(resolveRestore(valid({ kots: { appSlug: "gitguardian" }, kotsLicense: undefined, kotsSharedPassword: undefined }))).map((s) => s.name), ["plan", "kots-secrets", "postgres", "redis", "kots-upload"]);
             assert.deepEqual(restorePlan(resolveRestore(valid({ postgres: undefined, kots: undefined }))).map((s) => s.name), ["plan", "redis"]);
         });
 
