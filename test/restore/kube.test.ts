@@ -381,7 +381,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         assert.deepEqual(history, [1], "Redis not touched again");
         assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["upload"], "kots install not run again");
         assert.match(log.text(), /resuming run \S+ .*done before: plan, kots-secrets, kots-install, postgres, redis/);
-        assert.match(log.text(), /step 2\/6 "postgres": skipped/);
+        assert.match(log.text(), /step 4\/6 "postgres": skipped/);
 
         // Restore again (a changed trigger replaces the resource: a new run), well within the
         // Jobs' TTL: the Jobs run again instead of the earlier run's succeeded ones being adopted.
