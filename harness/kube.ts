@@ -13,7 +13,8 @@
  *   through the kubeconfig's certificate-authority-data.
  * - kwok stages: pods become Running/Ready; Job pods then Succeeded; deleted pods go. Test hooks:
  *   Job pods in a namespace of `failJobsInNamespaces` fail with a restore script's message, those
- *   in a namespace of `hangJobsInNamespaces` run until deleted, pods labelled
+ *   in a namespace of `hangJobsInNamespaces` run until deleted, those in a namespace of
+ *   `runJobsInNamespaces` are run for real by harness/jobPods.ts, pods labelled
  *   NEVER_READY_LABEL=true never become ready.
  */
 import * as k8s from "@kubernetes/client-node";
@@ -48,6 +49,8 @@ export interface KubeOptions {
     failJobsInNamespaces?: string[];
     /** Job pods in these namespaces stay Running until deleted (a Job that outlives the restore's wait). */
     hangJobsInNamespaces?: string[];
+    /** Job pods in these namespaces are left to harness/jobPods.ts, which runs them as stored: kwok neither readies nor completes them. */
+    runJobsInNamespaces?: string[];
 }
 
 export interface RoleToken {
@@ -123,7 +126,7 @@ function httpsStatus(url: string, ca: string, token: string): Promise<number> {
 }
 
 /** kwok stages: kwok's pod-fast and node stages, with the test hooks (the data is kwok-stages.yaml). */
-function kwokStages(failNamespaces: string[], hangNamespaces: string[]): string {
+function kwokStages(failNamespaces: string[], hangNamespaces: string[], runNamespaces: string[]): string {
     // A selector's value list must not be empty.
     const quoted = (names: string[]) => (names.length ? names : ["ggb-no-such-namespace"]).map((n) => `      - '${n}'`).join("\n");
     const template = fs.readFileSync(path.join(SOURCE_DIR, "kwok-stages.yaml"), "utf8");
@@ -134,6 +137,7 @@ function kwokStages(failNamespaces: string[], hangNamespaces: string[]): string 
         .replace(/__NEVER_READY_LABEL__/g, NEVER_READY_LABEL)
         .replace(/__FAIL_NAMESPACES__/g, quoted(failNamespaces))
         .replace(/__HANG_NAMESPACES__/g, quoted(hangNamespaces))
+        .replace(/__RUN_NAMESPACES__/g, quoted(runNamespaces))
         .replace("__FAILED_JOB_MESSAGE__", JSON.stringify(FAILED_JOB_MESSAGE));
 }
 
@@ -256,7 +260,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
 
         // kwok, managing the nodes annotated kwok.x-k8s.io/node=fake
         const stages = path.join(root, "kwok-stages.yaml");
-        fs.writeFileSync(stages, kwokStages(opts.failJobsInNamespaces ?? [], opts.hangJobsInNamespaces ?? []));
+        fs.writeFileSync(stages, kwokStages(opts.failJobsInNamespaces ?? [], opts.hangJobsInNamespaces ?? [], opts.runJobsInNamespaces ?? []));
         const kwok = spawnServer(
             path.join(kwokDir, "kwok"),
             [

@@ -1,22 +1,25 @@
 /**
  * GitGuardianRestore through the real engine: the dynamic provider serialized by the program,
  * loaded by the engine's Node.js dynamic-provider host, runs its create step against a real
- * control plane (Jobs and the StatefulSet handled by the controllers, kwok as the kubelet; the
- * data steps themselves are proven with the local executor in test/restore/). Its outputs land
- * in state, no password, key, kubeconfig token or license appears in plain text in the state or
- * the engine's event log, a second up does nothing, a new backupId replaces and runs again, and
- * destroy touches nothing in the cluster.
+ * control plane: the Jobs and the StatefulSet handled by the controllers, the restore Jobs' pods
+ * read back from the API server and run as stored by the pod runner (harness/jobPods.ts) against
+ * a real PostgreSQL and the folder of Redis's data PVC, kwok as the kubelet of the other pods.
+ * The data is back, its outputs land in state, no password, key, kubeconfig token or license
+ * appears in plain text in the state or the engine's event log, a second up does nothing, a new
+ * backupId replaces and runs again (an overwrite named for the set), and destroy touches nothing.
  */
 import * as k8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import * as assert from "node:assert/strict";
 import { GitGuardianRestore } from "../../restore/restore";
+import { JobPodKubelet, runJobPods } from "../../harness/jobPods";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { FakeKots, makeFakeKots } from "../../harness/fakeKots";
 import { Engine, startEngine } from "../../harness/pulumi";
+import { makeTempDir, removeTempDir } from "../../harness/proc";
 import { RedisServer, startRedis } from "../../harness/redis";
 import { APP_SLUG, BackupSets, KOTS_SECRETS, makeBackupSets, prepareNamespace, seed, TEST_LICENSE, TEST_SHARED_PASSWORD } from "../restore/support";
 
@@ -30,6 +33,10 @@ describe("GitGuardianRestore through pulumi up", function () {
     let minio: MinioServer;
     let pg: PostgresServer;
     let redis: RedisServer;
+    /** The restore's targets: an empty PostgreSQL, and the folder standing for Redis's data PVC. */
+    let target: PostgresServer;
+    let redisData: string;
+    let kubelet: JobPodKubelet;
     let sets: BackupSets;
     let apps: k8s.AppsV1Api;
     let core: k8s.CoreV1Api;
@@ -37,27 +44,32 @@ describe("GitGuardianRestore through pulumi up", function () {
 
     before(async () => {
         kots = makeFakeKots({ appSlug: APP_SLUG, namespace: NS });
-        [kube, minio, pg, redis] = await Promise.all([startKube(), startMinio(), startPostgres(), startRedis()]);
+        [kube, minio, pg, redis, target] = await Promise.all([startKube({ runJobsInNamespaces: [NS] }), startMinio(), startPostgres(), startRedis(), startPostgres({ password: PG_PASSWORD })]);
         await seed(pg, redis);
+        redisData = makeTempDir("redis-pvc");
         sets = await makeBackupSets({ minio, pg, redis, kots: true, namespace: NS });
         await prepareNamespace(kube, minio, NS, { replicas: 2, pgPassword: PG_PASSWORD });
         engine = startEngine({ kubernetes: false });
         apps = kube.admin().makeApiClient(k8s.AppsV1Api);
         core = kube.admin().makeApiClient(k8s.CoreV1Api);
+        kubelet = runJobPods(kube.admin(), { namespaces: [NS], claims: { [`${NS}/redis-data-redis-master-0`]: redisData } });
     });
     after(async () => {
+        await kubelet?.stop();
         engine?.stop();
-        for (const s of [pg, redis, minio]) await s?.destroy().catch(() => undefined);
+        for (const s of [pg, redis, minio, target]) await s?.destroy().catch(() => undefined);
+        if (redisData) removeTempDir(redisData);
         await kube?.stop();
     });
 
-    const program = (backupId: string) => async () => {
+    /** `overwrite`: the targets hold an earlier restore, replaced by name of the set (as a person re-running it would). */
+    const program = (backupId: string, overwrite = false) => async () => {
         const restore = new GitGuardianRestore("restore-2026-11", {
             namespace: NS,
             storage: { bucketName: minio.bucket, prefix: sets.prefix, endpoint: minio.endpoint, credentialsSecret: { name: "backup-s3" } },
             backupId,
-            postgres: { host: "postgresql", passwordSecret: { name: "postgresql", key: "postgres-password" } },
-            redis: { statefulSet: "redis-master", readyTimeoutSeconds: 120 },
+            postgres: { host: "127.0.0.1", port: target.port, passwordSecret: { name: "postgresql", key: "postgres-password" }, ...(overwrite ? { overwrite: sets.ids.postgres } : {}) },
+            redis: { statefulSet: "redis-master", readyTimeoutSeconds: 120, ...(overwrite ? { overwrite: sets.ids.redis } : {}) },
             kots: {
                 appSlug: APP_SLUG,
                 install: { license: pulumi.secret(TEST_LICENSE), sharedPassword: pulumi.secret(TEST_SHARED_PASSWORD) },
@@ -70,6 +82,18 @@ describe("GitGuardianRestore through pulumi up", function () {
         });
         return { restored: restore.restored, status: restore.status, checksumsVerified: restore.checksumsVerified, completedAt: restore.completedAt };
     };
+
+    /** The seeded data, in the target PostgreSQL and in a Redis started on the PVC's folder. */
+    async function assertDataBack(): Promise<void> {
+        assert.deepEqual(await target.rows("SELECT count(*), min(title), max(id) FROM incidents", "gg"), [["500", "incident 1", "500"]]);
+        const server = await startRedis({ dir: redisData });
+        try {
+            assert.equal(Number(await server.command("DBSIZE")), 51);
+            assert.equal(String(await server.command("GET", "gg:key:42")), "value-42");
+        } finally {
+            await server.destroy();
+        }
+    }
 
     /** Texts that must never be stored or logged in plain text. */
     const secrets = () => [kube.adminToken, TEST_SHARED_PASSWORD, TEST_LICENSE.split("\n").find((l) => l.includes("signature")) ?? TEST_LICENSE, minio.secretKey, PG_PASSWORD, ...Object.values(KOTS_SECRETS).flatMap((s) => Object.values(s))];
@@ -91,6 +115,15 @@ describe("GitGuardianRestore through pulumi up", function () {
         // The engine drove the real sequence: kots ran install then upload (kots test double), Redis is back to 2 replicas.
         assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "upload"]);
         assert.equal((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: NS })).spec!.replicas, 2);
+        // The restore Jobs' pods ran as the API server stores them, and the data is back.
+        assert.deepEqual(
+            kubelet.runs.map((r) => [r.job.split("-").slice(0, 4).join("-"), r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" "), r.startError]),
+            [
+                ["ggb-restore-postgres-" + sets.ids.postgres!.toLowerCase(), "fetch=0 restore-postgres=0", undefined],
+                ["ggb-restore-redis-" + sets.ids.redis!.toLowerCase(), "fetch=0 restore-redis=0", undefined],
+            ],
+        );
+        await assertDataBack();
         assertNoSecret(engine.backendText(), "the state and history");
         assertNoSecret(JSON.stringify(events), "the engine's event log");
         assertNoSecret(up.stdout, "the up output");
@@ -100,20 +133,33 @@ describe("GitGuardianRestore through pulumi up", function () {
         assert.equal(kots.calls().length, 2, "no second restore");
     });
 
-    it("a new backupId replaces the resource and runs the sequence again", async () => {
+    it("a new backupId replaces the resource; its run refuses the restored targets (the script's exit code, through the Job) until the overwrite names the set", async () => {
         // Each component's set has its own id (the CronJobs start seconds apart): select by time.
-        const stack = await engine.stack("gitguardian-restore", "engine", program(`at-or-before:${new Date().toISOString()}`));
-        const up = await stack.up({ onOutput: () => undefined });
-        assert.equal(up.summary.resourceChanges?.replace, 1);
+        const selector = `at-or-before:${new Date().toISOString()}`;
+        const stack = await engine.stack("gitguardian-restore", "engine", program(selector));
+        await assert.rejects(
+            stack.up({ onOutput: () => undefined }),
+            new RegExp(`step 4/6 "postgres" failed: Job ${NS}/ggb-restore-postgres-\\S+ failed \\(BackoffLimitExceeded\\): [^;]*; container restore-postgres exited 1 \\(Error\\): restore-postgres: target PostgreSQL at 127\\.0\\.0\\.1:${target.port} is not empty`),
+        );
+        assert.deepEqual(await target.rows("SELECT count(*) FROM incidents", "gg"), [["500"]], "refused: the target untouched");
+        // Changed since the first restore; the overwrite of the set brings back the set's data.
+        await target.psql("INSERT INTO incidents (title) VALUES ('written after the restore')", { db: "gg" });
+        const runsBefore = kubelet.runs.length;
+        const stack2 = await engine.stack("gitguardian-restore", "engine", program(selector, true));
+        const up = await stack2.up({ onOutput: () => undefined });
+        assert.equal(up.summary.result, "succeeded");
         assert.equal(up.outputs.status.value, "complete");
         assert.ok(kots.calls().length > 2, "the kots steps ran again");
+        assert.deepEqual(kubelet.runs.slice(runsBefore).map((r) => r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")), ["fetch=0 restore-postgres=0", "fetch=0 restore-redis=0"], "both Jobs ran again");
+        await assertDataBack();
     });
 
     it("a failed restore, fixed, restores on the next up; refresh and destroy of a failed one work", async () => {
         // The state of a failed create holds the failure's properties as outputs: the engine's
         // dynamic-provider host reads the serialized provider from them on refresh and delete,
         // and the update that resumes needs it too ("code must be a string, not undefined").
-        const stack = await engine.stack("gitguardian-restore", "engine-resume", program("latest"));
+        // The targets hold the earlier restores: this one overwrites them, named for the sets.
+        const stack = await engine.stack("gitguardian-restore", "engine-resume", program("latest", true));
         kots.reset();
         kots.fail("Error: failed to install: admin console unreachable", 1, "install");
         try {
