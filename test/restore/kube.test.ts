@@ -1,9 +1,12 @@
 /**
  * GitGuardianRestore on a real Kubernetes control plane (etcd, kube-apiserver,
  * kube-controller-manager, kwok; harness/kube.ts), no mock of the API: the Jobs are created
- * with the spec the provider builds and run by the Job controller (kwok plays the kubelet), the
- * StatefulSet controller scales Redis, RBAC is enforced. The sets come from the jobs scripts
- * into a real MinIO; kots is a test double (kots test double).
+ * with the spec the provider builds and run by the Job controller, the StatefulSet controller
+ * scales Redis, RBAC is enforced. The restore Jobs' pods are read back from the API server and
+ * run as stored (harness/jobPods.ts) against real PostgreSQL targets and a folder per Redis
+ * PVC, so a Job completes or fails from the scripts' exit codes; kwok plays the kubelet of the
+ * other pods, and of the Jobs of the IRSA case (its pods would need a web identity) and of the
+ * hanging case. The sets come from the jobs scripts into a real MinIO; kots is a test double.
  */
 import * as k8s from "@kubernetes/client-node";
 import { PART_SCRIPT } from "../../sources";
@@ -26,12 +29,13 @@ import { makeRuntime } from "../../restore/runtime";
 import { RestoreInputs, resolveRestore } from "../../restore/validate";
 import { makeFakeKots } from "../../harness/fakeKots";
 import { KOTS_INSTALL_CLUSTER_ACCESS } from "../../sources/kots/restoreInstall";
-import { FAILED_JOB_MESSAGE, KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../../harness/kube";
+import { JobPodKubelet, runJobPods } from "../../harness/jobPods";
+import { KubeCluster, NEVER_READY_LABEL, kubeUnavailable, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { runUnderMocks } from "../../harness/mocks";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { RedisServer, startRedis } from "../../harness/redis";
-import { sleep } from "../../harness/proc";
+import { makeTempDir, removeTempDir, sleep } from "../../harness/proc";
 import { awsArgs, minioArgs } from "../unit/fixtures";
 import { APP_SLUG, BackupSets, KOTS_SECRETS, NamespaceOptions, TEST_LICENSE, TEST_SHARED_PASSWORD, assertNoSecrets, makeBackupSets, prepareNamespace, recorder, restoreInputs, seed, waitFor } from "./support";
 
@@ -39,6 +43,8 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const PG_PASSWORD = "pg-password-in-a-secret";
 const FAIL_NS = "restore-fail";
 const HANG_NS = "restore-hang";
+/** The namespaces whose Job pods run for real; FAIL_NS restores into the seeded (non-empty) source server. */
+const RUN_NS = ["gitguardian", FAIL_NS, "restore-stuck", "restore-resume"];
 
 describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-controller-manager, kwok)", function () {
     this.timeout(300_000);
@@ -51,6 +57,10 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
     let core: k8s.CoreV1Api;
     let apps: k8s.AppsV1Api;
     let batch: k8s.BatchV1Api;
+    let kubelet: JobPodKubelet;
+    /** Each namespace's restore targets: an empty PostgreSQL (FAIL_NS: the seeded source), a folder per Redis PVC. */
+    const targets = new Map<string, PostgresServer>();
+    const claims: Record<string, string> = {};
 
     before(async function () {
         this.timeout(1_200_000);
@@ -60,20 +70,27 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         }
         const missing = await kubeUnavailable();
         if (missing) throw new Error(missing);
-        [kube, minio, pg, redis] = await Promise.all([startKube({ failJobsInNamespaces: [FAIL_NS], hangJobsInNamespaces: [HANG_NS] }), startMinio(), startPostgres(), startRedis()]);
+        [kube, minio, pg, redis] = await Promise.all([startKube({ hangJobsInNamespaces: [HANG_NS], runJobsInNamespaces: RUN_NS }), startMinio(), startPostgres({ password: PG_PASSWORD }), startRedis()]);
         await seed(pg, redis);
         sets = await makeBackupSets({ minio, pg, redis, kots: true, namespace: "gitguardian" });
         admin = kube.admin();
         core = admin.makeApiClient(k8s.CoreV1Api);
         apps = admin.makeApiClient(k8s.AppsV1Api);
         batch = admin.makeApiClient(k8s.BatchV1Api);
+        kubelet = runJobPods(admin, { namespaces: RUN_NS, claims });
     });
     after(async () => {
-        for (const s of [pg, redis, minio]) await s?.destroy().catch(() => undefined);
+        await kubelet?.stop();
+        for (const s of new Set([pg, redis, minio, ...targets.values()])) await s?.destroy().catch(() => undefined);
+        for (const dir of Object.values(claims)) removeTempDir(dir);
         await kube?.stop();
     });
 
-    const gitguardianNamespace = (ns: string, o: NamespaceOptions = {}) => prepareNamespace(kube, minio, ns, { pgPassword: PG_PASSWORD, ...o });
+    async function gitguardianNamespace(ns: string, o: NamespaceOptions = {}): Promise<void> {
+        targets.set(ns, ns === FAIL_NS ? pg : await startPostgres({ password: PG_PASSWORD }));
+        claims[`${ns}/redis-data-redis-master-0`] = makeTempDir(`pvc-${ns}`);
+        await prepareNamespace(kube, minio, ns, { pgPassword: PG_PASSWORD, ...o });
+    }
     const waitUntil = (what: string, check: () => Promise<boolean>, timeoutMs?: number) => waitFor(kube, what, check, timeoutMs);
 
     /** Records every value `read` gives (as it changes) while `during` runs. */
@@ -94,6 +111,9 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         } finally {
             stop = true;
             await watcher;
+            // And the state it was left in: the watcher may have slept through the last change.
+            const last = await read().catch(() => undefined);
+            if (last !== undefined && history[history.length - 1] !== last) history.push(last);
         }
     }
 
@@ -109,7 +129,7 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
                 namespace: ns,
                 minio,
                 prefix: sets.prefix,
-                postgres: components.includes(Component.Postgres) ? { host: "postgresql", passwordSecret: { name: "postgresql", key: "postgres-password" } } : undefined,
+                postgres: components.includes(Component.Postgres) ? { host: "127.0.0.1", port: targets.get(ns)!.port, passwordSecret: { name: "postgresql", key: "postgres-password" } } : undefined,
                 redis: components.includes(Component.Redis) ? { statefulSet: "redis-master", readyTimeoutSeconds: 60 } : undefined,
                 kots: components.includes(Component.Kots)
                     ? { appSlug: APP_SLUG, install: {}, deploy: true, databaseHostOverride: "postgresql.gitguardian.svc", kotsCommand: extra.kotsBin, timeoutSeconds: 60 }
@@ -202,6 +222,22 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         assert.deepEqual(JSON.parse(JSON.stringify(redisPod.containers[0].volumeMounts!.find((m) => m.name === "data"))), { name: "data", mountPath: "/data" });
         assert.equal(redisPod.containers[0].env!.find((e) => e.name === "GGB_REDIS_DATA_DIR")?.value, "/data");
 
+        // Their pods ran as stored, and the data is in the targets.
+        assert.deepEqual(
+            kubelet.runs.filter((r) => r.namespace === ns).map((r) => [r.job, r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")]),
+            [
+                [pgJob.metadata!.name, "fetch=0 restore-postgres=0"],
+                [redisJob.metadata!.name, "fetch=0 restore-redis=0"],
+            ],
+        );
+        assert.deepEqual(await targets.get(ns)!.rows("SELECT count(*), max(id) FROM incidents", "gg"), [["500", "500"]]);
+        const restoredRedis = await startRedis({ dir: claims[`${ns}/redis-data-redis-master-0`] });
+        try {
+            assert.equal(Number(await restoredRedis.command("DBSIZE")), 51);
+        } finally {
+            await restoredRedis.destroy();
+        }
+
         // The scripts ConfigMap is jobs/*.sh.
         const scripts = await core.readNamespacedConfigMap({ name: RESTORE_NAMES.scripts, namespace: ns });
         assert.deepEqual(scripts.data, scriptBundle());
@@ -275,7 +311,8 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
         assert.ok(e, "create failed");
         show(e.message);
         assert.match(e.message, /^GitGuardianRestore "restore-fail": step 2\/3 "postgres" failed: Job restore-fail\/ggb-restore-postgres-[a-z0-9-]+ failed \(BackoffLimitExceeded\)/);
-        assert.ok(e.message.includes(`container restore-postgres exited 1 (Error): ${FAILED_JOB_MESSAGE}`), e.message);
+        // The real script's refusal, through the container's termination message and the Job.
+        assert.ok(e.message.includes(`container restore-postgres exited 1 (Error): restore-postgres: target PostgreSQL at 127.0.0.1:${pg.port} is not empty (`), e.message);
         assert.match(e.message, /Steps completed before it: plan \(done: postgres \d{8}T\d{6}Z/);
         assert.match(e.message, /run `pulumi up` again/);
         // The engine keeps the resource with this partial state (ErrorResourceInitFailed), so the next up resumes.
@@ -385,7 +422,9 @@ describe("GitGuardianRestore on a real control plane (kube-apiserver, kube-contr
 
         // Restore again (a changed trigger replaces the resource: a new run), well within the
         // Jobs' TTL: the Jobs run again instead of the earlier run's succeeded ones being adopted.
-        const again = (await runtime.create({ ...props, triggers: { again: "1" } } as unknown as Record<string, unknown>)).outs as Record<string, any>;
+        // The targets hold the first restore now: the new run overwrites them, named for the sets.
+        const overwrite = { ...props, postgres: { ...props.postgres!, overwrite: sets.ids.postgres }, redis: { ...props.redis!, overwrite: sets.ids.redis }, triggers: { again: "1" } };
+        const again = (await runtime.create(overwrite as unknown as Record<string, unknown>)).outs as Record<string, any>;
         assert.notEqual(again.runId, outs.runId, "a new run");
         for (const c of [Component.Postgres, Component.Redis]) {
             const step = again.steps.find((s: any) => s.name === c);
