@@ -50,6 +50,8 @@ export interface BackupPart<B extends PartBackupSpec = PartBackupSpec, R = unkno
     readonly dumpScript: string;
     /** The apply scripts of its restore Jobs, if it has any. */
     readonly restoreScripts: readonly string[];
+    /** Files its scripts source (no container runs one itself): facts its dump and restore share. */
+    readonly libraries?: readonly string[];
     /** The artifacts a set of this part holds, by file name (codec suffix left out), for the docs. */
     readonly artifacts: readonly string[];
     /** The variables its scripts read, beyond the shared ones of core/contract.ts. */

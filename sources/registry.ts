@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EnvVarSpec, SCRIPT, SHARED_ENV } from "../core/contract";
+import { EnvVarSpec, SCRIPT, SCRIPT_LIBRARIES, SHARED_ENV } from "../core/contract";
 import { jobsDir } from "../core/paths";
 import { passesRule, rulesScript, VALUE_RULES } from "../core/valueRules";
 import { kotsPart } from "./kots";
@@ -47,7 +47,7 @@ export function registerPart(part: AnyPart): void {
     if (!passesRule("partName", part.name)) throw new Error(`part name ${JSON.stringify(part.name)} is invalid; ${VALUE_RULES.partName.allowed}`);
     if (partNamed(part.name)) throw new Error(`a part named ${part.name} is registered already`);
     const taken = new Set(Object.keys(scriptBundle()));
-    for (const s of [part.dumpScript, ...part.restoreScripts]) if (taken.has(s)) throw new Error(`part ${part.name}: script ${s} is another part's`);
+    for (const s of partScripts(part)) if (taken.has(s)) throw new Error(`part ${part.name}: script ${s} is another part's`);
     parts.push(part);
 }
 
@@ -72,8 +72,17 @@ export function scriptFiles(): { [file: string]: string } {
         files[file] = path.join(dir, file);
     };
     for (const file of fs.readdirSync(jobsDir()).filter((f) => f.endsWith(".sh")).sort()) add(jobsDir(), file);
-    for (const p of parts) for (const file of [p.dumpScript, ...p.restoreScripts]) add(p.scriptsDir, file);
+    for (const p of parts) for (const file of partScripts(p)) add(p.scriptsDir, file);
     return files;
+}
+
+function partScripts(p: AnyPart): string[] {
+    return [p.dumpScript, ...p.restoreScripts, ...(p.libraries ?? [])];
+}
+
+/** The files the scripts source, the shared ones and every part's: no container runs one itself. */
+export function scriptLibraries(): string[] {
+    return [...SCRIPT_LIBRARIES, ...parts.flatMap((p) => p.libraries ?? [])];
 }
 
 /**

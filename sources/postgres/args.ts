@@ -76,10 +76,13 @@ export interface PostgresRestoreArgs {
     /** The user's password (read by the Job through secretKeyRef, never copied). */
     passwordSecret: SecretKeyRefArgs;
     /**
-     * Restore into a non-empty server (every database and role but the restoring one is dropped first): the id of the one set this overwrite is for (e.g.
+     * Restore into a non-empty server: the id of the one set this overwrite is for (e.g.
      * `20261127T020101Z`, as the preview's plan names it). A restore that chooses another set
      * (a later replace, a new trigger, `latest` moving on) is refused, so the flag left in a
-     * program never overwrites again unasked. Default: a non-empty target is refused.
+     * program never overwrites again unasked. The target's databases are renamed aside
+     * (`ggb_aside_<name>`) until the set's are in and dropped after; a failed replay puts them
+     * back. A managed service's reserved databases and roles are left alone. Default: a
+     * non-empty target is refused.
      */
     overwrite?: string;
     /** pg_restore workers for directory-format sets. Default 2. */

@@ -12,6 +12,8 @@
 set -eu
 # shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
+# shellcheck source=sources/postgres/pg-managed.sh
+. "${0%/*}/pg-managed.sh"
 GGB_STEP=dump-postgres
 
 open_channel
@@ -73,7 +75,9 @@ log "PostgreSQL $server_version at $PGHOST:$PGPORT, format $GGB_PG_FORMAT, set $
 ext=$(compression_ext)
 
 if [ "$GGB_PG_FORMAT" = sql ]; then
-	send "dumpall.sql$ext" compress pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"}
+	# The databases a managed service keeps for itself are not the application's (pg-managed.sh).
+	# shellcheck disable=SC2046 # the exclusions are fixed words, one per line
+	send "dumpall.sql$ext" compress pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"} $(pg_dumpall_exclusions)
 else
 	send "globals.sql$ext" compress pg_dumpall -w "$lock_wait" --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);
@@ -95,7 +99,7 @@ else
 	esac
 	# Databases are numbered, not named, in file names: a name may hold any character.
 	# pg_restore -C takes the name back from the archive; postgres itself is restored in place.
-	psql_value "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname = 'postgres' DESC, oid" >"$STAGE/.databases"
+	psql_value "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND NOT $(pg_reserved_db datname) ORDER BY datname = 'postgres' DESC, oid" >"$STAGE/.databases"
 	n=0
 	while IFS= read -r db; do
 		[ -n "$db" ] || continue

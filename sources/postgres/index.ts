@@ -7,7 +7,7 @@ import { packageRoot } from "../../core/paths";
 import { definePart } from "../part";
 import { POSTGRES_DEFAULTS, postgresDumpEnv, resolvePostgresBackup } from "./backup";
 import { POSTGRES_ENV } from "./env";
-import { POSTGRES_UID, postgresStep, resolvePostgresRestore, RESTORE_SCRIPT } from "./restore";
+import { ASIDE_SCRIPT, MANAGED_NAMES_SCRIPT, POSTGRES_UID, postgresStep, resolvePostgresRestore, RESTORE_SCRIPT } from "./restore";
 
 export const postgresPart = definePart({
     name: "postgres",
@@ -15,6 +15,7 @@ export const postgresPart = definePart({
     scriptsDir: path.join(packageRoot(), "sources", "postgres"),
     dumpScript: "dump-postgres.sh",
     restoreScripts: [RESTORE_SCRIPT],
+    libraries: [MANAGED_NAMES_SCRIPT, ASIDE_SCRIPT],
     artifacts: ["dumpall.sql (sql format)", "globals.sql and db-<n>.tar per database (directory format)"],
     env: POSTGRES_ENV,
     runAsUser: POSTGRES_UID,

@@ -10,6 +10,10 @@ import { POSTGRES_DEFAULTS } from "./backup";
 import { POSTGRES_ENV, postgresConnectionEnv } from "./env";
 
 export const RESTORE_SCRIPT = "restore-postgres.sh";
+/** The names a managed service reserves, sourced by the dump and the restore scripts. */
+export const MANAGED_NAMES_SCRIPT = "pg-managed.sh";
+/** The overwrite that puts the target's databases aside until the set is in, sourced by the restore script. */
+export const ASIDE_SCRIPT = "pg-aside.sh";
 /** The postgres image's `postgres` user. */
 export const POSTGRES_UID = 70;
 

@@ -4,8 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import { PART_SCRIPT } from "../../sources";
-import { SCRIPT, SCRIPT_LIBRARIES } from "../../core/contract";
-import { contractEnv } from "../../sources/registry";
+import { SCRIPT } from "../../core/contract";
+import { contractEnv, scriptLibraries } from "../../sources/registry";
 import { contractNames, runJob } from "../../harness/jobRunner";
 import { SCRIPTS, code, internalNames, mentioned, reads } from "./scriptEnv";
 
@@ -21,7 +21,7 @@ describe("env contract: jobs/*.sh and the env contract", function () {
         for (const n of internal) assert.ok(!contractNames().has(n), `${n} is declared in the contract but assigned by a script`);
         // An internal name must not take a default from the environment (NAME=${NAME:-x}): that
         // would be an undeclared input.
-        for (const file of [...SCRIPTS, ...SCRIPT_LIBRARIES]) {
+        for (const file of [...SCRIPTS, ...scriptLibraries()]) {
             for (const m of code(file).matchAll(/^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$/gm)) {
                 assert.ok(!new RegExp(`\\$\\{?${m[1]}\\b`).test(m[2]), `${file}: ${m[0].trim()} reads ${m[1]} from the environment`);
             }
@@ -32,7 +32,7 @@ describe("env contract: jobs/*.sh and the env contract", function () {
 
     it("every GGB_*, PG*, REDISCLI_AUTH, AWS_* name in the scripts' code is declared (plain grep)", function () {
         const internal = internalNames();
-        for (const file of [...SCRIPTS, ...SCRIPT_LIBRARIES]) {
+        for (const file of [...SCRIPTS, ...scriptLibraries()]) {
             const undeclared = [...mentioned(code(file))].filter((n) => !contractNames().has(n) && !internal.has(n));
             assert.deepEqual(undeclared, [], `${file} mentions variables missing from the env contract`);
         }

@@ -2,7 +2,7 @@
  * Restore faults on real servers: a corrupted or truncated artifact is refused by the fetch
  * step before anything touches the target (and the apply steps refuse an unverified staging
  * folder); a set without a manifest is never restorable; a non-empty PostgreSQL target is
- * refused without overwrite and replaced with GGB_OVERWRITE=true.
+ * refused without overwrite and replaced with GGB_OVERWRITE=true (postgresOverwrite.test.ts: how).
  */
 import * as assert from "node:assert/strict";
 import { PART_SCRIPT } from "../../sources";
@@ -187,7 +187,8 @@ describe("restore faults", function () {
                     await target.psql("CREATE ROLE other LOGIN; CREATE ROLE app_user NOLOGIN; CREATE DATABASE other_db; CREATE TABLE in_postgres (v int);");
                     const r = await runJob(PART_SCRIPT.restorePostgres, { shell, env: { ...target.env(), GGB_STAGING_DIR: staging, GGB_OVERWRITE: "true" } });
                     assert.equal(r.exitCode, 0, explain(r));
-                    assert.match(r.stderr, /overwrite: emptying the target \(1 databases, 2 roles\)/);
+                    assert.match(r.stderr, /overwrite: the target's databases are put aside until the set is in \(ggb_aside_other_db, ggb_aside_postgres\)/);
+                    assert.match(r.stderr, /overwrite: role other of the target is not in the set: dropped/);
                     assertSameText(await normalizedDumpall(target), sourceDump, "pg_dumpall of the source and the overwritten target");
                 } finally {
                     await target.destroy();

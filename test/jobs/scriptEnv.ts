@@ -9,8 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SCRIPT_LIBRARIES } from "../../core/contract";
-import { contractEnv } from "../../sources/registry";
+import { contractEnv, scriptLibraries } from "../../sources/registry";
 import { scriptsDir } from "../../harness/jobRunner";
 
 export const ENV_FAMILY = /^(GGB_[A-Z0-9_]+|PG[A-Z0-9_]+|REDISCLI_AUTH|AWS_[A-Z0-9_]+)$/;
@@ -19,7 +18,7 @@ const CONTRACT = contractEnv().map((e) => e.name);
 /** The scripts a container runs (lib.sh is sourced by them). */
 export const SCRIPTS: readonly string[] = fs
     .readdirSync(scriptsDir())
-    .filter((f) => f.endsWith(".sh") && !SCRIPT_LIBRARIES.includes(f))
+    .filter((f) => f.endsWith(".sh") && !scriptLibraries().includes(f))
     .sort();
 
 /** Script text without full-line comments (which may name variables in prose). */
@@ -57,7 +56,7 @@ function directReads(text: string): Set<string> {
 /** Functions of lib.sh and of the files it sources: name -> body. */
 function libFunctions(): Map<string, string> {
     const fns = new Map<string, string>();
-    for (const file of SCRIPT_LIBRARIES) {
+    for (const file of scriptLibraries()) {
         for (const m of code(file).matchAll(/^([a-z_][a-z0-9_]*)\(\) \{\n([\s\S]*?)\n\}$/gm)) fns.set(m[1], m[2]);
     }
     return fns;
@@ -85,6 +84,6 @@ export function reads(script: string): Set<string> {
 /** Names assigned anywhere in jobs/ (lib.sh included). */
 export function internalNames(): Set<string> {
     const all = new Set<string>();
-    for (const f of [...SCRIPTS, ...SCRIPT_LIBRARIES]) for (const n of assigned(code(f))) all.add(n);
+    for (const f of [...SCRIPTS, ...scriptLibraries()]) for (const n of assigned(code(f))) all.add(n);
     return all;
 }
