@@ -44,8 +44,21 @@ export function s3ErrorText(e: unknown): string {
     return `${err.name ?? err.Code ?? "Error"}${status}: ${err.message ?? String(e)}`;
 }
 
+/** How the S3 calls are bounded and retried. */
+export interface S3Bounds {
+    /** Attempts per request (the SDK's standard retry mode: throttling, 5xx, timeouts, resets). Default 5. */
+    maxAttempts: number;
+    /** Connecting may take this long. Default 10 s. */
+    connectionTimeoutMs: number;
+    /** A request (a download's body included) may go this long without a byte. Default 60 s. */
+    requestTimeoutMs: number;
+}
+
+export const DEFAULT_S3_BOUNDS: S3Bounds = { maxAttempts: 5, connectionTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
+
 /** An ObjectStore on the bucket of `storage`; static credentials when given, else the AWS credential chain. */
-export function s3Store(storage: BucketLocation, credentials?: S3Credentials): ObjectStore {
+export function s3Store(storage: BucketLocation, credentials?: S3Credentials, bounds: Partial<S3Bounds> = {}): ObjectStore {
+    const b = { ...DEFAULT_S3_BOUNDS, ...bounds };
     // Loaded on first use: the SDK is large and only the plan and KOTS steps need it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
@@ -54,7 +67,10 @@ export function s3Store(storage: BucketLocation, credentials?: S3Credentials): O
         ...(storage.endpoint ? { endpoint: storage.endpoint, forcePathStyle: true } : {}),
         ...(credentials ? { credentials } : {}),
         // Checksums are ours (manifest sha256); the SDK's own response validation stays on.
-        maxAttempts: 4,
+        maxAttempts: b.maxAttempts,
+        retryMode: "standard",
+        // The SDK's node handler, given its bounds (without them a stalled store waits forever).
+        requestHandler: { connectionTimeout: b.connectionTimeoutMs, requestTimeout: b.requestTimeoutMs },
     });
     const where = (key: string) => `s3://${storage.bucket}/${key}`;
     const body = async (key: string): Promise<Readable> => {

@@ -56,8 +56,10 @@ export interface RoleToken {
 
 export interface KubeCluster {
     readonly server: string;
-    /** PEM of the CA that signed the serving certificate. */
+    /** PEM of the CA that signed the serving certificate (self-signed: the certificate itself). */
     readonly ca: string;
+    /** PEM of the serving certificate's key: a proxy in front of the API server serves the same certificate. */
+    readonly servingKey: string;
     readonly adminToken: string;
     /** Token of the `restricted` user (authenticated, bound to nothing). */
     readonly restrictedToken: string;
@@ -217,6 +219,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
             timeoutMs: 60_000,
         });
         const ca = fs.readFileSync(certFile, "utf8");
+        const servingKey = fs.readFileSync(path.join(certDir, "apiserver.key"), "utf8");
         const server = `https://127.0.0.1:${apiPort}`;
         await waitFor(`kube-apiserver on ${server}`, async () => (await httpsStatus(`${server}/readyz`, ca, adminToken)) === 200, {
             alive: () => apiserver.isRunning(),
@@ -319,6 +322,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
         const cluster: KubeCluster = {
             server,
             ca,
+            servingKey,
             adminToken,
             restrictedToken,
             kubeconfig,

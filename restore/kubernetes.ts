@@ -9,6 +9,7 @@ import type { V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { AccessCheck, JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
 import { RESTORE_NAMES } from "./jobs";
 import { LABELS, PART_OF } from "../core/pod";
+import { DEFAULT_RETRY, RetryNotice, RetryPolicy, statusOf, withRetry } from "./retry";
 
 export const FIELD_MANAGER = "gitguardian-restore";
 
@@ -24,11 +25,7 @@ export function loadKubeConfig(kubeconfig?: string): k8s.KubeConfig {
     return kc;
 }
 
-/** HTTP status of a client-node error (undefined for a network error). */
-export function statusOf(e: unknown): number | undefined {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === "number" ? code : undefined;
-}
+export { statusOf };
 
 /** A one-line reason of a client-node error: status and the API server's message, never headers. */
 export function apiErrorText(e: unknown): string {
@@ -48,12 +45,19 @@ export function apiErrorText(e: unknown): string {
     return (err.message ?? String(e)).split("\n")[0];
 }
 
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * One API call under the retry policy (restore/retry.ts); its final error says what was asked,
+ * the API server's answer, and how long it was tried when it was retried.
+ */
+async function call<T>(what: string, fn: () => Promise<T>, policy: RetryPolicy, notice?: RetryNotice): Promise<T> {
     try {
-        return await fn();
+        return await withRetry(what, fn, policy, apiErrorText, notice);
     } catch (e) {
-        const err = new Error(`${what}: ${apiErrorText(e)}`);
-        (err as Error & { status?: number }).status = statusOf(e);
+        const { attempts = 1, triedMs = 0 } = e as { attempts?: number; triedMs?: number };
+        const tried = attempts > 1 ? ` (after ${attempts} attempts over ${Math.round(triedMs / 1000)} s)` : "";
+        const err = new Error(`${what}: ${apiErrorText(e)}${tried}`);
+        (err as Error & { status?: number; attempts?: number }).status = statusOf(e);
+        (err as Error & { attempts?: number }).attempts = attempts;
         throw err;
     }
 }
@@ -107,6 +111,10 @@ export interface KubernetesExecutorOptions {
     stuckMs?: number;
     /** Interval of progress lines during a wait. Default 15 s. */
     progressEveryMs?: number;
+    /** How API calls are retried and bounded (restore/retry.ts); unset fields keep DEFAULT_RETRY's. */
+    retry?: Partial<RetryPolicy>;
+    /** Told of each retry (the restore's log). */
+    onRetry?: (line: string) => void;
 }
 
 export class KubernetesExecutor implements RestoreExecutor {
@@ -119,6 +127,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     private readonly stuckMs: number;
     private readonly authz: k8s.AuthorizationV1Api;
     private readonly progressEveryMs: number;
+    private readonly call: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 
     constructor(kc: k8s.KubeConfig, opts: KubernetesExecutorOptions = {}) {
         this.core = kc.makeApiClient(k8s.CoreV1Api);
@@ -129,14 +138,18 @@ export class KubernetesExecutor implements RestoreExecutor {
         this.pollMs = opts.pollMs ?? 1000;
         this.stuckMs = opts.stuckMs ?? 120_000;
         this.progressEveryMs = opts.progressEveryMs ?? 15_000;
+        const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+        const onRetry = opts.onRetry;
+        const notice: RetryNotice | undefined = onRetry && ((what, reason, attempt, waitMs) => onRetry(`${what}: ${reason}; attempt ${attempt + 1} of ${policy.attempts} in ${(waitMs / 1000).toFixed(1)} s`));
+        this.call = (what, fn) => call(what, fn, policy, notice);
     }
 
     private apply(obj: k8s.KubernetesObject, what: string, fieldManager = FIELD_MANAGER): Promise<unknown> {
-        return call(what, () => this.objects.patch(obj, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply));
+        return this.call(what, () => this.objects.patch(obj, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply));
     }
 
     async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {
-        const secret = await orMissing(() => call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
+        const secret = await orMissing(() => this.call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
         const data = secret?.data?.[key];
         return data === undefined ? undefined : Buffer.from(data, "base64").toString("utf8");
     }
@@ -144,7 +157,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     async deniedAccess(checks: readonly AccessCheck[]): Promise<AccessCheck[]> {
         const denied: AccessCheck[] = [];
         for (const c of checks) {
-            const review = await call(`asking the API server whether this identity may ${c.verb} ${c.resource}`, () =>
+            const review = await this.call(`asking the API server whether this identity may ${c.verb} ${c.resource}`, () =>
                 this.authz.createSelfSubjectAccessReview({
                     body: { spec: { resourceAttributes: { namespace: c.namespace, verb: c.verb, group: c.group, resource: c.resource, subresource: c.subresource, name: c.name } } },
                 }),
@@ -155,12 +168,24 @@ export class KubernetesExecutor implements RestoreExecutor {
     }
 
     async readSecretData(namespace: string, name: string): Promise<{ [key: string]: string } | undefined> {
-        const secret = await orMissing(() => call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
+        const secret = await orMissing(() => this.call(`reading Secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace })));
         return secret ? { ...(secret.data ?? {}) } : undefined;
     }
 
     async createSecret(namespace: string, secret: V1Secret): Promise<void> {
-        await call(`creating Secret ${namespace}/${secret.metadata?.name}`, () => this.core.createNamespacedSecret({ namespace, body: { ...secret, metadata: { ...secret.metadata, namespace } } }));
+        const name = secret.metadata?.name ?? "";
+        try {
+            await this.call(`creating Secret ${namespace}/${name}`, () => this.core.createNamespacedSecret({ namespace, body: { ...secret, metadata: { ...secret.metadata, namespace } } }));
+        } catch (e) {
+            // A retried create whose first answer was lost (a timeout, a reset) finds the Secret
+            // it made: the same data is that create having worked; anything else is a conflict.
+            const err = e as { status?: number; attempts?: number };
+            if (err.status !== 409 || (err.attempts ?? 1) < 2) throw e;
+            const live = await this.readSecretData(namespace, name);
+            const want = secret.data ?? {};
+            const same = live !== undefined && Object.keys(live).length === Object.keys(want).length && Object.entries(want).every(([k, v]) => live[k] === v);
+            if (!same) throw e;
+        }
     }
 
     async applySecret(namespace: string, secret: V1Secret): Promise<void> {
@@ -173,7 +198,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     }
 
     async readProgress(namespace: string, key: string): Promise<ProgressRecord | undefined> {
-        const cm = await orMissing(() => call(`reading ConfigMap ${namespace}/${RESTORE_NAMES.progress}`, () => this.core.readNamespacedConfigMap({ name: RESTORE_NAMES.progress, namespace })));
+        const cm = await orMissing(() => this.call(`reading ConfigMap ${namespace}/${RESTORE_NAMES.progress}`, () => this.core.readNamespacedConfigMap({ name: RESTORE_NAMES.progress, namespace })));
         const text = cm?.data?.[key];
         if (!text) return undefined;
         try {
@@ -195,11 +220,11 @@ export class KubernetesExecutor implements RestoreExecutor {
     }
 
     private readJob(namespace: string, name: string): Promise<V1Job | undefined> {
-        return orMissing(() => call(`reading Job ${namespace}/${name}`, () => this.batch.readNamespacedJob({ name, namespace })));
+        return orMissing(() => this.call(`reading Job ${namespace}/${name}`, () => this.batch.readNamespacedJob({ name, namespace })));
     }
 
     private async jobPods(namespace: string, name: string): Promise<V1Pod[]> {
-        const list = await call(`listing the pods of Job ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }));
+        const list = await this.call(`listing the pods of Job ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }));
         return list.items.sort((a, b) => String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? "")));
     }
 
@@ -224,7 +249,7 @@ export class KubernetesExecutor implements RestoreExecutor {
         }
         if (existing && jobCondition(existing, "Failed")) {
             opts.progress(`Job ${namespace}/${name} failed in an earlier run; deleting it to run it again`);
-            await call(`deleting Job ${namespace}/${name}`, () => this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }));
+            await this.call(`deleting Job ${namespace}/${name}`, () => this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }));
             const deadline = Date.now() + 120_000;
             while ((await this.readJob(namespace, name)) !== undefined) {
                 if (Date.now() > deadline) throw new TimeoutError(`Job ${namespace}/${name} of an earlier run was not deleted within 120 s`);
@@ -235,7 +260,7 @@ export class KubernetesExecutor implements RestoreExecutor {
         if (existing) opts.progress(`Job ${namespace}/${name} is running from an earlier run; waiting for it`);
         else {
             try {
-                await call(`creating Job ${namespace}/${name}`, () => this.batch.createNamespacedJob({ namespace, body: job }));
+                await this.call(`creating Job ${namespace}/${name}`, () => this.batch.createNamespacedJob({ namespace, body: job }));
                 opts.progress(`Job ${namespace}/${name} created`);
             } catch (e) {
                 if ((e as { status?: number }).status !== 409) throw e;
@@ -301,7 +326,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     }
 
     async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
-        const sts = await orMissing(() => call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace })));
+        const sts = await orMissing(() => this.call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace })));
         if (!sts) throw new Error(`StatefulSet ${namespace}/${name} does not exist (redis.statefulSet)`);
         return {
             name,
@@ -313,27 +338,27 @@ export class KubernetesExecutor implements RestoreExecutor {
 
     async listCronJobs(namespace: string, labels: { [key: string]: string }): Promise<{ name: string; suspended: boolean }[]> {
         const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
-        const list = await call(`listing the CronJobs of ${namespace}`, () => this.batch.listNamespacedCronJob({ namespace, labelSelector }));
+        const list = await this.call(`listing the CronJobs of ${namespace}`, () => this.batch.listNamespacedCronJob({ namespace, labelSelector }));
         return list.items.map((c) => ({ name: c.metadata!.name!, suspended: c.spec?.suspend === true }));
     }
 
     async suspendCronJob(namespace: string, name: string, suspend: boolean): Promise<void> {
-        await call(`${suspend ? "suspending" : "resuming"} CronJob ${namespace}/${name}`, () =>
+        await this.call(`${suspend ? "suspending" : "resuming"} CronJob ${namespace}/${name}`, () =>
             this.batch.patchNamespacedCronJob({ name, namespace, body: [{ op: "add", path: "/spec/suspend", value: suspend }], fieldManager: FIELD_MANAGER }),
         );
     }
 
     async scaleStatefulSet(namespace: string, name: string, replicas: number): Promise<void> {
-        await call(`scaling StatefulSet ${namespace}/${name} to ${replicas}`, () =>
+        await this.call(`scaling StatefulSet ${namespace}/${name} to ${replicas}`, () =>
             this.apps.patchNamespacedStatefulSetScale({ name, namespace, body: [{ op: "replace", path: "/spec/replicas", value: replicas }], fieldManager: FIELD_MANAGER }),
         );
     }
 
     private async statefulSetPods(namespace: string, name: string): Promise<V1Pod[]> {
-        const sts = await call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace }));
+        const sts = await this.call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace }));
         const match = sts.spec?.selector?.matchLabels ?? {};
         const labelSelector = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
-        const list = await call(`listing the pods of StatefulSet ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+        const list = await this.call(`listing the pods of StatefulSet ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
         return list.items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.name === name));
     }
 
@@ -358,7 +383,7 @@ export class KubernetesExecutor implements RestoreExecutor {
         const deadline = Date.now() + opts.timeoutMs;
         let lastProgress = Date.now();
         for (;;) {
-            const sts = await call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace }));
+            const sts = await this.call(`reading StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ name, namespace }));
             const ready = sts.status?.readyReplicas ?? 0;
             const observed = (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
             if (observed && ready >= replicas) return;
@@ -376,7 +401,7 @@ export class KubernetesExecutor implements RestoreExecutor {
     }
 
     async hasPersistentVolumeClaim(namespace: string, name: string): Promise<boolean> {
-        const pvc = await orMissing(() => call(`reading PersistentVolumeClaim ${namespace}/${name}`, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace })));
+        const pvc = await orMissing(() => this.call(`reading PersistentVolumeClaim ${namespace}/${name}`, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace })));
         return pvc !== undefined;
     }
 }

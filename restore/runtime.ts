@@ -60,7 +60,8 @@ function pulumiLog(): Logger {
 
 async function defaultExecutor(inputs: RestoreInputs): Promise<RestoreExecutor> {
     const { KubernetesExecutor, loadKubeConfig } = await import("./kubernetes.js");
-    return new KubernetesExecutor(loadKubeConfig(inputs.kubeconfig));
+    const log = pulumiLog();
+    return new KubernetesExecutor(loadKubeConfig(inputs.kubeconfig), { onRetry: (line) => log.info(`retrying: ${line}`) });
 }
 
 /** The S3 store of a restore, with the credentials of storage.credentialsSecret when set. */
