@@ -10,7 +10,7 @@ import { BACKUP_POLICY_TYPE } from "../core/types";
 import { scriptBundle } from "../sources/registry";
 import { GitGuardianBackupPolicyArgs, S3CredentialsSecretArgs } from "./args";
 import { createJobCredentials, JobCredentials } from "./credentials";
-import { cronJobSpec, labels, roleRules } from "./jobSpec";
+import { cronJobSpec, labels, partRoles } from "./jobSpec";
 import { createBackupBucket } from "./storage";
 import { PolicySpec, resolvePolicy } from "./validate";
 
@@ -74,36 +74,37 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
             bucketName = pulumi.output(spec.bucket.name!);
         }
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount(
-            `${name}-backup`,
-            {
-                metadata: {
-                    name: spec.names.serviceAccount,
-                    namespace: spec.namespace,
-                    labels: labels(spec),
-                    annotations: { ...spec.serviceAccountAnnotations, ...credentials.serviceAccountAnnotations },
+        // Every job ServiceAccount reaches the bucket the same way (the IRSA role trusts each of them).
+        const jobAccount = (resourceName: string, accountName: string, component?: string) =>
+            new k8s.core.v1.ServiceAccount(
+                resourceName,
+                {
+                    metadata: {
+                        name: accountName,
+                        namespace: spec.namespace,
+                        labels: labels(spec, component),
+                        annotations: { ...spec.serviceAccountAnnotations, ...credentials.serviceAccountAnnotations },
+                    },
+                    // No pod gets a token from the ServiceAccount: the kots pod mounts one in one container.
+                    automountServiceAccountToken: false,
                 },
-                // Only the kots job mounts a token (set per pod); nothing else talks to the API server.
-                automountServiceAccountToken: false,
-            },
-            k8sOpts,
-        );
-        const rules = roleRules(spec);
-        if (rules.length > 0) {
-            const role = new k8s.rbac.v1.Role(
-                `${name}-backup`,
-                { metadata: { name: spec.names.role, namespace: spec.namespace, labels: labels(spec) }, rules },
                 k8sOpts,
             );
+        const serviceAccount = jobAccount(`${name}-backup`, spec.names.serviceAccount);
+        const accounts: pulumi.Resource[] = [serviceAccount];
+        for (const { part, name: roleName, rules } of partRoles(spec)) {
+            const account = jobAccount(`${name}-backup-${part}`, roleName, part);
+            const role = new k8s.rbac.v1.Role(`${name}-backup-${part}`, { metadata: { name: roleName, namespace: spec.namespace, labels: labels(spec, part) }, rules }, k8sOpts);
             new k8s.rbac.v1.RoleBinding(
-                `${name}-backup`,
+                `${name}-backup-${part}`,
                 {
-                    metadata: { name: spec.names.role, namespace: spec.namespace, labels: labels(spec) },
-                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: spec.names.role },
-                    subjects: [{ kind: "ServiceAccount", name: spec.names.serviceAccount, namespace: spec.namespace }],
+                    metadata: { name: roleName, namespace: spec.namespace, labels: labels(spec, part) },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: roleName },
+                    subjects: [{ kind: "ServiceAccount", name: roleName, namespace: spec.namespace }],
                 },
-                { ...k8sOpts, dependsOn: [role, serviceAccount] },
+                { ...k8sOpts, dependsOn: [role, account] },
             );
+            accounts.push(account);
         }
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-backup-scripts`,
@@ -115,7 +116,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
         for (const c of spec.components) {
             new k8s.batch.v1.CronJob(`${name}-backup-${c.component}`, cronJobSpec(spec, c, bucketName), {
                 ...k8sOpts,
-                dependsOn: [serviceAccount, scripts],
+                dependsOn: [...accounts, scripts],
             });
             (cronJobNames as Record<string, string>)[c.component] = spec.names.cronJob[c.component];
         }

@@ -38,9 +38,13 @@ export function restorePolicyDocument(bucketArn: string, prefix: string, kmsKeyA
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** The trust policy that lets exactly the job ServiceAccount assume the role. */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string, namespace: string, serviceAccount: string): string {
+/**
+ * The trust policy that lets exactly the given ServiceAccounts assume the role (the backup
+ * jobs run as two: the shared one, and the kots job's own, which holds its Kubernetes rights).
+ */
+export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string, namespace: string, serviceAccount: string | readonly string[]): string {
     const issuer = oidcProviderUrl.replace(/^https:\/\//, "");
+    const accounts = (typeof serviceAccount === "string" ? [serviceAccount] : [...serviceAccount]).map((sa) => `system:serviceaccount:${namespace}:${sa}`);
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
@@ -50,7 +54,8 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string
                 Action: "sts:AssumeRoleWithWebIdentity",
                 Condition: {
                     StringEquals: {
-                        [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+                        // A list in StringEquals matches any of its values.
+                        [`${issuer}:sub`]: accounts.length === 1 ? accounts[0] : accounts,
                         [`${issuer}:aud`]: "sts.amazonaws.com",
                     },
                 },
@@ -66,14 +71,14 @@ export interface JobCredentials {
     serviceAccountAnnotations: { [k: string]: pulumi.Input<string> };
 }
 
-/** One identity: an IRSA role trusted by `serviceAccount`, or a generated IAM user with its key in `secretName`. */
+/** One identity: an IRSA role trusted by `serviceAccounts`, or a generated IAM user with its key in `secretName`. */
 function identity(
     resourceName: string,
     what: string,
     spec: PolicySpec,
     policy: pulumi.Input<string>,
     irsa: IrsaArgs | undefined,
-    who: { serviceAccount: string; secretName: string },
+    who: { serviceAccounts: string[]; secretName: string },
     parent: pulumi.Resource,
     k8sOpts: pulumi.CustomResourceOptions,
 ): { roleArn?: pulumi.Output<string> } {
@@ -81,8 +86,8 @@ function identity(
         const role = new aws.iam.Role(
             resourceName,
             {
-                description: `GitGuardian ${what} of ${spec.namespace}/${who.serviceAccount}`,
-                assumeRolePolicy: pulumi.all([irsa.oidcProviderArn, irsa.oidcProviderUrl]).apply(([arn, url]) => irsaTrustPolicy(arn, url, spec.namespace, who.serviceAccount)),
+                description: `GitGuardian ${what} of ${spec.namespace}/${who.serviceAccounts.join(", ")}`,
+                assumeRolePolicy: pulumi.all([irsa.oidcProviderArn, irsa.oidcProviderUrl]).apply(([arn, url]) => irsaTrustPolicy(arn, url, spec.namespace, who.serviceAccounts)),
                 maxSessionDuration: 3600,
             },
             { parent },
@@ -117,8 +122,8 @@ export function createJobCredentials(
     if (spec.credentials.mode !== "irsa" && spec.credentials.mode !== "iamUser") return { serviceAccountAnnotations: {} };
     const backupPolicy = pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => backupPolicyDocument(arn, spec.prefix, kms));
     const restorePolicy = pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => restorePolicyDocument(arn, spec.prefix, kms));
-    const backup = identity(`${name}-backup-jobs`, "backup jobs (write-only)", spec, backupPolicy, irsa, { serviceAccount: spec.names.serviceAccount, secretName: spec.names.credentialsSecret }, parent, k8sOpts);
-    const restore = identity(`${name}-restore`, "restore (read-only)", spec, restorePolicy, irsa, { serviceAccount: spec.names.restoreServiceAccount, secretName: spec.names.restoreCredentialsSecret }, parent, k8sOpts);
+    const backup = identity(`${name}-backup-jobs`, "backup jobs (write-only)", spec, backupPolicy, irsa, { serviceAccounts: [spec.names.serviceAccount, ...Object.values(spec.names.partServiceAccount)], secretName: spec.names.credentialsSecret }, parent, k8sOpts);
+    const restore = identity(`${name}-restore`, "restore (read-only)", spec, restorePolicy, irsa, { serviceAccounts: [spec.names.restoreServiceAccount], secretName: spec.names.restoreCredentialsSecret }, parent, k8sOpts);
     if (restore.roleArn) {
         // The ServiceAccount the restore Jobs run as (GitGuardianBackupPolicy.storage names it).
         new k8s.core.v1.ServiceAccount(

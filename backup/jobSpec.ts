@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CODEC_ENV, COMMON_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
-import { BACKUP_APP_NAME, backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
+import { API_TOKEN_MOUNT, API_TOKEN_VOLUME, BACKUP_APP_NAME, backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
 import { partNamed } from "../sources/registry";
 import type { BackupPart } from "../sources/part";
 import { JobComponentSpec, PolicySpec } from "./validate";
@@ -93,6 +93,8 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
     const part = partOf(c);
     const mounts = scriptMounts();
     const resources = spec.resources;
+    // A part that talks to the API server runs as its own ServiceAccount, its token in its dump container only.
+    const partAccount = spec.names.partServiceAccount[c.component];
     return {
         metadata: { name: spec.names.cronJob[c.component], namespace: spec.namespace, labels: labels(spec, c.component) },
         spec: {
@@ -112,9 +114,9 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                     template: {
                         metadata: { labels: labels(spec, c.component) },
                         spec: {
-                            serviceAccountName: spec.names.serviceAccount,
-                            // Only a part that talks to the API server (kots) gets a token.
-                            automountServiceAccountToken: part.backup.roleRules(c).length > 0,
+                            serviceAccountName: partAccount ?? spec.names.serviceAccount,
+                            // No pod-wide token: the upload step never holds one (API_TOKEN_VOLUME).
+                            automountServiceAccountToken: false,
                             restartPolicy: "Never",
                             securityContext: { runAsNonRoot: true, fsGroup: UPLOADER_UID, seccompProfile: { type: "RuntimeDefault" } },
                             nodeSelector: Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
@@ -129,7 +131,7 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                                     image: c.image,
                                     command: scriptCommand(part.dumpScript),
                                     env: dumpEnv(spec, c),
-                                    volumeMounts: mounts,
+                                    volumeMounts: partAccount ? [...mounts, { ...API_TOKEN_MOUNT }] : mounts,
                                     resources,
                                     securityContext: containerSecurity(part.runAsUser),
                                 },
@@ -143,7 +145,12 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                                     securityContext: containerSecurity(UPLOADER_UID),
                                 },
                             ],
-                            volumes: [{ name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } }, stagingVolume(spec), { ...TMP_VOLUME }],
+                            volumes: [
+                                { name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } },
+                                stagingVolume(spec),
+                                { ...TMP_VOLUME },
+                                ...(partAccount ? [API_TOKEN_VOLUME] : []),
+                            ],
                         },
                     },
                 },
@@ -153,10 +160,10 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
 }
 
 /**
- * The Role of the job ServiceAccount: the union of what the enabled parts' jobs need (kots:
- * find the kotsadm pod, port-forward to it, read its auth string and the key Secrets). With no
- * part that talks to the API server the ServiceAccount needs no Kubernetes permission at all.
+ * The Role of each part whose job talks to the API server (kots: find the kotsadm pod,
+ * port-forward to it, read its auth string and the key Secrets), bound to that part's own
+ * ServiceAccount; the backup jobs' shared ServiceAccount has no Kubernetes permission at all.
  */
-export function roleRules(spec: PolicySpec): PolicyRule[] {
-    return spec.components.flatMap((c) => partOf(c).backup.roleRules(c));
+export function partRoles(spec: PolicySpec): { part: string; name: string; rules: PolicyRule[] }[] {
+    return spec.components.filter((c) => spec.names.partServiceAccount[c.component]).map((c) => ({ part: c.component, name: spec.names.partServiceAccount[c.component], rules: partOf(c).backup.roleRules(c) }));
 }

@@ -5,7 +5,7 @@
  * pure spec builders (jobSpec.ts, rbac.ts) turn into Kubernetes objects.
  */
 import type { PartBackupSpec } from "../sources/part";
-import { backupParts, partNames } from "../sources/registry";
+import { backupParts, partNamed, partNames } from "../sources/registry";
 import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { andList, FieldRules, PATTERNS, plainHttpWarning, quantityBytes } from "../core/fields";
@@ -92,8 +92,13 @@ export interface PolicySpec {
     serviceAccountAnnotations: { [k: string]: string };
     /** Object names, fixed so that operators and the restore find them. */
     names: {
+        /** The backup jobs' ServiceAccount: no Kubernetes rights, no token. */
         serviceAccount: string;
-        role: string;
+        /**
+         * The ServiceAccount (and its Role and RoleBinding, same name) of each part whose job talks
+         * to the API server (kots): `<name>-backup-<part>`. Only that part's pods run as it.
+         */
+        partServiceAccount: { [part: string]: string };
         scripts: string;
         /** The backup jobs' generated key (createIamUser). */
         credentialsSecret: string;
@@ -247,7 +252,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         serviceAccountAnnotations: map("serviceAccountAnnotations", args.serviceAccountAnnotations),
         names: {
             serviceAccount: `${name}-backup`,
-            role: `${name}-backup`,
+            partServiceAccount: Object.fromEntries(components.filter((c) => partNamed(c.component)?.backup.roleRules(c).length).map((c) => [c.component, `${name}-backup-${c.component}`])),
             scripts: `${name}-backup-scripts`,
             credentialsSecret: `${name}-backup-s3`,
             restoreCredentialsSecret: `${name}-restore-s3`,

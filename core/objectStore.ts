@@ -50,11 +50,15 @@ export interface S3Bounds {
     maxAttempts: number;
     /** Connecting may take this long. Default 10 s. */
     connectionTimeoutMs: number;
-    /** A request (a download's body included) may go this long without a byte. Default 60 s. */
-    requestTimeoutMs: number;
+    /**
+     * A connection may stay this long without a byte (a download's body included) before the
+     * attempt is given up and retried. Default 60 s. Idle, not total: a large download of a
+     * KOTS artifact takes as long as it needs while bytes flow.
+     */
+    idleTimeoutMs: number;
 }
 
-export const DEFAULT_S3_BOUNDS: S3Bounds = { maxAttempts: 5, connectionTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
+export const DEFAULT_S3_BOUNDS: S3Bounds = { maxAttempts: 5, connectionTimeoutMs: 10_000, idleTimeoutMs: 60_000 };
 
 /** An ObjectStore on the bucket of `storage`; static credentials when given, else the AWS credential chain. */
 export function s3Store(storage: BucketLocation, credentials?: S3Credentials, bounds: Partial<S3Bounds> = {}): ObjectStore {
@@ -70,7 +74,8 @@ export function s3Store(storage: BucketLocation, credentials?: S3Credentials, bo
         maxAttempts: b.maxAttempts,
         retryMode: "standard",
         // The SDK's node handler, given its bounds (without them a stalled store waits forever).
-        requestHandler: { connectionTimeout: b.connectionTimeoutMs, requestTimeout: b.requestTimeoutMs },
+        // (The handler's requestTimeout bounds the whole exchange and only warns unless told to throw.)
+        requestHandler: { connectionTimeout: b.connectionTimeoutMs, socketTimeout: b.idleTimeoutMs },
     });
     const where = (key: string) => `s3://${storage.bucket}/${key}`;
     const body = async (key: string): Promise<Readable> => {

@@ -86,3 +86,24 @@ export function scriptCommand(script: string): string[] {
 
 /** The writable /tmp of a container with a read-only root filesystem. */
 export const TMP_VOLUME = { name: "tmp", emptyDir: { sizeLimit: "256Mi" } } as const;
+
+/**
+ * The API token of a pod that talks to the API server, as one container's volume rather than
+ * the pod-wide automount: the ServiceAccount admission would mount it into every container
+ * (the upload step included), so the pod sets automountServiceAccountToken: false and mounts
+ * this, the same three sources the kubelet projects, only where kots and kubectl run. Their
+ * in-cluster config reads it from API_TOKEN_MOUNT.mountPath.
+ */
+export const API_TOKEN_VOLUME: { name: string; projected: { defaultMode: number; sources: object[] } } = {
+    name: "kube-api-access",
+    projected: {
+        defaultMode: 0o444,
+        sources: [
+            // The kubelet refreshes a projected token at 80% of its life: an hour covers any run.
+            { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+            { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+            { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+        ],
+    },
+};
+export const API_TOKEN_MOUNT = { name: API_TOKEN_VOLUME.name, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true } as const;

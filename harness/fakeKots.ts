@@ -356,7 +356,7 @@ echo "    Application manifests downloaded to $dest/$slug"
 
 /**
  * THE kubectl double of the tests (backup jobs and restore alike): `kubectl get secret <name>
- * --namespace <ns> -o yaml --request-timeout=<N>s`, the one call dump-kots.sh makes, for the given Secrets (name -> key
+ * --namespace <ns> -o yaml`, the one call dump-kots.sh makes, for the given Secrets (name -> key
  * -> plain value) in `namespace`. Anything else exits 2.
  */
 export function makeFakeKubectl(opts: { namespace: string; secrets: Record<string, Record<string, string>>; dir?: string }): FakeTool {
@@ -372,7 +372,7 @@ export function makeFakeKubectl(opts: { namespace: string; secrets: Record<strin
         .join("\n");
     const body = `
 NAMESPACE=${shq(opts.namespace)}
-if ! { [ $# -eq 8 ] && [ "$1" = get ] && [ "$2" = secret ] && [ "$4" = --namespace ] && [ "$6" = -o ] && [ "$7" = yaml ] && expr "x$8" : 'x--request-timeout=[1-9][0-9]*s$' >/dev/null; }; then
+if ! { [ $# -eq 7 ] && [ "$1" = get ] && [ "$2" = secret ] && [ "$4" = --namespace ] && [ "$6" = -o ] && [ "$7" = yaml ]; }; then
 	echo "fake kubectl: unexpected arguments" >&2
 	exit 2
 fi

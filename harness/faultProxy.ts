@@ -58,7 +58,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
                 port: target.port,
                 method: req.method,
                 path: req.url,
-                headers: { ...req.headers, host: target.host },
+                // The Host header is kept as the client sent it: S3 signatures cover it.
+                headers: req.headers,
                 ca: opts.targetCa,
             },
             (answer) => {

@@ -21,6 +21,8 @@ export interface PodSources {
     configMapData(namespace: string, name: string): Promise<{ [file: string]: string } | undefined>;
     /** The host folder standing for a PersistentVolumeClaim; none: the claim does not exist. */
     claimDir?(namespace: string, claim: string): string | undefined;
+    /** A token of a ServiceAccount, as the kubelet asks for a projected one (TokenRequest). */
+    serviceAccountToken?(namespace: string, serviceAccount: string, audience: string | undefined, expirationSeconds: number): Promise<string>;
 }
 
 /** The API server's Secrets and ConfigMaps. */
@@ -33,6 +35,11 @@ export function apiServerSources(core: k8s.CoreV1Api): PodSources {
         },
         async configMapData(namespace, name) {
             return (await core.readNamespacedConfigMap({ name, namespace })).data ?? {};
+        },
+        async serviceAccountToken(namespace, name, audience, expirationSeconds) {
+            const review = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: audience ? [audience] : [], expirationSeconds } } });
+            if (!review.status?.token) throw new Error("the TokenRequest came back without a token");
+            return review.status.token;
         },
     };
 }
@@ -75,6 +82,11 @@ export interface PodRunOptions {
     binds?: { source: string; target: string; writable?: boolean }[];
     /** Folders put first on every container's PATH (test doubles of kubectl, ...). */
     pathPrefix?: string[];
+    /**
+     * The API server the kubelet would point the pod at: KUBERNETES_SERVICE_HOST/PORT in every
+     * container (what kubectl's and kots's in-cluster config read, with the projected token).
+     */
+    apiServer?: { host: string; port: number };
     timeoutMs?: number;
     /** Told of each container as it starts. */
     onStart?: (container: k8s.V1Container, shell: Shell) => void;
@@ -130,12 +142,45 @@ async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodS
             const data = await sources.configMapData(namespace, v.configMap.name!);
             if (!data) throw new PodStartError("FailedMount", `configmap "${v.configMap.name}" not found`);
             for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(dir, file), text, { mode: v.configMap.defaultMode ?? 0o644 });
+        } else if (v.projected) {
+            await project(v.name, v.projected, spec.serviceAccountName ?? "default", namespace, sources, dir);
         } else if (!v.emptyDir && !v.ephemeral) {
-            throw new Error(`volume ${v.name}: only configMap, emptyDir, ephemeral and persistentVolumeClaim volumes are run here`);
+            throw new Error(`volume ${v.name}: only configMap, projected, emptyDir, ephemeral and persistentVolumeClaim volumes are run here`);
         }
         dirs.set(v.name, dir);
     }
     return dirs;
+}
+
+/**
+ * A projected volume as the kubelet fills it: a ServiceAccount token asked of the API server for
+ * the pod's ServiceAccount, ConfigMap keys, and the downward API's namespace.
+ */
+async function project(volume: string, projected: k8s.V1ProjectedVolumeSource, serviceAccount: string, namespace: string, sources: PodSources, dir: string): Promise<void> {
+    const mode = projected.defaultMode ?? 0o644;
+    for (const s of projected.sources ?? []) {
+        if (s.serviceAccountToken) {
+            if (!sources.serviceAccountToken) throw new Error(`volume ${volume}: a projected token needs sources that issue tokens (the API server's)`);
+            const token = await sources.serviceAccountToken(namespace, serviceAccount, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds ?? 3600).catch((e: unknown) => {
+                throw new PodStartError("FailedMount", `volume ${volume}: cannot get a token of serviceaccount "${serviceAccount}": ${(e as Error).message}`);
+            });
+            fs.writeFileSync(path.join(dir, s.serviceAccountToken.path), token, { mode });
+        } else if (s.configMap) {
+            const data = await sources.configMapData(namespace, s.configMap.name!);
+            if (!data) throw new PodStartError("FailedMount", `volume ${volume}: configmap "${s.configMap.name}" not found`);
+            for (const item of s.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
+                if (data[item.key] === undefined) throw new PodStartError("FailedMount", `volume ${volume}: configmap "${s.configMap.name}" has no key ${item.key}`);
+                fs.writeFileSync(path.join(dir, item.path), data[item.key], { mode });
+            }
+        } else if (s.downwardAPI) {
+            for (const item of s.downwardAPI.items ?? []) {
+                if (item.fieldRef?.fieldPath !== "metadata.namespace") throw new Error(`volume ${volume}: only the downward API's metadata.namespace is run here`);
+                fs.writeFileSync(path.join(dir, item.path), namespace, { mode });
+            }
+        } else {
+            throw new Error(`volume ${volume}: only serviceAccountToken, configMap and downwardAPI projections are run here`);
+        }
+    }
 }
 
 let bashSh: string | undefined;
@@ -189,7 +234,8 @@ async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, so
         args.push(m.readOnly ? "--ro-bind" : "--bind", dir, m.mountPath);
     }
     for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
-    for (const [name, value] of Object.entries(env)) args.push("--setenv", name, value);
+    const service = opts.apiServer ? { KUBERNETES_SERVICE_HOST: opts.apiServer.host, KUBERNETES_SERVICE_PORT: String(opts.apiServer.port) } : {};
+    for (const [name, value] of Object.entries({ ...service, ...env })) args.push("--setenv", name, value);
     args.push("--setenv", "PATH", PATH);
     if (c.workingDir) args.push("--chdir", c.workingDir);
     // The PATH folders outside /usr (test doubles, the stand-ins' applet folders) are bound where they are.

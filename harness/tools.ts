@@ -8,7 +8,7 @@ import * as path from "node:path";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const BUILD_SH = path.join(REPO_ROOT, "scripts/tools/build.sh");
-type Tool = "minio" | "rclone" | "kube" | "kwok";
+type Tool = "minio" | "rclone" | "kube" | "kubectl" | "kwok";
 const built = new Map<Tool, Promise<string>>();
 
 /** The folder build.sh printed for `tool`, or undefined with its exit code and stderr. */
@@ -35,6 +35,11 @@ export function toolDir(tool: Tool): Promise<string> {
 /** Folder of TOOL's binaries when it is already built, else undefined (never builds). */
 export async function builtToolDir(tool: Tool): Promise<string | undefined> {
     return (await buildSh(["--print"], tool)).dir;
+}
+
+/** The real kubectl (the kots job's image has one), built from the API server's module and version. */
+export async function kubectlDir(): Promise<string> {
+    return toolDir("kubectl");
 }
 
 /** rclone, the S3 client the benchmark compares with the jobs' aws CLI. */

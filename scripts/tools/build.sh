@@ -20,7 +20,7 @@ PULUMI_YAML_VERSION="${GGB_PULUMI_YAML_VERSION:-v1.25.0}"                       
 RCLONE_VERSION="${GGB_RCLONE_VERSION:-v1.76.0}"                                             # github.com/rclone/rclone (npm run bench's comparison S3 client)
 # --------------------------------------------------------------------------
 
-TOOLS=(minio kwok kube pulumi pulumi-resource-kubernetes pulumi-language-yaml) # `all`: what the tests need, in build order
+TOOLS=(minio kwok kube kubectl pulumi pulumi-resource-kubernetes pulumi-language-yaml) # `all`: what the tests need, in build order
 BENCH_TOOLS=(rclone)                                                           # built only when named (npm run bench)
 CACHE="${GGB_CACHE:-$HOME/.cache/pulumi-gitguardian-backup}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,6 +45,7 @@ tool_key() {
     rclone) echo "$RCLONE_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     kube) echo "$KUBE_VERSION" ;;
+    kubectl) echo "$KUBE_VERSION" ;;
     pulumi) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "${PULUMI_K8S_VERSION}_${PULUMI_K8S_MODULE_VERSION}" ;;
     pulumi-language-yaml) echo "$PULUMI_YAML_VERSION" ;;
@@ -65,6 +66,7 @@ tool_estimate() {
     rclone) echo "about 3 min" ;;
     kwok) echo "about 2 min" ;;
     kube) echo "about 8 min" ;;
+    kubectl) echo "about 3 min after kube" ;;
     pulumi) echo "about 6 min" ;;
     pulumi-resource-kubernetes) echo "about 9 min" ;;
     pulumi-language-yaml) echo "about 3 min" ;;
@@ -165,8 +167,9 @@ build_kwok() {
   GOBIN="$out" nice go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
-build_kube() {
-  local out="$1" work="$2/mod" info gomod date mod
+# The wrapper module of the k8s.io/kubernetes commands (cwd afterwards); sets KUBE_LDFLAGS.
+kube_wrapper_module() { # <dir>
+  local work="$1" info gomod date mod
   info="$(mod_info "k8s.io/kubernetes@$KUBE_VERSION")"
   gomod="$(jq -r .GoMod <<<"$info")"
   date="$(jq -r '.Time // empty' <<<"$info")"
@@ -183,18 +186,34 @@ build_kube() {
     | select(.New.Version == null and (.New.Path | startswith("./staging/")))
     | .Old.Path | select(. as $p | $req | index($p))')
   copy_module_replaces "$gomod"
-  local ver="${KUBE_VERSION#v}" ldflags=(-s -w) kv
+  local ver="${KUBE_VERSION#v}" kv
   local major="${ver%%.*}" rest="${ver#*.}"
   local minor="${rest%%.*}"
+  KUBE_LDFLAGS=(-s -w)
   for kv in "gitVersion=$KUBE_VERSION" "gitMajor=$major" "gitMinor=$minor" "gitTreeState=clean" ${date:+"buildDate=$date"}; do
-    ldflags+=("-X" "k8s.io/component-base/version.$kv" "-X" "k8s.io/client-go/pkg/version.$kv")
+    KUBE_LDFLAGS+=("-X" "k8s.io/component-base/version.$kv" "-X" "k8s.io/client-go/pkg/version.$kv")
   done
+}
+
+build_kube() {
+  local out="$1"
+  kube_wrapper_module "$2/mod"
   # Always pin the version in `go get`: a bare package path means @upgrade.
   GOFLAGS="$WRAP_GOFLAGS" go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBE_VERSION" \
     "k8s.io/kubernetes/cmd/kube-controller-manager@$KUBE_VERSION"
   require_version k8s.io/kubernetes "$KUBE_VERSION"
-  GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -ldflags "${ldflags[*]}" -o "$out/" \
+  GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -ldflags "${KUBE_LDFLAGS[*]}" -o "$out/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+}
+
+# The kubectl of the kots job's image, from the same module and version as the API server (its
+# packages are mostly compiled by then: a few minutes more).
+build_kubectl() {
+  local out="$1"
+  kube_wrapper_module "$2/mod"
+  GOFLAGS="$WRAP_GOFLAGS" go get "k8s.io/kubernetes/cmd/kubectl@$KUBE_VERSION"
+  require_version k8s.io/kubernetes "$KUBE_VERSION"
+  GOFLAGS="$WRAP_GOFLAGS" nice go build -trimpath -ldflags "${KUBE_LDFLAGS[*]}" -o "$out/" k8s.io/kubernetes/cmd/kubectl
 }
 
 build_pulumi() {
@@ -282,6 +301,10 @@ verify_kube() {
   expect kube "$KUBE_VERSION" "$1/kube-controller-manager" --version
   expect_mod "$1/kube-apiserver" k8s.io/kubernetes "$KUBE_VERSION"
   expect_mod "$1/kube-controller-manager" k8s.io/kubernetes "$KUBE_VERSION"
+}
+verify_kubectl() {
+  expect kubectl "$KUBE_VERSION" "$1/kubectl" version --client
+  expect_mod "$1/kubectl" k8s.io/kubernetes "$KUBE_VERSION"
 }
 verify_pulumi() {
   expect pulumi "$PULUMI_VERSION" "$1/pulumi" version

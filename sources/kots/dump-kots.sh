@@ -46,8 +46,12 @@ while [ -n "$rest" ]; do
 	rest=${rest#*,}
 	[ -n "$secret" ] || continue
 	check_value k8sName "Secret name" "$secret"
-	err=$("$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml "--request-timeout=${CALL_TIMEOUT}s" 2>&1 >"$work/secrets/$secret.yaml") ||
-		die "cannot export Secret '$secret': $(error_line_of "$err")"
+	# Bounded from outside: kubectl's own --request-timeout makes it ignore the pod's in-cluster
+	# config and call localhost:8080 instead (kubernetes/kubernetes#93474, still so in 1.36).
+	rc=0
+	err=$(bounded "$KUBECTL" get secret "$secret" --namespace "$GGB_KOTS_NAMESPACE" -o yaml 2>&1 >"$work/secrets/$secret.yaml") || rc=$?
+	[ "$rc" != 124 ] || die "kubectl get secret '$secret' did not finish within $CALL_TIMEOUT s (GGB_CALL_TIMEOUT)"
+	[ "$rc" = 0 ] || die "cannot export Secret '$secret': $(error_line_of "$err")"
 done
 send "kots-secrets.tar$ext" compress tar -cf - -C "$work/secrets" .
 rm -rf "$work"

@@ -17,7 +17,10 @@ import { s3Store } from "../../core/objectStore";
 import { SCRIPT } from "../../core/contract";
 import { scriptBundle } from "../../sources/registry";
 import { rootProgram } from "../../program/program";
-import { makeFakeKots, makeFakeKubectl } from "../../harness/fakeKots";
+import { execa } from "execa";
+import * as fs from "node:fs";
+import { makeFakeKots } from "../../harness/fakeKots";
+import { kubectlDir } from "../../harness/tools";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
 import { runPod } from "../../harness/podRunner";
@@ -77,6 +80,35 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
 
     const cronJobs = async () => (await batch.listNamespacedCronJob({ namespace: NS, labelSelector: PART_OF })).items;
 
+    /** The key Secrets kotsadm keeps, as the kots job exports them (created once). */
+    const KEY_SECRETS = { "gim-secrets": { DJANGO_SECRET_KEY: "django-key ✓" }, "kotsadm-encryption": { encryptionKey: "kotsadm-key" } };
+    const keySecrets = async () => {
+        for (const [name, data] of Object.entries(KEY_SECRETS)) {
+            await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: data } }).catch((e: { code?: number }) => {
+                if (e.code !== 409) throw e;
+            });
+        }
+    };
+    /**
+     * The pod of a CronJob as the API server stores it, run as the kubelet would: its projected
+     * token asked of the API server for its ServiceAccount, KUBERNETES_SERVICE_HOST/PORT set, the
+     * real kubectl on PATH (the kotsadm image has one); kots itself is a test double (kotsadm).
+     */
+    const runStoredPod = async (cronJob: string, kots: ReturnType<typeof makeFakeKots>) => {
+        const stored = await batch.readNamespacedCronJob({ name: cronJob, namespace: NS });
+        const api = new URL(kube.server);
+        return runPod(stored.spec!.jobTemplate.spec!.template.spec!, {
+            namespace: NS,
+            core,
+            apiServer: { host: api.hostname, port: Number(api.port) },
+            binds: [
+                { source: kots.bin, target: "/kots" },
+                { source: kots.stateDir, target: kots.stateDir, writable: true },
+            ],
+            pathPrefix: [await kubectlDir()],
+        });
+    };
+
     it("up creates every object as declared; a second up changes nothing", async () => {
         const stack = await engine.stack("gitguardian-backup", "real", program(() => args()));
         const up = await stack.up({ onOutput: () => undefined });
@@ -96,11 +128,15 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
         }
         const cm = await core.readNamespacedConfigMap({ name: "gitguardian-backup-scripts", namespace: NS });
         assert.deepEqual(cm.data, scriptBundle());
-        const sa = await core.readNamespacedServiceAccount({ name: "gitguardian-backup", namespace: NS });
-        assert.equal(sa.automountServiceAccountToken, false);
-        const role = await rbac.readNamespacedRole({ name: "gitguardian-backup", namespace: NS });
+        // Two job ServiceAccounts, neither handing out tokens; the Kubernetes rights are the kots job's own.
+        for (const name of ["gitguardian-backup", "gitguardian-backup-kots"]) {
+            assert.equal((await core.readNamespacedServiceAccount({ name, namespace: NS })).automountServiceAccountToken, false, name);
+        }
+        const role = await rbac.readNamespacedRole({ name: "gitguardian-backup-kots", namespace: NS });
         assert.deepEqual(role.rules!.map((r) => r.resources![0]), ["pods", "pods/portforward", "secrets"]);
-        await rbac.readNamespacedRoleBinding({ name: "gitguardian-backup", namespace: NS });
+        const binding = await rbac.readNamespacedRoleBinding({ name: "gitguardian-backup-kots", namespace: NS });
+        assert.deepEqual(binding.subjects!.map((x) => ({ kind: x.kind, name: x.name, namespace: x.namespace })), [{ kind: "ServiceAccount", name: "gitguardian-backup-kots", namespace: NS }]);
+        assert.deepEqual((await rbac.listNamespacedRoleBinding({ namespace: NS })).items.map((b) => b.metadata!.name), ["gitguardian-backup-kots"]);
         // Every child is parented to the component (URN chain in the engine's state).
         const state = await stack.exportStack();
         const component = state.deployment.resources.find((r: any) => r.type === "gitguardian-backup:index:GitGuardianBackupPolicy");
@@ -125,8 +161,9 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
         const disabled = await engine.stack("gitguardian-backup", "real", program(() => args({ kots: { image: "kotsadm/kotsadm:v1.124.0", enabled: false } })));
         await disabled.up({ onOutput: () => undefined });
         assert.deepEqual((await cronJobs()).map((j) => j.metadata!.name).sort(), ["gitguardian-backup-postgres", "gitguardian-backup-redis"]);
-        // Without the kots job the ServiceAccount has no Role at all.
-        await assert.rejects(rbac.readNamespacedRole({ name: "gitguardian-backup", namespace: NS }));
+        // Without the kots job no ServiceAccount has a Role at all.
+        await assert.rejects(rbac.readNamespacedRole({ name: "gitguardian-backup-kots", namespace: NS }));
+        await assert.rejects(core.readNamespacedServiceAccount({ name: "gitguardian-backup-kots", namespace: NS }));
     });
 
     it("the CronJobs as Kubernetes stored them run the scripts to a set that restores", async () => {
@@ -134,19 +171,10 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
         await stack.up({ onOutput: () => undefined });
         await pg.psql("CREATE TABLE IF NOT EXISTS incidents (id serial PRIMARY KEY, detector text); INSERT INTO incidents (detector) SELECT 'aws-' || g FROM generate_series(1, 500) g;");
         await redis.command("SET", "celery:heartbeat", "42");
+        await keySecrets();
         const kots = makeFakeKots({ appSlug: "gitguardian", namespace: NS });
-        const kubectl = makeFakeKubectl({ namespace: NS, secrets: { "gim-secrets": { DJANGO_SECRET_KEY: "k" }, "kotsadm-encryption": { encryptionKey: "e" } } });
         for (const j of await cronJobs()) {
-            const stored = await batch.readNamespacedCronJob({ name: j.metadata!.name!, namespace: NS });
-            const runs = await runPod(stored.spec!.jobTemplate.spec!.template.spec!, {
-                namespace: NS,
-                core,
-                binds: [
-                    { source: kots.bin, target: "/kots" },
-                    { source: kots.stateDir, target: kots.stateDir, writable: true },
-                ],
-                pathPrefix: [path.dirname(kubectl.bin)],
-            });
+            const runs = await runStoredPod(j.metadata!.name!, kots);
             for (const r of runs) assert.equal(r.exitCode, 0, `${j.metadata!.name}/${r.name}: ${r.stderr}`);
             assert.deepEqual(runs.map((r) => r.name), [`dump-${j.metadata!.name!.split("-").pop()}`, "upload"], "dump and upload side by side");
         }
@@ -169,6 +197,21 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
                 const manifest = await readManifest(store, "gitguardian", component, sets[0].backupId);
                 assert.deepEqual(manifest.artifacts.map((a) => [a.name, a.compression]), expected[component], component);
             }
+            // The key Secrets in the kots set are the API server's, as the real kubectl printed them.
+            const secretsKey = (await listSets(store, "gitguardian", "kots"))[0].keys.find((k) => k.endsWith("/kots-secrets.tar.gz"))!;
+            const unpacked = makeTempDir("kots-secrets");
+            try {
+                fs.writeFileSync(path.join(unpacked, "secrets.tar.gz"), await minio.get(secretsKey));
+                await execa("tar", ["-xzf", "secrets.tar.gz"], { cwd: unpacked });
+                for (const [name, data] of Object.entries(KEY_SECRETS)) {
+                    const yaml = fs.readFileSync(path.join(unpacked, `${name}.yaml`), "utf8");
+                    assert.match(yaml, /^kind: Secret$/m, name);
+                    assert.match(yaml, new RegExp(`^  name: ${name}$`, "m"));
+                    for (const [k, v] of Object.entries(data)) assert.match(yaml, new RegExp(`^  ${k}: ${Buffer.from(v).toString("base64")}$`, "m"), `${name}.${k}`);
+                }
+            } finally {
+                removeTempDir(unpacked);
+            }
             // Restore the postgres set into a fresh server with the restore scripts.
             const pgSet = (await listSets(store, "gitguardian", "postgres"))[0];
             const target = await startPostgres({ password: pg.password });
@@ -185,6 +228,58 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
                 await target.destroy();
             }
         }
+    });
+
+    it("the kots job's token: only in its dump container, exports the key Secrets under the declared Role, refused without it", async () => {
+        const stack = await engine.stack("gitguardian-backup", "real", program(() => args()));
+        await stack.up({ onOutput: () => undefined });
+        await keySecrets();
+        const stored = (await batch.readNamespacedCronJob({ name: "gitguardian-backup-kots", namespace: NS })).spec!.jobTemplate.spec!.template.spec!;
+        assert.equal(stored.serviceAccountName, "gitguardian-backup-kots");
+        assert.equal(stored.automountServiceAccountToken, false, "no pod-wide token");
+        const holders = stored.containers.filter((c) => c.volumeMounts?.some((m) => m.mountPath === "/var/run/secrets/kubernetes.io/serviceaccount")).map((c) => c.name);
+        assert.deepEqual(holders, ["dump-kots"], "the upload container holds no token");
+
+        // What the token of each job ServiceAccount may do, asked with the real kubectl.
+        const kubectl = path.join(await kubectlDir(), "kubectl");
+        const asAccount = async (account: string, ...argv: string[]) => {
+            const token = (await core.createNamespacedServiceAccountToken({ name: account, namespace: NS, body: { spec: { audiences: [], expirationSeconds: 600 } } })).status?.token;
+            assert.ok(token, `a token of ${account}`);
+            const dir = makeTempDir("kubeconfig");
+            try {
+                fs.writeFileSync(path.join(dir, "config"), kube.kubeconfigFor(token, account), { mode: 0o600 });
+                const r = await execa(kubectl, ["--kubeconfig", path.join(dir, "config"), "--namespace", NS, "--request-timeout=30s", ...argv], { reject: false });
+                return { exitCode: r.exitCode, stderr: r.stderr };
+            } finally {
+                removeTempDir(dir);
+            }
+        };
+        assert.equal((await asAccount("gitguardian-backup-kots", "get", "secret", "gim-secrets", "-o", "name")).exitCode, 0);
+        for (const [account, argv] of [
+            ["gitguardian-backup-kots", ["get", "secret", "postgresql"]],
+            ["gitguardian-backup-kots", ["get", "secrets"]],
+            ["gitguardian-backup-kots", ["get", "configmaps"]],
+            ["gitguardian-backup", ["get", "secret", "gim-secrets"]],
+            ["gitguardian-backup", ["get", "pods"]],
+        ] as const) {
+            const r = await asAccount(account, ...argv);
+            assert.notEqual(r.exitCode, 0, `${account}: kubectl ${argv.join(" ")} must be refused`);
+            assert.match(r.stderr, /Forbidden/, `${account}: kubectl ${argv.join(" ")}`);
+        }
+
+        // Without the Role's binding, the stored kots pod's export is refused by the API server.
+        await rbac.deleteNamespacedRoleBinding({ name: "gitguardian-backup-kots", namespace: NS });
+        try {
+            const runs = await runStoredPod("gitguardian-backup-kots", makeFakeKots({ appSlug: "gitguardian", namespace: NS }));
+            const dump = runs.find((r) => r.name === "dump-kots")!;
+            assert.notEqual(dump.exitCode, 0);
+            assert.match(dump.stderr, /cannot export Secret 'gim-secrets': Error from server \(Forbidden\): secrets "gim-secrets" is forbidden: User "system:serviceaccount:gitguardian:gitguardian-backup-kots" cannot get resource "secrets"/);
+        } finally {
+            // The next up puts the binding back (the provider sees it gone on refresh).
+            await stack.refresh({ onOutput: () => undefined });
+            await stack.up({ onOutput: () => undefined });
+        }
+        await rbac.readNamespacedRoleBinding({ name: "gitguardian-backup-kots", namespace: NS });
     });
 
     it("destroy leaves nothing of the package behind", async () => {

@@ -61,8 +61,8 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
             // The argv file: one argument per line.
             assert.deepEqual(fs.readFileSync(kots.argvFiles()[1], "utf8").split("\n").slice(0, -1), kots.argvs()[1]);
             assert.deepEqual(kubectl.calls(), [
-                ["get", "secret", "kotsadm-encryption", "--namespace", NAMESPACE, "-o", "yaml", "--request-timeout=600s"],
-                ["get", "secret", "gitguardian-secrets.v2", "--namespace", NAMESPACE, "-o", "yaml", "--request-timeout=600s"],
+                ["get", "secret", "kotsadm-encryption", "--namespace", NAMESPACE, "-o", "yaml"],
+                ["get", "secret", "gitguardian-secrets.v2", "--namespace", NAMESPACE, "-o", "yaml"],
             ]);
             assert.ok(!fs.existsSync(work), "the work folder is removed");
 
@@ -118,6 +118,16 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
             await assertNoManifest(minio, prefix);
         });
 
+        it(`(kubectl test double) ${shell}: a kubectl get secret that never returns is stopped after GGB_CALL_TIMEOUT with a reason; the exported Secrets are removed`, async function () {
+            const prefix = uniquePrefix(`kots-kubectl-hang-${shell}`);
+            kubectl.hang();
+            const run = await backup({ component: Component.Kots, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_CALL_TIMEOUT: "2" }), GGB_COMPRESSION: "gzip" } });
+            assertDumpFailed(run, "dump-kots", /^dump-kots: kubectl get secret 'kotsadm-encryption' did not finish within 2 s \(GGB_CALL_TIMEOUT\)$/);
+            assert.ok(run.dump.durationMs < 60_000, explain(run.dump));
+            assert.equal(fs.existsSync(path.join(run.staging, ".kots")), false, "the work folder is removed");
+            await assertNoManifest(minio, prefix);
+        });
+
         it(`(kots test double) ${shell}: a missing Secret fails with kubectl's reason; a non-Kubernetes Secret name is refused before kubectl runs`, async function () {
             const run = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,absent" }), GGB_COMPRESSION: "gzip" } });
             assertFailed(run.dump, "dump-kots", /cannot export Secret 'absent': Error from server \(NotFound\): secrets "absent" not found/);
@@ -126,7 +136,7 @@ describe("kots: dump-kots.sh with kots and kubectl test doubles", function () {
             kubectl.reset();
             const bad = await backup({ component: Component.Kots, minio, prefix: uniquePrefix("kots-secret"), dumpShell: shell, uploadShell: "bash", dumpEnv: { ...env({ GGB_KOTS_SECRETS: "kotsadm-encryption,Bad_Name" }), GGB_COMPRESSION: "gzip" } });
             assertFailed(bad.dump, "dump-kots", /Secret name 'Bad_Name' is not a Kubernetes name/);
-            assert.deepEqual(kubectl.calls(), [["get", "secret", "kotsadm-encryption", "--namespace", NAMESPACE, "-o", "yaml", "--request-timeout=600s"]], explain(bad.dump));
+            assert.deepEqual(kubectl.calls(), [["get", "secret", "kotsadm-encryption", "--namespace", NAMESPACE, "-o", "yaml"]], explain(bad.dump));
         });
     }
 });

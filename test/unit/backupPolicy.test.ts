@@ -48,7 +48,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
 
     it("existingBucket with a credentials Secret: Kubernetes objects only, no AWS resource", async () => {
         const { resources } = await build(minioArgs());
-        assert.deepEqual(types(resources), [T.component, T.configMap, T.cronJob, T.cronJob, T.cronJob, T.role, T.binding, T.sa].sort());
+        assert.deepEqual(types(resources), [T.component, T.configMap, T.cronJob, T.cronJob, T.cronJob, T.role, T.binding, T.sa, T.sa].sort());
         for (const cj of byType(resources, T.cronJob)) {
             const upload = envOfContainer(cj, "upload");
             assert.equal(upload.GGB_S3_ENDPOINT.value, "http://minio.storage.svc:9000");
@@ -141,21 +141,23 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.deepEqual(policies["gitguardian-restore"].Statement[2], { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kms] });
     });
 
-    it("createBucket with IRSA: a role trusted by exactly the job ServiceAccount, no static key", async () => {
+    it("createBucket with IRSA: a role trusted by exactly the job ServiceAccounts, no static key", async () => {
         const { resources, policy } = await build(
             awsArgs({ irsa: { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", oidcProviderUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" } }),
         );
         assert.equal(byType(resources, T.user).length, 0);
         assert.equal(byType(resources, T.secret).length, 0);
         const trust = (role: string) => JSON.parse(byType(resources, T.role_).find((r) => r.name === role)!.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals;
+        // The shared job ServiceAccount and the kots job's own (its upload step writes too).
         assert.deepEqual(trust("gitguardian-backup-jobs"), {
-            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:gitguardian:gitguardian-backup",
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": ["system:serviceaccount:gitguardian:gitguardian-backup", "system:serviceaccount:gitguardian:gitguardian-backup-kots"],
             "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
         });
         // The restore's own read-only role, trusted by its own ServiceAccount.
         assert.equal(trust("gitguardian-restore")["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"], "system:serviceaccount:gitguardian:gitguardian-restore");
         const sa = (name: string) => byType(resources, T.sa).find((r) => r.inputs.metadata.name === name)!.inputs;
         assert.equal(sa("gitguardian-backup").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
+        assert.equal(sa("gitguardian-backup-kots").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         assert.equal(sa("gitguardian-restore").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-restore");
         assert.equal(await valueOf(policy.roleArn), "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         for (const cj of byType(resources, T.cronJob)) {
@@ -198,7 +200,8 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             assert.equal(p.securityContext.runAsNonRoot, true);
             assert.deepEqual(p.nodeSelector, { pool: "ops" });
             assert.deepEqual(p.tolerations, [{ key: "ops", operator: "Exists", effect: "NoSchedule" }]);
-            assert.equal(p.serviceAccountName, "gitguardian-backup");
+            // The kots job runs as its own ServiceAccount, the only one with Kubernetes rights.
+            assert.equal(p.serviceAccountName, cj.name.endsWith("kots") ? "gitguardian-backup-kots" : "gitguardian-backup");
             assert.deepEqual(p.volumes.find((v: any) => v.name === "staging"), { name: "staging", emptyDir: { sizeLimit: "20Gi" } });
             for (const c of p.containers) {
                 assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
@@ -208,8 +211,13 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
                 assert.ok(c.resources.limits.memory && c.resources.requests.cpu, c.name);
                 assert.deepEqual(c.command.slice(0, 1), ["sh"]);
             }
-            // Only the kots job talks to the API server.
-            assert.equal(p.automountServiceAccountToken, cj.name.endsWith("kots"));
+            // No pod-wide token; only the container that runs kots and kubectl mounts one.
+            assert.equal(p.automountServiceAccountToken, false);
+            const tokenHolders = p.containers.filter((c: any) => c.volumeMounts.some((m: any) => m.mountPath === "/var/run/secrets/kubernetes.io/serviceaccount")).map((c: any) => c.name);
+            assert.deepEqual(tokenHolders, cj.name.endsWith("kots") ? ["dump-kots"] : [], cj.name);
+            const tokenVolume = p.volumes.find((v: any) => v.name === "kube-api-access");
+            if (cj.name.endsWith("kots")) assert.deepEqual(tokenVolume.projected.sources.map((s: any) => Object.keys(s)[0]), ["serviceAccountToken", "configMap", "downwardAPI"]);
+            else assert.equal(tokenVolume, undefined, cj.name);
         }
     });
 
@@ -248,7 +256,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(kots.GGB_KOTS_NAMESPACE.value, "gitguardian");
     });
 
-    it("grants the ServiceAccount only what kots download and the Secret export need", async () => {
+    it("grants the kots job's own ServiceAccount only what kots download and the Secret export need; the shared one nothing", async () => {
         const { resources } = await build(minioArgs({ kots: { image: "kotsadm/kotsadm:v1.124.0", secrets: ["gim-secrets", "kotsadm-encryption", "extra-key"] } }));
         assert.deepEqual(oneOfType(resources, T.role).inputs.rules, [
             { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
@@ -256,8 +264,9 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["kotsadm-authstring", "gim-secrets", "kotsadm-encryption", "extra-key"] },
         ]);
         const binding = oneOfType(resources, T.binding).inputs;
-        assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "gitguardian-backup", namespace: "gitguardian" }]);
-        assert.equal(oneOfType(resources, T.sa).inputs.automountServiceAccountToken, false);
+        assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "gitguardian-backup-kots", namespace: "gitguardian" }]);
+        assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "gitguardian-backup-kots" });
+        for (const sa of byType(resources, T.sa)) assert.equal(sa.inputs.automountServiceAccountToken, false, sa.inputs.metadata.name);
     });
 
     for (const off of ["postgres", "redis", "kots"] as const) {
@@ -268,8 +277,9 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             const names = byType(resources, T.cronJob).map((r) => r.inputs.metadata.name).sort();
             assert.deepEqual(names, ["postgres", "redis", "kots"].filter((c) => c !== off).map((c) => `gitguardian-backup-${c}`).sort());
             assert.equal((await valueOf(policy.cronJobNames))[off], undefined);
-            // Without the kots job, the ServiceAccount gets no Kubernetes permission at all.
+            // Without the kots job, no ServiceAccount gets a Kubernetes permission at all.
             assert.equal(byType(resources, T.role).length, off === "kots" ? 0 : 1);
+            assert.deepEqual(byType(resources, T.sa).map((r) => r.inputs.metadata.name).sort(), off === "kots" ? ["gitguardian-backup"] : ["gitguardian-backup", "gitguardian-backup-kots"]);
         });
     }
 
