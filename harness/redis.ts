@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import * as path from "node:path";
 import { freePort } from "./ports";
 import { ServerProcess, makeTempDir, randomToken, removeTempDir, spawnServer, waitFor } from "./proc";
@@ -21,6 +22,10 @@ export interface RedisOptions {
     port?: number;
     /** Create the folder and port but do not start the server yet. */
     startNow?: boolean;
+    /** Serve TLS only (tls-port; no plain port) with this certificate; clients are not asked for one. */
+    tls?: { cert: string; key: string; ca: string };
+    /** More server arguments (e.g. `--rename-command SYNC ""`, as managed services block it). */
+    extraArgs?: string[];
 }
 
 export type Reply = Buffer | number | null | Error | Reply[];
@@ -53,8 +58,9 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     fs.mkdirSync(dir, { recursive: true });
     const port = opts.port ?? (await freePort());
     const appendonly = opts.appendonly ?? false;
+    const tlsFiles = opts.tls && writeTlsFiles(root, opts.tls);
     const args = [
-        "--port", String(port),
+        ...(tlsFiles ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tlsFiles.cert, "--tls-key-file", tlsFiles.key, "--tls-ca-cert-file", tlsFiles.ca, "--tls-auth-clients", "no"] : ["--port", String(port)]),
         "--bind", "127.0.0.1",
         "--requirepass", password,
         "--dir", dir,
@@ -67,10 +73,11 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
         // A replica's snapshot (redis-cli --rdb) starts at once instead of after the default 5 s
         // wait for other replicas: the same snapshot, sooner.
         "--repl-diskless-sync-delay", "0",
+        ...(opts.extraArgs ?? []),
     ];
     let proc: ServerProcess | undefined;
     const connect = async (): Promise<RedisClient> => {
-        const c = await RedisClient.connect(port);
+        const c = await RedisClient.connect(port, "127.0.0.1", opts.tls?.ca);
         const auth = await c.call("AUTH", password);
         if (auth instanceof Error) {
             c.close();
@@ -122,6 +129,14 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     };
 }
 
+function writeTlsFiles(root: string, t: { cert: string; key: string; ca: string }): { cert: string; key: string; ca: string } {
+    const files = { cert: path.join(root, "tls.crt"), key: path.join(root, "tls.key"), ca: path.join(root, "ca.crt") };
+    fs.writeFileSync(files.cert, t.cert);
+    fs.writeFileSync(files.key, t.key, { mode: 0o600 });
+    fs.writeFileSync(files.ca, t.ca);
+    return files;
+}
+
 /** A minimal RESP2 client: binary-safe arguments and replies, one request at a time. */
 export class RedisClient {
     private buffer = Buffer.alloc(0);
@@ -143,10 +158,11 @@ export class RedisClient {
         socket.on("close", () => fail(new Error("connection closed")));
     }
 
-    static connect(port: number, host = "127.0.0.1"): Promise<RedisClient> {
+    /** A connection; over TLS, verified against `tlsCa`, when it is given. */
+    static connect(port: number, host = "127.0.0.1", tlsCa?: string): Promise<RedisClient> {
         return new Promise((resolve, reject) => {
-            const socket = net.connect({ host, port });
-            socket.once("connect", () => {
+            const socket = tlsCa ? tls.connect({ host, port, ca: tlsCa, servername: host === "127.0.0.1" ? undefined : host }) : net.connect({ host, port });
+            socket.once(tlsCa ? "secureConnect" : "connect", () => {
                 socket.removeListener("error", reject);
                 resolve(new RedisClient(socket));
             });

@@ -1,6 +1,11 @@
 // GitGuardian with external databases (e.g. Amazon RDS for PostgreSQL 16 and ElastiCache):
-// the parallel directory format for a large database, an ACL user for Redis, and a staging
-// volume on a storage class because the dump is larger than the node's disk.
+// the parallel directory format for a large database, and a staging volume on a storage class
+// because the dump is larger than the node's disk.
+// ElastiCache does not serve SYNC, which the Redis backup (redis-cli --rdb) is taken with: Redis
+// is left to ElastiCache's own automatic backups here (a redis backup would fail every night with
+// that reason), and the policy pack is told so in the stack's policy config:
+//   gitguardian-backup-schedule-required: { requiredComponents: ["postgres", "kots"] }
+// A Redis of your own behind TLS is backed up with `redis: { host, tls: { caSecret } }`.
 // RDS's admin user is no superuser and cannot read pg_authid, where the role passwords are:
 // the backup leaves them out, and a restore gives the roles passwords again (README, "Managed
 // PostgreSQL"). rolePasswords auto, the default, would find that out at every run; exclude says it.
@@ -18,11 +23,6 @@ const backups = new GitGuardianBackupPolicy("gitguardian", {
         rolePasswords: PostgresRolePasswords.Exclude,
         format: PostgresFormat.Directory,
         parallelJobs: 4,
-    },
-    redis: {
-        host: "master.gitguardian.abcdef.euw1.cache.amazonaws.com",
-        user: "backup",
-        passwordSecret: { name: "elasticache-credentials", key: "backup-password" },
     },
     kots: { appSlug: "gitguardian", image: "kotsadm/kotsadm:v1.124.0" },
     staging: { size: "200Gi", storageClassName: "gp3" },

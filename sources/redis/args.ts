@@ -6,6 +6,23 @@
  */
 import { SecretKeyRefArgs } from "../../core/args";
 
+/**
+ * TLS to Redis: in-transit encryption (ElastiCache or Memorystore with it on, a server with
+ * `tls-port`). The server's certificate must be signed by the CA given (or a system CA);
+ * redis-cli does not check the name in it, so give a CA of your own where you can.
+ */
+export interface RedisTlsArgs {
+    /** Connect with TLS. Default true once `tls` is given. */
+    enabled?: boolean;
+    /**
+     * PEM certificate(s) of the CA that signed the server's certificate, from a Secret key (for
+     * example cert-manager's `ca.crt`). Default: the image's system CAs (what ElastiCache needs).
+     */
+    caSecret?: SecretKeyRefArgs;
+    /** Name sent as TLS SNI (a server with several certificates picks one by it). Default: `host`. */
+    serverName?: string;
+}
+
 /** The Redis backup: an RDB snapshot over the replication protocol. */
 export interface RedisBackupArgs {
     /** Run this backup. Default true. */
@@ -20,7 +37,9 @@ export interface RedisBackupArgs {
     user?: string;
     /** Password. Default: none. */
     passwordSecret?: SecretKeyRefArgs;
-    /** Image with redis-cli. Default `redis:7.2-alpine`. */
+    /** TLS to the server. Default: none (plain TCP, as the Redis GitGuardian bundles serves). */
+    tls?: RedisTlsArgs;
+    /** Image with redis-cli (built with TLS when `tls` is used; the official image is). Default `redis:7.2-alpine`. */
     image?: string;
 }
 

@@ -11,6 +11,7 @@ export interface RedisSpec extends PartBackupSpec {
     port: number;
     user?: string;
     passwordSecret?: { name: string; key: string };
+    tls?: { caSecret?: { name: string; key: string }; serverName?: string };
 }
 
 export function resolveRedisBackup(r: Record<string, unknown>, { f, schedule }: BackupResolveContext): RedisSpec {
@@ -22,6 +23,21 @@ export function resolveRedisBackup(r: Record<string, unknown>, { f, schedule }: 
         port: f.port("redis.port", r.port, REDIS_DEFAULTS.port),
         user: r.user === undefined ? undefined : f.text("redis.user", r.user, /^[A-Za-z0-9_.-]+$/, "allowed: a Redis ACL user name (letters, digits, '_', '.', '-')", 128),
         passwordSecret: r.passwordSecret === undefined ? undefined : f.secretRef("redis.passwordSecret", r.passwordSecret),
+        tls: resolveTls(r.tls, f),
+    };
+}
+
+function resolveTls(value: unknown, f: BackupResolveContext["f"]): RedisSpec["tls"] {
+    if (value === undefined) return undefined;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) f.bad("redis.tls", value, "allowed: an object with enabled, caSecret, serverName");
+    const t = value as Record<string, unknown>;
+    const unknownKeys = Object.keys(t).filter((k) => !["enabled", "caSecret", "serverName"].includes(k));
+    if (unknownKeys.length) f.bad(`redis.tls.${unknownKeys[0]}`, t[unknownKeys[0]], "allowed keys: enabled, caSecret, serverName");
+    if (t.enabled !== undefined && typeof t.enabled !== "boolean") f.bad("redis.tls.enabled", t.enabled, "allowed: true or false");
+    if (t.enabled === false) return undefined;
+    return {
+        caSecret: t.caSecret === undefined ? undefined : f.secretRef("redis.tls.caSecret", t.caSecret),
+        serverName: t.serverName === undefined ? undefined : f.host("redis.tls.serverName", t.serverName),
     };
 }
 
@@ -31,5 +47,8 @@ export function redisDumpEnv(c: RedisSpec, _ctx: BackupEnvContext) {
         envValue(REDIS_ENV.port.name, String(c.port)),
         ...(c.user ? [envValue(REDIS_ENV.user.name, c.user)] : []),
         ...(c.passwordSecret ? [envSecret(REDIS_ENV.password.name, c.passwordSecret)] : []),
+        ...(c.tls ? [envValue(REDIS_ENV.tls.name, "1")] : []),
+        ...(c.tls?.caSecret ? [envSecret(REDIS_ENV.tlsCa.name, c.tls.caSecret)] : []),
+        ...(c.tls?.serverName ? [envValue(REDIS_ENV.tlsServerName.name, c.tls.serverName)] : []),
     ];
 }

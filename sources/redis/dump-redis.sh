@@ -12,16 +12,35 @@ need GGB_REDIS_HOST GGB_REDIS_PORT GGB_COMPRESSION
 check_compression_tool
 check_call_timeout
 
-# redis RUNNER ARGS...: redis-cli against the configured server, as the configured ACL user, run
-# through RUNNER (`command`, or `bounded` of lib.sh).
+# TLS (GGB_REDIS_TLS=1): the server's certificate is verified against GGB_REDIS_TLS_CA (PEM, from
+# a Secret, written to a file for redis-cli) or the image's system CAs, for GGB_REDIS_TLS_SERVER_NAME
+# or the host. Each option is its own argument, set once as positional parameters of `tls_args`.
+ca_file=
+case "${GGB_REDIS_TLS:-}" in
+'') ;;
+1)
+	redis-cli --help 2>&1 | grep -q -- '--tls' || die "redis-cli in this image has no TLS (--tls); use an image built with TLS, such as redis:7.2-alpine"
+	if [ -n "${GGB_REDIS_TLS_CA:-}" ]; then
+		ca_file=$(mktemp "${TMPDIR:-/tmp}/redis-ca.XXXXXX")
+		trap 'rm -f "$ca_file"' EXIT
+		printf '%s\n' "$GGB_REDIS_TLS_CA" >"$ca_file"
+	fi
+	;;
+*) die "GGB_REDIS_TLS '$GGB_REDIS_TLS' is not 1 or empty" ;;
+esac
+
+# redis RUNNER ARGS...: redis-cli against the configured server, as the configured ACL user,
+# over TLS when configured, run through RUNNER (`command`, or `bounded` of lib.sh).
 redis() {
 	_redis_run=$1
 	shift
-	if [ -n "${GGB_REDIS_USER:-}" ]; then
-		"$_redis_run" redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" --user "$GGB_REDIS_USER" "$@"
-	else
-		"$_redis_run" redis-cli --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" "$@"
+	set -- --no-auth-warning -h "$GGB_REDIS_HOST" -p "$GGB_REDIS_PORT" "$@"
+	[ -z "${GGB_REDIS_USER:-}" ] || set -- --user "$GGB_REDIS_USER" "$@"
+	if [ -n "${GGB_REDIS_TLS:-}" ]; then
+		[ -z "$ca_file" ] || set -- --cacert "$ca_file" "$@"
+		set -- --tls --sni "${GGB_REDIS_TLS_SERVER_NAME:-$GGB_REDIS_HOST}" "$@"
 	fi
+	"$_redis_run" redis-cli "$@"
 }
 
 # redis-cli exits 0 on some server errors: read its answer, not only its status.
@@ -45,7 +64,18 @@ log "Redis $server_version at $GGB_REDIS_HOST:$GGB_REDIS_PORT, set $BACKUP_ID"
 rdb="$STAGE/.dump.rdb"
 rm -f "$rdb"
 # Its output is kept in memory: on a full staging volume an error file would stay empty.
-out=$(redis command --rdb "$rdb" 2>&1) || die "redis-cli --rdb failed: $(error_line_of "$out")"
+rc=0
+out=$(redis command --rdb "$rdb" 2>&1) || rc=$?
+if [ "$rc" != 0 ]; then
+	# The snapshot is the replication protocol's SYNC: say plainly when the server will not serve it.
+	case "$out" in
+	*"SYNC with master failed: -NOPERM"*)
+		die "Redis user '${GGB_REDIS_USER:-default}' may not run SYNC, which the snapshot (redis-cli --rdb) is taken with: grant it, e.g. ACL SETUSER ${GGB_REDIS_USER:-default} +sync +replconf +info" ;;
+	*"SYNC with master failed: -ERR unknown command"*)
+		die "Redis at $GGB_REDIS_HOST:$GGB_REDIS_PORT does not serve SYNC, which the snapshot (redis-cli --rdb) is taken with: managed services block it (ElastiCache, MemoryDB, Azure Cache for Redis, Memorystore); back such a Redis up with the service's own snapshots (ElastiCache: automatic backups, or a manual backup exported to S3) and set redis.enabled: false here; a self-hosted server may have renamed the command (rename-command SYNC)" ;;
+	*) die "redis-cli --rdb failed: $(error_line_of "$out")" ;;
+	esac
+fi
 [ -s "$rdb" ] || die "redis-cli --rdb wrote an empty snapshot: $(error_line_of "$out")"
 case "$(head -c 5 "$rdb")" in
 REDIS) ;;

@@ -24,6 +24,19 @@ describe(SCHEDULE_REQUIRED, () => {
         assert.match(msgs[0], /`schedule`, e\.g\. "0 2 \* \* \*"/);
     });
 
+    it("examples/external-databases (Redis left to ElastiCache's snapshots) passes with the policy config its comment gives, and only with it", async () => {
+        const file = require.resolve("../../examples/external-databases/index.js");
+        const load = () => {
+            delete require.cache[file];
+            require(file);
+        };
+        const resources = await runProgram(load);
+        assert.deepEqual((await evaluate(resources, { [SCHEDULE_REQUIRED]: { requiredComponents: ["postgres", "kots"] } })).of(SCHEDULE_REQUIRED), []);
+        const unconfigured = (await evaluate(resources)).of(SCHEDULE_REQUIRED);
+        assert.equal(unconfigured.length, 1, unconfigured.join("\n"));
+        assert.match(unconfigured[0], /^no scheduled backup of redis/);
+    });
+
     it("fails when a transformation suspends the component's CronJob", async () => {
         const opts = { transformations: [editCronJob("postgres", (spec) => ({ ...spec, suspend: true }))] };
         const msgs = (await evaluate(await runProgram(component(goodArgs("createBucket"), opts)))).of(SCHEDULE_REQUIRED);

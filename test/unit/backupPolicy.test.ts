@@ -256,6 +256,22 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(kots.GGB_KOTS_NAMESPACE.value, "gitguardian");
     });
 
+    it("redis.tls reaches the dump container as the contract's variables, the CA only through secretKeyRef", async () => {
+        const tls = await build(minioArgs({ redis: { host: "master.abc.cache.amazonaws.com", tls: { caSecret: { name: "redis-ca", key: "ca.crt" }, serverName: "master.abc.cache.amazonaws.com" } } }));
+        const env = envOfContainer(byType(tls.resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        assert.equal(env.GGB_REDIS_TLS.value, "1");
+        assert.deepEqual(env.GGB_REDIS_TLS_CA, { name: "GGB_REDIS_TLS_CA", valueFrom: { secretKeyRef: { name: "redis-ca", key: "ca.crt" } } });
+        assert.equal(env.GGB_REDIS_TLS_SERVER_NAME.value, "master.abc.cache.amazonaws.com");
+        // TLS with the system CAs; and TLS switched off again: no TLS variable at all.
+        const system = await build(minioArgs({ redis: { host: "r", tls: {} } }));
+        const systemEnv = envOfContainer(byType(system.resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        assert.equal(systemEnv.GGB_REDIS_TLS.value, "1");
+        assert.equal(systemEnv.GGB_REDIS_TLS_CA, undefined);
+        const off = await build(minioArgs({ redis: { host: "r", tls: { enabled: false, caSecret: { name: "redis-ca", key: "ca.crt" } } } }));
+        const offEnv = envOfContainer(byType(off.resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        assert.deepEqual(Object.keys(offEnv).filter((k) => k.startsWith("GGB_REDIS_TLS")), []);
+    });
+
     it("grants the kots job's own ServiceAccount only what kots download and the Secret export need; the shared one nothing", async () => {
         const { resources } = await build(minioArgs({ kots: { image: "kotsadm/kotsadm:v1.124.0", secrets: ["gim-secrets", "kotsadm-encryption", "extra-key"] } }));
         assert.deepEqual(oneOfType(resources, T.role).inputs.rules, [

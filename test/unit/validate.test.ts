@@ -136,6 +136,14 @@ describe("GitGuardianBackupPolicy input validation", () => {
         rejects(minioArgs({ resources: { limits: { memory: "1 GB" } } }), /argument resources.limits.memory = "1 GB" is invalid/);
     });
 
+    it("rejects a bad redis.tls, naming the field", () => {
+        rejects(minioArgs({ redis: { host: "r", tls: "yes" as never } }), /argument redis.tls = "yes" is invalid; allowed: an object with enabled, caSecret, serverName/);
+        rejects(minioArgs({ redis: { host: "r", tls: { ca: "pem" } as never } }), /argument redis.tls.ca = "pem" is invalid; allowed keys: enabled, caSecret, serverName/);
+        rejects(minioArgs({ redis: { host: "r", tls: { enabled: "true" as never } } }), /argument redis.tls.enabled = "true" is invalid; allowed: true or false/);
+        rejects(minioArgs({ redis: { host: "r", tls: { caSecret: { name: "Bad Name", key: "ca.crt" } } } }), /argument redis.tls.caSecret/);
+        rejects(minioArgs({ redis: { host: "r", tls: { serverName: "-oProxyCommand=x" } } }), /argument redis.tls.serverName = "-oProxyCommand=x" is invalid; allowed: a host name or IP address/);
+    });
+
     it("warns about a plain-http endpoint, not about https or AWS", () => {
         assert.deepEqual(resolvePolicy("gg", minioArgs({})).warnings.length, 1);
         assert.match(resolvePolicy("gg", minioArgs({})).warnings[0], /^GitGuardianBackupPolicy "gg": storage\.existingBucket\.endpoint http:\/\/\S+ is plain http: the dumps, and the encryption-key Secrets with them, cross the network in clear \(inside the cluster too\); use an https:\/\/ endpoint$/);
