@@ -126,7 +126,11 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
             refused((h) => line`dump-kots: kots download failed: ${ANY}${h.lastLine}${ANY}`),
             refused((h) => line`dump-kots: kots download failed: ${ANY}${h.beforeQuote}${ANY}`),
         ),
-        GGB_KUBECTL: both(refused((h) => line`dump-kots: cannot export Secret 'kotsadm-encryption': ${ANY}${h.lastLine}: not found`)),
+        // Bounded the same way (kubectl's own --request-timeout breaks its in-cluster config).
+        GGB_KUBECTL: byPayload(
+            refused((h) => line`dump-kots: cannot export Secret 'kotsadm-encryption': ${ANY}${h.lastLine}${ANY}`),
+            refused((h) => line`dump-kots: cannot export Secret 'kotsadm-encryption': ${ANY}${h.beforeQuote}${ANY}`),
+        ),
         GGB_CALL_TIMEOUT: both(refused((h) => line`dump-kots: GGB_CALL_TIMEOUT '${h.folded}' is not ${VALUE_RULES.connectTimeout.what}`)),
         // Checked by the script itself with the rules TypeScript checks at preview, before kots sees them.
         GGB_KOTS_APP_SLUG: both(refused((h) => line`dump-kots: GGB_KOTS_APP_SLUG '${h.folded}' is not ${VALUE_RULES.appSlug.what}`)),
