@@ -143,8 +143,17 @@ export interface GitGuardianBackupPolicyArgs {
     schedule: string;
     /** IANA time zone of the schedules, e.g. `Europe/Paris`. Default `Etc/UTC`. */
     timeZone?: string;
-    /** Days the sets are kept (bucket lifecycle; noncurrent versions too). At least 1. */
+    /**
+     * Days the sets are kept. With createBucket, a retention job deletes older sets (their
+     * noncurrent versions then expire after as many days again), except the newest `keepLast`
+     * complete ones of each part. At least 1.
+     */
     retentionDays: number;
+    /**
+     * Complete sets of each part kept whatever their age, so that backups failing for longer
+     * than `retentionDays` never leave a part without a set to restore. 1 to 100. Default 3.
+     */
+    keepLast?: number;
     /** Where the sets go. */
     storage: BackupStorageArgs;
     /** PostgreSQL backup. Omit to disable it. */

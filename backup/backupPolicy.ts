@@ -11,6 +11,7 @@ import { scriptBundle } from "../sources/registry";
 import { GitGuardianBackupPolicyArgs, S3CredentialsSecretArgs } from "./args";
 import { createJobCredentials, JobCredentials } from "./credentials";
 import { cronJobSpec, labels, partRoles } from "./jobSpec";
+import { pruneCronJobSpec } from "./pruneJob";
 import { createBackupBucket } from "./storage";
 import { PolicySpec, resolvePolicy } from "./validate";
 
@@ -111,6 +112,24 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
             { metadata: { name: spec.names.scripts, namespace: spec.namespace, labels: labels(spec) }, data: scriptBundle() },
             k8sOpts,
         );
+
+        if (spec.storageMode === "createBucket") {
+            // The retention job of the bucket this component owns (an existing bucket's retention is its owner's).
+            const pruneAccount = new k8s.core.v1.ServiceAccount(
+                `${name}-prune`,
+                {
+                    metadata: {
+                        name: spec.names.pruneServiceAccount,
+                        namespace: spec.namespace,
+                        labels: labels(spec),
+                        annotations: credentials.pruneRoleArn ? { "eks.amazonaws.com/role-arn": credentials.pruneRoleArn } : {},
+                    },
+                    automountServiceAccountToken: false,
+                },
+                k8sOpts,
+            );
+            new k8s.batch.v1.CronJob(`${name}-backup-prune`, pruneCronJobSpec(spec, bucketName), { ...k8sOpts, dependsOn: [pruneAccount, scripts] });
+        }
 
         const cronJobNames: BackupCronJobNames = {};
         for (const c of spec.components) {

@@ -16,6 +16,8 @@ import { PolicySpec } from "./validate";
 export const BACKUP_S3_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"] as const;
 /** The S3 actions of a restore, besides listing the prefix: read the objects; nothing to write or delete. */
 export const RESTORE_S3_ACTIONS = ["s3:GetObject"] as const;
+/** The S3 actions of the retention job, besides listing the prefix: delete objects; nothing to read or write. */
+export const PRUNE_S3_ACTIONS = ["s3:DeleteObject"] as const;
 
 /**
  * The backup jobs' policy document: write-only. With SSE-KMS a multipart upload needs
@@ -36,6 +38,21 @@ export function restorePolicyDocument(bucketArn: string, prefix: string, kmsKeyA
     ];
     if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] });
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/**
+ * The retention job's policy document: list the prefix and delete under it. It reads no set
+ * (the key Secrets are in them) and writes none; with versioning its deletes leave noncurrent
+ * versions, which only the lifecycle removes (no s3:DeleteObjectVersion).
+ */
+export function prunePolicyDocument(bucketArn: string, prefix: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, `${prefix}/`] } } },
+            { Sid: "DeleteExpiredSets", Effect: "Allow", Action: [...PRUNE_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] },
+        ],
+    });
 }
 
 /**
@@ -67,6 +84,8 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string
 export interface JobCredentials {
     /** Set with IRSA: the backup jobs' role. */
     roleArn?: pulumi.Output<string>;
+    /** Set with IRSA: the retention job's role (its ServiceAccount is spec.names.pruneServiceAccount). */
+    pruneRoleArn?: pulumi.Output<string>;
     /** ServiceAccount annotations the mode needs. */
     serviceAccountAnnotations: { [k: string]: pulumi.Input<string> };
 }
@@ -124,6 +143,8 @@ export function createJobCredentials(
     const restorePolicy = pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => restorePolicyDocument(arn, spec.prefix, kms));
     const backup = identity(`${name}-backup-jobs`, "backup jobs (write-only)", spec, backupPolicy, irsa, { serviceAccounts: [spec.names.serviceAccount, ...Object.values(spec.names.partServiceAccount)], secretName: spec.names.credentialsSecret }, parent, k8sOpts);
     const restore = identity(`${name}-restore`, "restore (read-only)", spec, restorePolicy, irsa, { serviceAccounts: [spec.names.restoreServiceAccount], secretName: spec.names.restoreCredentialsSecret }, parent, k8sOpts);
+    const prunePolicy = bucketArn.apply((arn) => prunePolicyDocument(arn, spec.prefix));
+    const prune = identity(`${name}-prune`, "retention job (list and delete)", spec, prunePolicy, irsa, { serviceAccounts: [spec.names.pruneServiceAccount], secretName: spec.names.pruneCredentialsSecret }, parent, k8sOpts);
     if (restore.roleArn) {
         // The ServiceAccount the restore Jobs run as (GitGuardianBackupPolicy.storage names it).
         new k8s.core.v1.ServiceAccount(
@@ -135,5 +156,5 @@ export function createJobCredentials(
             k8sOpts,
         );
     }
-    return { roleArn: backup.roleArn, serviceAccountAnnotations: backup.roleArn ? { "eks.amazonaws.com/role-arn": backup.roleArn } : {} };
+    return { roleArn: backup.roleArn, pruneRoleArn: prune.roleArn, serviceAccountAnnotations: backup.roleArn ? { "eks.amazonaws.com/role-arn": backup.roleArn } : {} };
 }

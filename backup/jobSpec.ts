@@ -4,6 +4,7 @@
  * descriptor gives its dump script, image user and env; values reach the scripts only as
  * environment variables of the contract, secrets only through secretKeyRef.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CODEC_ENV, COMMON_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
 import { API_TOKEN_MOUNT, API_TOKEN_VOLUME, BACKUP_APP_NAME, backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
@@ -88,17 +89,22 @@ function stagingVolume(spec: PolicySpec) {
     return { name: "staging", emptyDir: { sizeLimit: spec.staging.size } };
 }
 
-/** The CronJob of one part (the object passed to k8s.batch.v1.CronJob). */
-export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: pulumi.Input<string>) {
-    const part = partOf(c);
-    const mounts = scriptMounts();
-    const resources = spec.resources;
-    // A part that talks to the API server runs as its own ServiceAccount, its token in its dump container only.
-    const partAccount = spec.names.partServiceAccount[c.component];
+/** A pod's containers and volumes, and the ServiceAccount it runs as (never with a pod-wide token). */
+export interface JobPod {
+    serviceAccountName: string;
+    containers: k8s.types.input.core.v1.Container[];
+    volumes: k8s.types.input.core.v1.Volume[];
+}
+
+/**
+ * The CronJob around a pod, with the policy's scheduling, history and security defaults: every
+ * CronJob of the package (each part's backup, the retention job) is built by this.
+ */
+export function scheduledJob(spec: PolicySpec, name: string, jobLabels: { [k: string]: string }, schedule: string, pod: JobPod) {
     return {
-        metadata: { name: spec.names.cronJob[c.component], namespace: spec.namespace, labels: labels(spec, c.component) },
+        metadata: { name, namespace: spec.namespace, labels: jobLabels },
         spec: {
-            schedule: c.schedule,
+            schedule,
             timeZone: spec.timeZone,
             concurrencyPolicy: "Forbid",
             startingDeadlineSeconds: spec.startingDeadlineSeconds,
@@ -106,57 +112,70 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
             failedJobsHistoryLimit: spec.failedJobsHistoryLimit,
             suspend: false,
             jobTemplate: {
-                metadata: { labels: labels(spec, c.component) },
+                metadata: { labels: jobLabels },
                 spec: {
                     backoffLimit: spec.backoffLimit,
                     activeDeadlineSeconds: spec.activeDeadlineSeconds,
                     ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished,
                     template: {
-                        metadata: { labels: labels(spec, c.component) },
+                        metadata: { labels: jobLabels },
                         spec: {
-                            serviceAccountName: partAccount ?? spec.names.serviceAccount,
-                            // No pod-wide token: the upload step never holds one (API_TOKEN_VOLUME).
+                            serviceAccountName: pod.serviceAccountName,
+                            // No pod-wide token: a container that needs one mounts it (API_TOKEN_VOLUME).
                             automountServiceAccountToken: false,
                             restartPolicy: "Never",
                             securityContext: { runAsNonRoot: true, fsGroup: UPLOADER_UID, seccompProfile: { type: "RuntimeDefault" } },
                             nodeSelector: Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
                             tolerations: spec.tolerations.length ? spec.tolerations : undefined,
-                            // Dump and upload run side by side: the dump streams each artifact
-                            // to the upload over FIFOs on the staging volume (jobs/lib.sh), so
-                            // the upload ends seconds after the dump. The dump comes first: the
-                            // kubelet starts containers in order, and it connects at once.
-                            containers: [
-                                {
-                                    name: `dump-${c.component}`,
-                                    image: c.image,
-                                    command: scriptCommand(part.dumpScript),
-                                    env: dumpEnv(spec, c),
-                                    volumeMounts: partAccount ? [...mounts, { ...API_TOKEN_MOUNT }] : mounts,
-                                    resources,
-                                    securityContext: containerSecurity(part.runAsUser),
-                                },
-                                {
-                                    name: "upload",
-                                    image: spec.uploaderImage,
-                                    command: scriptCommand(SCRIPT.upload),
-                                    env: s3Env(spec, c.component, bucketName),
-                                    volumeMounts: mounts,
-                                    resources,
-                                    securityContext: containerSecurity(UPLOADER_UID),
-                                },
-                            ],
-                            volumes: [
-                                { name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } },
-                                stagingVolume(spec),
-                                { ...TMP_VOLUME },
-                                ...(partAccount ? [API_TOKEN_VOLUME] : []),
-                            ],
+                            containers: pod.containers,
+                            volumes: pod.volumes,
                         },
                     },
                 },
             },
         },
     };
+}
+
+/** The CronJob of one part (the object passed to k8s.batch.v1.CronJob). */
+export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: pulumi.Input<string>) {
+    const part = partOf(c);
+    const mounts = scriptMounts();
+    const resources = spec.resources;
+    // A part that talks to the API server runs as its own ServiceAccount, its token in its dump container only.
+    const partAccount = spec.names.partServiceAccount[c.component];
+    return scheduledJob(spec, spec.names.cronJob[c.component], labels(spec, c.component), c.schedule, {
+        serviceAccountName: partAccount ?? spec.names.serviceAccount,
+        // Dump and upload run side by side: the dump streams each artifact to the upload over
+        // FIFOs on the staging volume (jobs/lib.sh), so the upload ends seconds after the dump.
+        // The dump comes first: the kubelet starts containers in order, and it connects at once.
+        containers: [
+            {
+                name: `dump-${c.component}`,
+                image: c.image,
+                command: scriptCommand(part.dumpScript),
+                env: dumpEnv(spec, c),
+                volumeMounts: partAccount ? [...mounts, { ...API_TOKEN_MOUNT }] : mounts,
+                resources,
+                securityContext: containerSecurity(part.runAsUser),
+            },
+            {
+                name: "upload",
+                image: spec.uploaderImage,
+                command: scriptCommand(SCRIPT.upload),
+                env: s3Env(spec, c.component, bucketName),
+                volumeMounts: mounts,
+                resources,
+                securityContext: containerSecurity(UPLOADER_UID),
+            },
+        ],
+        volumes: [
+            { name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } },
+            stagingVolume(spec),
+            { ...TMP_VOLUME },
+            ...(partAccount ? [API_TOKEN_VOLUME] : []),
+        ],
+    });
 }
 
 /**

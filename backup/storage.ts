@@ -1,7 +1,8 @@
 /**
  * BackupBucket: the S3 bucket created for `storage.createBucket`, secured by default —
  * versioning, default encryption (SSE-S3 or SSE-KMS), every public-access block, a TLS-only
- * policy, a lifecycle that expires sets and noncurrent versions after retentionDays, and
+ * policy, a lifecycle that expires what the retention job deleted (noncurrent versions) after
+ * retentionDays and never a current set (it cannot count them: backup/pruneJob.ts does), and
  * optional Object Lock against deletion.
  */
 import * as aws from "@pulumi/aws";
@@ -87,10 +88,13 @@ export function createBackupBucket(name: string, spec: PolicySpec, kmsKeyArn: pu
             bucket: bucket.id,
             rules: [
                 {
-                    id: "expire-backup-sets",
+                    // No expiration of current objects: age alone would delete the last good set
+                    // once backups fail for longer than the retention. The retention job deletes
+                    // sets (keeping the newest complete ones); what it deleted goes from here.
+                    id: "expire-deleted-sets",
                     status: "Enabled",
                     filter: { prefix: `${spec.prefix}/` },
-                    expiration: { days: spec.retentionDays },
+                    expiration: { expiredObjectDeleteMarker: true },
                     noncurrentVersionExpiration: { noncurrentDays: spec.retentionDays },
                     abortIncompleteMultipartUpload: { daysAfterInitiation: 2 },
                 },

@@ -28,6 +28,8 @@ export const DEFAULTS = {
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "2Gi" } },
     /** 128 MiB parts: one artifact can reach 10,000 x 128 MiB = 1.22 TiB. */
     uploadPartSizeMiB: 128,
+    /** The newest three complete sets of each part outlive the retention. */
+    keepLast: 3,
 } as const;
 
 /** S3's most parts in one multipart upload: the part size times this is an artifact's ceiling. */
@@ -67,6 +69,9 @@ export interface PolicySpec {
     namespace: string;
     timeZone: string;
     retentionDays: number;
+    keepLast: number;
+    /** The policy's schedule (each part may have its own); the retention job runs on it. */
+    schedule: string;
     prefix: string;
     storageMode: "createBucket" | "existingBucket";
     bucket: { name?: string; endpoint?: string; region: string; forceDestroy: boolean };
@@ -105,6 +110,10 @@ export interface PolicySpec {
         /** The restore's read-only identity: its generated key (createIamUser) or its ServiceAccount (IRSA). */
         restoreCredentialsSecret: string;
         restoreServiceAccount: string;
+        /** The retention job (createBucket): its CronJob, and its list-and-delete identity's ServiceAccount (IRSA) or key Secret. */
+        pruneCronJob: string;
+        pruneServiceAccount: string;
+        pruneCredentialsSecret: string;
         cronJob: { [part: string]: string };
     };
 }
@@ -131,6 +140,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     if (args.schedule === undefined) bad("schedule", args.schedule, `a schedule is required (there is no default); ${SCHEDULE_ALLOWED}`);
     const defaultSchedule = schedule("schedule", args.schedule);
     const retentionDays = int("retentionDays", args.retentionDays ?? null, 0, 1, 36_500);
+    const keepLast = f.ruleInt("keepLast", args.keepLast, "keepLast", DEFAULTS.keepLast);
 
     // Storage: exactly one of createBucket and existingBucket.
     const storage = args.storage;
@@ -226,6 +236,8 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         namespace,
         timeZone,
         retentionDays,
+        keepLast,
+        schedule: defaultSchedule,
         prefix,
         storageMode,
         bucket,
@@ -257,6 +269,9 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             credentialsSecret: `${name}-backup-s3`,
             restoreCredentialsSecret: `${name}-restore-s3`,
             restoreServiceAccount: `${name}-restore`,
+            pruneCronJob: `${name}-backup-prune`,
+            pruneServiceAccount: `${name}-prune`,
+            pruneCredentialsSecret: `${name}-prune-s3`,
             cronJob: Object.fromEntries(components.map((c) => [c.component, cronJobName(name, c.component)])),
         },
     };

@@ -31,6 +31,7 @@ export const SCRIPT = {
     rules: "rules.sh",
     upload: "upload.sh",
     fetch: "restore-fetch.sh",
+    prune: "prune.sh",
 } as const;
 
 /** The files lib.sh sources (a container runs none of them itself): the seams of the scripts. */
@@ -70,6 +71,13 @@ export const S3_ENV = {
     jqBin: v("GGB_JQ", "jq command of the fetch step, which reads the manifest (default jq; the aws-cli image ships it)", { optional: true }),
 } as const;
 
+/** Variables of the retention job (jobs/prune.sh). */
+export const PRUNE_ENV = {
+    retentionDays: v("GGB_RETENTION_DAYS", "days a set is kept (value rule retentionDays)"),
+    keepLast: v("GGB_KEEP_LAST", "complete sets of each part kept whatever their age (value rule keepLast)"),
+    parts: v("GGB_PARTS", "the parts whose sets the retention job looks at, comma-separated"),
+} as const;
+
 /** Variables of the codec of the dump steps (jobs/lib.sh compress). */
 export const CODEC_ENV = {
     compression: v("GGB_COMPRESSION", "gzip | zstd | none"),
@@ -82,7 +90,7 @@ export const RESTORE_ENV = {
 } as const;
 
 /** The variables every part shares (each part's own are in its descriptor; sources/registry.ts joins them). */
-export const SHARED_ENV: readonly EnvVarSpec[] = [...Object.values(COMMON_ENV), ...Object.values(S3_ENV), ...Object.values(CODEC_ENV), ...Object.values(RESTORE_ENV)];
+export const SHARED_ENV: readonly EnvVarSpec[] = [...Object.values(COMMON_ENV), ...Object.values(S3_ENV), ...Object.values(CODEC_ENV), ...Object.values(RESTORE_ENV), ...Object.values(PRUNE_ENV)];
 
 /** The shape of a backup id: a UTC timestamp, sortable as text. */
 export const BACKUP_ID_PATTERN = /^[0-9]{8}T[0-9]{6}Z$/;

@@ -21,6 +21,9 @@ export const PART_OF = "pulumi-gitguardian-backup";
 /** `app.kubernetes.io/name` of the backup CronJobs (a restore finds them by it to suspend them). */
 export const BACKUP_APP_NAME = "gitguardian-backup";
 
+/** `app.kubernetes.io/component` of the retention job (not `backup-<part>`: it backs nothing up; the pack reads it). */
+export const PRUNE_COMPONENT = "retention";
+
 /** `app.kubernetes.io/component` of a part's backup CronJob: `backup-<part>` (the policy pack reads it). */
 export function backupComponentLabel(part: string): string {
     return `backup-${part}`;

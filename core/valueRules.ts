@@ -50,6 +50,10 @@ export const VALUE_RULES = {
     parallelJobs: { pattern: "[1-9][0-9]?", range: [1, 64], maxLength: 2, allowed: "allowed: a whole number from 1 to 64", what: "a number of parallel jobs (1 to 64)" },
     /** The part size of streamed uploads: S3 takes parts of 5 MiB to 5 GiB, at most 10,000 per object. */
     uploadPartSizeMiB: { pattern: "[1-9][0-9]{0,3}", range: [8, 5120], maxLength: 4, allowed: "allowed: a whole number of MiB from 8 to 5120", what: "a part size in MiB (8 to 5120)" },
+    /** Days a set is kept before the retention job may delete it. */
+    retentionDays: { pattern: "[1-9][0-9]{0,4}", range: [1, 36500], maxLength: 5, allowed: "allowed: a whole number from 1 to 36500", what: "a number of days (1 to 36500)" },
+    /** Complete sets of a part the retention job keeps whatever their age. */
+    keepLast: { pattern: "[1-9][0-9]{0,2}", range: [1, 100], maxLength: 3, allowed: "allowed: a whole number from 1 to 100", what: "a number of sets (1 to 100)" },
     connectTimeout: { pattern: "[1-9][0-9]{0,3}", range: [1, 9999], maxLength: 4, allowed: "allowed: a whole number of seconds from 1 to 9999", what: "a number of seconds (1 to 9999)" },
     gzipLevel: { pattern: "[1-9]", range: [1, 9], maxLength: 1, allowed: "allowed: a gzip level from 1 to 9", what: "a gzip level (1 to 9)" },
     zstdLevel: { pattern: "[1-9][0-9]?", range: [1, 19], maxLength: 2, allowed: "allowed: a zstd level from 1 to 19", what: "a zstd level (1 to 19)" },

@@ -46,3 +46,18 @@ s3_put_json() {
 s3_get() {
 	s3_cli s3 cp --only-show-errors --no-progress "s3://$GGB_S3_BUCKET/$1" "$2"
 }
+
+# s3_list_keys PREFIX FILE: every key under PREFIX into FILE, one per line (the CLI follows the
+# pages itself). Not a pipe: a failed listing must fail, not read as an empty one.
+s3_list_keys() {
+	s3_cli s3api list-objects-v2 --bucket "$GGB_S3_BUCKET" --prefix "$1" --output json --query '{keys: Contents[].Key}' >"$2.json" &&
+		${GGB_JQ:-jq} -r '.keys // [] | .[]' <"$2.json" >"$2"
+}
+
+# s3_delete_keys FILE: deletes the keys listed in FILE (one per line, at most 1000: one request);
+# the keys S3 did not delete, with its reason, into FILE.errors, one per line.
+s3_delete_keys() {
+	${GGB_JQ:-jq} -R -s '{Objects: (split("\n") | map(select(length > 0)) | map({Key: .})), Quiet: true}' <"$1" >"$1.json" &&
+		s3_cli s3api delete-objects --bucket "$GGB_S3_BUCKET" --delete "file://$1.json" --output json >"$1.answer" &&
+		${GGB_JQ:-jq} -r '.Errors // [] | .[] | "\(.Key): \(.Code) \(.Message)"' <"$1.answer" >"$1.errors"
+}

@@ -153,7 +153,29 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
         GGB_REDIS_PORT: both(refused((h) => line`dump-redis: cannot reach Redis at 127.0.0.1:${h.folded}: Could not connect to Redis at 127.0.0.1:0: Connection refused`)),
         GGB_REDIS_USER: both(refused((_h, c) => line`dump-redis: Redis at 127.0.0.1:${c.redisPort} refused INFO: AUTH failed: WRONGPASS invalid username-password pair or user is disabled. NOAUTH Authentication required.`)),
         REDISCLI_AUTH: both(refused((_h, c) => line`dump-redis: Redis at 127.0.0.1:${c.redisPort} refused INFO: AUTH failed: WRONGPASS invalid username-password pair or user is disabled. NOAUTH Authentication required.`)),
+        GGB_REDIS_TLS: both(refused((h) => line`dump-redis: GGB_REDIS_TLS '${h.folded}' is not 1 or empty`)),
+        // Read only with GGB_REDIS_TLS=1 (this baseline's server is plain): never evaluated, the
+        // snapshot is taken as without them. With TLS on, redisManaged.test.ts covers them.
+        GGB_REDIS_TLS_CA: both(() => ({ works: () => undefined })),
+        GGB_REDIS_TLS_SERVER_NAME: both(() => ({ works: () => undefined })),
     },
+    [SCRIPT.prune]: (() => {
+        const listFailed = (c: Context) => `prune: cannot list s3://${c.env.GGB_S3_BUCKET}/${c.env.GGB_S3_PREFIX}/postgres/: `;
+        return {
+            GGB_S3_BUCKET: both(refused((h) => line`prune: GGB_S3_BUCKET '${h.folded}' is not ${VALUE_RULES.bucket.what}`)),
+            GGB_S3_PREFIX: both(refused((h) => line`prune: GGB_S3_PREFIX '${h.folded}' is not ${VALUE_RULES.prefix.what}`)),
+            GGB_RETENTION_DAYS: both(refused((h) => line`prune: GGB_RETENTION_DAYS '${h.folded}' is not ${VALUE_RULES.retentionDays.what}`)),
+            GGB_KEEP_LAST: both(refused((h) => line`prune: GGB_KEEP_LAST '${h.folded}' is not ${VALUE_RULES.keepLast.what}`)),
+            GGB_PARTS: both(refused((h) => line`prune: part '${h.folded}' of GGB_PARTS, which '${h.folded}' is not ${VALUE_RULES.partName.what}`)),
+            // The aws CLI and jq get the rest, as in restore-fetch.sh.
+            AWS_ACCESS_KEY_ID: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
+            AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
+            AWS_DEFAULT_REGION: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
+            GGB_S3_ENDPOINT: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
+            GGB_AWS: both(refused((h, c) => line`${listFailed(c)}${ANY}${h.firstWord}: not found`)),
+            GGB_JQ: both(refused((h, c) => line`${listFailed(c)}${ANY}${h.firstWord}: not found`)),
+        };
+    })(),
     [SCRIPT.fetch]: (() => {
         const noManifest = (c: Context) => `restore-fetch: set ${c.env.GGB_S3_PREFIX}/redis/${c.env.GGB_BACKUP_ID} has no readable manifest (incomplete or missing set): `;
         return {
@@ -271,6 +293,7 @@ describe("hostile values in every env input of every script", function () {
         base[PART_SCRIPT.dump.redis] = () => ({ ...dumpCommon("redis"), ...redis.env(), GGB_REDIS_USER: "default" });
         base[PART_SCRIPT.dump.kots] = () => ({ ...dumpCommon("kots"), GGB_KOTS_NAMESPACE: "gg", GGB_KOTS_APP_SLUG: "gitguardian", GGB_KOTS_SECRETS: "kotsadm-encryption", GGB_KOTS: kots.bin, GGB_KUBECTL: kubectl.bin });
         base[SCRIPT.upload] = () => ({ ...minio.env(), GGB_S3_PREFIX: uniquePrefix("hostile-up"), GGB_COMPONENT: "redis", GGB_STAGING_DIR: makeTempDir("hostile-up") });
+        base[SCRIPT.prune] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_RETENTION_DAYS: "30", GGB_KEEP_LAST: "3", GGB_PARTS: "postgres,redis" });
         base[SCRIPT.fetch] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_COMPONENT: "redis", GGB_BACKUP_ID: redisSet.backupId, GGB_STAGING_DIR: makeTempDir("hostile-fetch") });
         base[PART_SCRIPT.restorePostgres] = () => ({ ...pg.env(), GGB_STAGING_DIR: pgFetched.staging, GGB_OVERWRITE: "false", GGB_PG_JOBS: "2" });
         base[PART_SCRIPT.restoreRedis] = () => ({ GGB_STAGING_DIR: redisFetched.staging, GGB_REDIS_DATA_DIR: makeTempDir("hostile-redis-data"), GGB_REDIS_RDB_NAME: "dump.rdb", GGB_REDIS_AOF_DIR: "appendonlydir" });

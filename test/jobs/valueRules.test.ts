@@ -25,6 +25,8 @@ const CASES: Record<ValueRuleName, { good: string[]; bad: string[] }> = {
     appSlug: { good: ["gitguardian", "gitguardian-seal"], bad: ["-gitguardian", "--namespace", "Git", "a_b"] },
     artifactName: { good: ["dumpall.sql.gz", "db-0001.tar", "_x"], bad: [".fetch-complete", "a/b", "", "a b", "x".repeat(129)] },
     parallelJobs: { good: ["1", "2", "64"], bad: ["0", "65", "99", "01", "-1", "1.5", "two", ""] },
+    retentionDays: { good: ["1", "14", "36500"], bad: ["0", "36501", "99999", "014", "7d", "-1", ""] },
+    keepLast: { good: ["1", "3", "100"], bad: ["0", "101", "999", "03", "1.5", ""] },
     connectTimeout: { good: ["1", "600", "9999"], bad: ["0", "10000", "060", "1e3", ""] },
     uploadPartSizeMiB: { good: ["8", "128", "5120"], bad: ["7", "5", "5121", "9999", "0128", "64.5", "128M", ""] },
     gzipLevel: { good: ["1", "9"], bad: ["0", "10", "19"] },

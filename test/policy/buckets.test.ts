@@ -95,8 +95,8 @@ describe(RETENTION, () => {
         const resources = await runProgram(component(goodArgs("createBucket", { retentionDays: 3 })));
         const msgs = (await evaluate(resources)).of(RETENTION);
         assert.equal(msgs.length, 2, msgs.join("\n"));
-        assert.match(msgs[0], /^bucket gg-backups, created by GitGuardianBackupPolicy "gg": BucketLifecycleConfiguration gg-backups-retention rule "expire-backup-sets" expires backup sets after 3 days, fewer than minRetentionDays 7\. Set expiration\.days \(GitGuardianBackupPolicy `retentionDays`\) to 7 or more\.$/);
-        assert.match(msgs[1], /expires noncurrent versions after 3 days, fewer than minRetentionDays 7/);
+        assert.match(msgs[0], /^bucket gg-backups, created by GitGuardianBackupPolicy "gg": BucketLifecycleConfiguration gg-backups-retention rule "expire-deleted-sets" expires noncurrent versions after 3 days, fewer than minRetentionDays 7/);
+        assert.match(msgs[1], /^CronJob "gitguardian\/gg-backup-prune" \(the retention job\) deletes sets after 3 days, fewer than minRetentionDays 7\. Set GitGuardianBackupPolicy `retentionDays` to 7 or more\.$/);
         assert.deepEqual((await evaluate(resources, { [RETENTION]: { minRetentionDays: 3 } })).of(RETENTION), []);
     });
 

@@ -43,13 +43,16 @@ const envOfContainer = (cj: RecordedResource, name: string) => {
     return envOf(c);
 };
 
+/** The parts' backup CronJobs (a created bucket also gets the retention job, tested on its own). */
+const backupCronJobs = (resources: RecordedResource[]) => byType(resources, T.cronJob).filter((r) => !r.name.endsWith("-backup-prune"));
+
 describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
     this.timeout(20_000);
 
     it("existingBucket with a credentials Secret: Kubernetes objects only, no AWS resource", async () => {
         const { resources } = await build(minioArgs());
         assert.deepEqual(types(resources), [T.component, T.configMap, T.cronJob, T.cronJob, T.cronJob, T.role, T.binding, T.sa, T.sa].sort());
-        for (const cj of byType(resources, T.cronJob)) {
+        for (const cj of backupCronJobs(resources)) {
             const upload = envOfContainer(cj, "upload");
             assert.equal(upload.GGB_S3_ENDPOINT.value, "http://minio.storage.svc:9000");
             assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "minio-backup-credentials", key: "AWS_ACCESS_KEY_ID" } });
@@ -62,8 +65,8 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         for (const t of [T.bucket, T.versioning, T.encryption, T.publicAccess, T.policy, T.lifecycle]) {
             assert.equal(byType(resources, t).length, 1, t);
         }
-        // Two identities: the backup jobs' and the restore's.
-        for (const t of [T.user, T.userPolicy, T.accessKey, T.secret]) assert.equal(byType(resources, t).length, 2, t);
+        // Three identities: the backup jobs', the restore's and the retention job's.
+        for (const t of [T.user, T.userPolicy, T.accessKey, T.secret]) assert.equal(byType(resources, t).length, 3, t);
         assert.equal(byType(resources, T.objectLock).length, 0);
         assert.equal(byType(resources, T.role_).length, 0);
         const versioning = oneOfType(resources, T.versioning).inputs;
@@ -76,7 +79,8 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
         assert.equal(policy.Statement[0].Effect, "Deny");
         const rule = oneOfType(resources, T.lifecycle).inputs.rules[0];
-        assert.equal(rule.expiration.days, 30);
+        // Age never expires a current set (the last good one could go): the retention job deletes sets.
+        assert.deepEqual(rule.expiration, { expiredObjectDeleteMarker: true });
         assert.equal(rule.noncurrentVersionExpiration.noncurrentDays, 30);
         assert.equal(rule.filter.prefix, "gitguardian/");
         const userPolicy = (name: string) => JSON.parse(byType(resources, T.userPolicy).find((r) => r.name === name)!.inputs.policy);
@@ -88,10 +92,24 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.deepEqual(actions(restorePolicy), ["s3:GetObject", "s3:ListBucket"], "the restore can read, not write or delete");
         assert.deepEqual(restorePolicy.Statement[0].Condition, { StringLike: { "s3:prefix": ["gitguardian/*", "gitguardian/"] } });
         for (const doc of [backupPolicy, restorePolicy]) assert.ok(!JSON.stringify(doc).includes("s3:DeleteObject"));
+        const prunePolicy = userPolicy("gitguardian-prune");
+        assert.deepEqual(actions(prunePolicy), ["s3:DeleteObject", "s3:ListBucket"], "the retention job can list and delete, not read or write");
+        assert.deepEqual(prunePolicy.Statement[1].Resource, ["arn:aws:s3:::gitguardian-backups-abc123/gitguardian/*"]);
         assert.deepEqual(
             byType(resources, T.secret).map((r) => r.inputs.metadata.name).sort(),
-            ["gitguardian-backup-s3", "gitguardian-restore-s3"],
+            ["gitguardian-backup-s3", "gitguardian-prune-s3", "gitguardian-restore-s3"],
         );
+        // The retention job: its own key, the rule as env, no token, the policy's schedule.
+        const prune = byType(resources, T.cronJob).find((r) => r.name === "gitguardian-backup-prune")!.inputs;
+        const prunePod = prune.spec.jobTemplate.spec.template.spec;
+        assert.equal(prunePod.serviceAccountName, "gitguardian-prune");
+        assert.equal(prunePod.automountServiceAccountToken, false);
+        assert.equal(prune.metadata.labels["app.kubernetes.io/name"], "gitguardian-backup", "a restore suspends it with the backups");
+        const pruneEnv = envOf(prunePod.containers[0]);
+        assert.equal(pruneEnv.GGB_RETENTION_DAYS.value, "30");
+        assert.equal(pruneEnv.GGB_KEEP_LAST.value, "3");
+        assert.equal(pruneEnv.GGB_PARTS.value, "postgres,redis,kots");
+        assert.deepEqual(pruneEnv.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "gitguardian-prune-s3", key: "AWS_SECRET_ACCESS_KEY" } });
         // A restore reads with the read-only key.
         assert.deepEqual((await valueOf(component.storage)).credentialsSecret, { name: "gitguardian-restore-s3", accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" });
         const secret = byType(resources, T.secret).find((r) => r.inputs.metadata.name === "gitguardian-backup-s3")!.inputs;
@@ -99,7 +117,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         // The key reaches the provider as a Pulumi secret (the wire's secret sentinel), never as a plain value.
         assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
         assert.deepEqual(Object.keys(secret.stringData.value).sort(), ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
-        for (const cj of byType(resources, T.cronJob)) {
+        for (const cj of backupCronJobs(resources)) {
             const upload = envOfContainer(cj, "upload");
             assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "gitguardian-backup-s3", key: "AWS_SECRET_ACCESS_KEY" } });
             assert.equal(upload.GGB_S3_BUCKET.value, "gitguardian-backups-abc123");
@@ -160,7 +178,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(sa("gitguardian-backup-kots").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
         assert.equal(sa("gitguardian-restore").metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-restore");
         assert.equal(await valueOf(policy.roleArn), "arn:aws:iam::123456789012:role/gitguardian-backup-jobs");
-        for (const cj of byType(resources, T.cronJob)) {
+        for (const cj of backupCronJobs(resources)) {
             const upload = envOfContainer(cj, "upload");
             assert.equal(upload.AWS_ACCESS_KEY_ID, undefined);
             assert.equal(upload.AWS_SECRET_ACCESS_KEY, undefined);
@@ -174,14 +192,14 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
     it("createBucket with an existing credentials Secret", async () => {
         const { resources } = await build(awsArgs({ existingSecret: { name: "s3-creds", accessKeyIdKey: "id", secretAccessKeyKey: "key" } }));
         assert.equal(byType(resources, T.user).length, 0);
-        const upload = envOfContainer(byType(resources, T.cronJob)[0], "upload");
+        const upload = envOfContainer(backupCronJobs(resources)[0], "upload");
         assert.deepEqual(upload.AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "s3-creds", key: "id" } });
         assert.deepEqual(upload.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "s3-creds", key: "key" } });
     });
 
     it("every CronJob carries the security and scheduling defaults", async () => {
         const { resources } = await build(minioArgs({ timeZone: "Europe/Paris", nodeSelector: { pool: "ops" }, tolerations: [{ key: "ops", operator: "Exists", effect: "NoSchedule" }] }));
-        for (const cj of byType(resources, T.cronJob)) {
+        for (const cj of backupCronJobs(resources)) {
             const s = cj.inputs.spec;
             assert.equal(s.concurrencyPolicy, "Forbid");
             assert.equal(s.timeZone, "Europe/Paris");
@@ -223,14 +241,14 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
 
     it("uses an ephemeral PVC for staging when a storage class is given", async () => {
         const { resources } = await build(minioArgs({ staging: { size: "100Gi", storageClassName: "gp3" } }));
-        const staging = pod(byType(resources, T.cronJob)[0]).volumes.find((v: any) => v.name === "staging");
+        const staging = pod(backupCronJobs(resources)[0]).volumes.find((v: any) => v.name === "staging");
         assert.deepEqual(staging.ephemeral.volumeClaimTemplate.spec, { accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: "100Gi" } } });
     });
 
     it("passes secrets only through secretKeyRef and values only through env of the contract", async () => {
         const { resources } = await build(minioArgs({ redis: { host: "redis-master", user: "backup", passwordSecret: { name: "redis", key: "redis-password" } } }));
         const contract = new Set([...contractEnv().map((e) => e.name), "HOME"]);
-        for (const cj of byType(resources, T.cronJob)) {
+        for (const cj of backupCronJobs(resources)) {
             for (const c of pod(cj).containers) {
                 for (const e of c.env) {
                     assert.ok(contract.has(e.name), `${cj.name}/${c.name}: ${e.name} is not in the contract`);
@@ -240,17 +258,17 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
                 assert.equal(c.args, undefined, "nothing reaches the scripts as arguments");
             }
         }
-        const pg = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("postgres"))!, "dump-postgres");
+        const pg = envOfContainer(backupCronJobs(resources).find((r) => r.name.endsWith("postgres"))!, "dump-postgres");
         assert.deepEqual(pg.PGPASSWORD.valueFrom, { secretKeyRef: { name: "postgresql", key: "postgres-password" } });
         assert.equal(pg.PGHOST.value, "postgresql");
         assert.equal(pg.PGPORT.value, "5432");
         assert.equal(pg.GGB_PG_FORMAT.value, "sql");
         // Unset, rolePasswords is auto: the dump decides from what the user may read.
         assert.equal(pg.GGB_PG_ROLE_PASSWORDS.value, "auto");
-        const redis = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        const redis = envOfContainer(backupCronJobs(resources).find((r) => r.name.endsWith("redis"))!, "dump-redis");
         assert.deepEqual(redis.REDISCLI_AUTH.valueFrom, { secretKeyRef: { name: "redis", key: "redis-password" } });
         assert.equal(redis.GGB_REDIS_USER.value, "backup");
-        const kots = envOfContainer(byType(resources, T.cronJob).find((r) => r.name.endsWith("kots"))!, "dump-kots");
+        const kots = envOfContainer(backupCronJobs(resources).find((r) => r.name.endsWith("kots"))!, "dump-kots");
         assert.equal(kots.GGB_KOTS_SECRETS.value, "gim-secrets,kotsadm-encryption");
         assert.equal(kots.GGB_KOTS_APP_SLUG.value, "gitguardian");
         assert.equal(kots.GGB_KOTS_NAMESPACE.value, "gitguardian");
@@ -258,17 +276,17 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
 
     it("redis.tls reaches the dump container as the contract's variables, the CA only through secretKeyRef", async () => {
         const tls = await build(minioArgs({ redis: { host: "master.abc.cache.amazonaws.com", tls: { caSecret: { name: "redis-ca", key: "ca.crt" }, serverName: "master.abc.cache.amazonaws.com" } } }));
-        const env = envOfContainer(byType(tls.resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        const env = envOfContainer(backupCronJobs(tls.resources).find((r) => r.name.endsWith("redis"))!, "dump-redis");
         assert.equal(env.GGB_REDIS_TLS.value, "1");
         assert.deepEqual(env.GGB_REDIS_TLS_CA, { name: "GGB_REDIS_TLS_CA", valueFrom: { secretKeyRef: { name: "redis-ca", key: "ca.crt" } } });
         assert.equal(env.GGB_REDIS_TLS_SERVER_NAME.value, "master.abc.cache.amazonaws.com");
         // TLS with the system CAs; and TLS switched off again: no TLS variable at all.
         const system = await build(minioArgs({ redis: { host: "r", tls: {} } }));
-        const systemEnv = envOfContainer(byType(system.resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        const systemEnv = envOfContainer(backupCronJobs(system.resources).find((r) => r.name.endsWith("redis"))!, "dump-redis");
         assert.equal(systemEnv.GGB_REDIS_TLS.value, "1");
         assert.equal(systemEnv.GGB_REDIS_TLS_CA, undefined);
         const off = await build(minioArgs({ redis: { host: "r", tls: { enabled: false, caSecret: { name: "redis-ca", key: "ca.crt" } } } }));
-        const offEnv = envOfContainer(byType(off.resources, T.cronJob).find((r) => r.name.endsWith("redis"))!, "dump-redis");
+        const offEnv = envOfContainer(backupCronJobs(off.resources).find((r) => r.name.endsWith("redis"))!, "dump-redis");
         assert.deepEqual(Object.keys(offEnv).filter((k) => k.startsWith("GGB_REDIS_TLS")), []);
     });
 
@@ -290,7 +308,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
             const args = minioArgs();
             (args as any)[off] = { ...(args as any)[off], enabled: false };
             const { resources, policy } = await build(args);
-            const names = byType(resources, T.cronJob).map((r) => r.inputs.metadata.name).sort();
+            const names = backupCronJobs(resources).map((r) => r.inputs.metadata.name).sort();
             assert.deepEqual(names, ["postgres", "redis", "kots"].filter((c) => c !== off).map((c) => `gitguardian-backup-${c}`).sort());
             assert.equal((await valueOf(policy.cronJobNames))[off], undefined);
             // Without the kots job, no ServiceAccount gets a Kubernetes permission at all.
@@ -301,7 +319,7 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
 
     it("overrides the schedule per component", async () => {
         const { resources } = await build(minioArgs({ redis: { host: "redis-master", schedule: "0 */6 * * *" } }));
-        const schedules = Object.fromEntries(byType(resources, T.cronJob).map((r) => [r.inputs.metadata.name, r.inputs.spec.schedule]));
+        const schedules = Object.fromEntries(backupCronJobs(resources).map((r) => [r.inputs.metadata.name, r.inputs.spec.schedule]));
         assert.deepEqual(schedules, { "gitguardian-backup-postgres": "0 2 * * *", "gitguardian-backup-redis": "0 */6 * * *", "gitguardian-backup-kots": "0 2 * * *" });
     });
 

@@ -10,10 +10,11 @@ function withConfig(config: { [key: string]: unknown }) {
 }
 
 const examples: [string, { [key: string]: unknown }, number][] = [
-    ["aws-irsa", { "test:oidcProviderArn": "arn:aws:iam::1:oidc-provider/oidc.example/id/A", "test:oidcProviderUrl": "oidc.example/id/A" }, 3],
+    // A created bucket: the parts' CronJobs and the retention job.
+    ["aws-irsa", { "test:oidcProviderArn": "arn:aws:iam::1:oidc-provider/oidc.example/id/A", "test:oidcProviderUrl": "oidc.example/id/A" }, 4],
     ["minio-existing-bucket", {}, 3],
     // Redis is ElastiCache's, which serves no SYNC: left to its own snapshots.
-    ["external-databases", {}, 2],
+    ["external-databases", {}, 3],
 ];
 
 describe("examples and the root program (mocks)", function () {

@@ -29,6 +29,7 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["namespace", "string", true],
             ["schedule", "string", true],
             ["retentionDays", "number", true],
+            ["keepLast", "number", false],
             ["storage", t("BackupStorageArgs"), true],
             ["timeZone", "string", false],
             ["postgres", t("PostgresBackupArgs"), false],

@@ -1,0 +1,64 @@
+/**
+ * The retention job of a created bucket (jobs/prune.sh): a CronJob that deletes each part's sets
+ * older than retentionDays, except its newest keepLast complete ones. A lifecycle rule cannot do
+ * this (it expires by age, and would delete the last good set once backups fail for longer than
+ * the retention), so the job does it, under an identity of its own that may list the prefix and
+ * delete under it (backup/credentials.ts prunePolicyDocument), with no Kubernetes rights.
+ * It carries the backup CronJobs' labels, so a restore suspends it while it reads a set.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MOUNT, PRUNE_ENV, S3_ENV, SCRIPT } from "../core/contract";
+import { BACKUP_APP_NAME, PRUNE_COMPONENT, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, scriptCommand, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
+import { scheduledJob } from "./jobSpec";
+import { PolicySpec } from "./validate";
+
+function pruneLabels(spec: PolicySpec): { [k: string]: string } {
+    return { [LABELS.name]: BACKUP_APP_NAME, [LABELS.partOf]: PART_OF, [LABELS.managedBy]: "pulumi", [LABELS.component]: PRUNE_COMPONENT, [LABELS.instance]: spec.name };
+}
+
+/** The env of the retention job: where the sets are, the rule, and its own key (none with IRSA). */
+export function pruneEnv(spec: PolicySpec, bucketName: pulumi.Input<string>): EnvVar<pulumi.Input<string>>[] {
+    return [
+        envValue(S3_ENV.bucket.name, bucketName),
+        envValue(S3_ENV.prefix.name, spec.prefix),
+        envValue(S3_ENV.region.name, spec.bucket.region),
+        ...(spec.bucket.endpoint ? [envValue(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
+        envValue(PRUNE_ENV.retentionDays.name, String(spec.retentionDays)),
+        envValue(PRUNE_ENV.keepLast.name, String(spec.keepLast)),
+        // Every part the policy backs up; a part disabled later keeps its sets until it is listed again.
+        envValue(PRUNE_ENV.parts.name, spec.components.map((c) => c.component).join(",")),
+        ...pruneCredentialEnv(spec),
+        envValue("HOME", "/tmp"),
+    ];
+}
+
+/** Its key: the generated one of its own identity, or the user's Secret (which then does everything); none with IRSA or ambient. */
+function pruneCredentialEnv(spec: PolicySpec): EnvVar[] {
+    const c = spec.credentials;
+    const ref =
+        c.mode === "iamUser" ? { name: spec.names.pruneCredentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" } : c.mode === "existingSecret" ? c.secret : undefined;
+    if (!ref) return [];
+    return [envSecret(S3_ENV.accessKeyId.name, { name: ref.name, key: ref.accessKeyIdKey }), envSecret(S3_ENV.secretAccessKey.name, { name: ref.name, key: ref.secretAccessKeyKey })];
+}
+
+/** The retention CronJob (the object passed to k8s.batch.v1.CronJob), on the policy's schedule. */
+export function pruneCronJobSpec(spec: PolicySpec, bucketName: pulumi.Input<string>) {
+    return scheduledJob(spec, spec.names.pruneCronJob, pruneLabels(spec), spec.schedule, {
+        serviceAccountName: spec.names.pruneServiceAccount,
+        containers: [
+            {
+                name: "prune",
+                image: spec.uploaderImage,
+                command: scriptCommand(SCRIPT.prune),
+                env: pruneEnv(spec, bucketName),
+                volumeMounts: [
+                    { name: "scripts", mountPath: MOUNT.scripts, readOnly: true },
+                    { name: "tmp", mountPath: "/tmp" },
+                ],
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+                securityContext: containerSecurity(UPLOADER_UID),
+            },
+        ],
+        volumes: [{ name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } }, { ...TMP_VOLUME }],
+    });
+}
