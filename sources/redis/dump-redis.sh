@@ -12,9 +12,9 @@ need GGB_REDIS_HOST GGB_REDIS_PORT GGB_COMPRESSION
 check_compression_tool
 check_call_timeout
 
-# TLS (GGB_REDIS_TLS=1): the server's certificate is verified against GGB_REDIS_TLS_CA (PEM, from
-# a Secret, written to a file for redis-cli) or the image's system CAs, for GGB_REDIS_TLS_SERVER_NAME
-# or the host. Each option is its own argument, set once as positional parameters of `tls_args`.
+# TLS (GGB_REDIS_TLS=1): the server's certificate must be signed by GGB_REDIS_TLS_CA (PEM, from a
+# Secret, written to a temp file for redis-cli and removed on exit) or a system CA; redis-cli does
+# not check the name in it. GGB_REDIS_TLS_SERVER_NAME (default the host) is sent as SNI.
 ca_file=
 case "${GGB_REDIS_TLS:-}" in
 '') ;;
