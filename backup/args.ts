@@ -5,12 +5,12 @@
  * optional fields checked at construction (see validate.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SecretKeyRefArgs } from "../core/args";
-import { KotsBackupArgs } from "../sources/kots/args";
-import { PostgresBackupArgs, PostgresFormat, PostgresRolePasswords } from "../sources/postgres/args";
-import { RedisBackupArgs } from "../sources/redis/args";
+import { SecretKeyRef } from "../core/args";
+import { KotsBackup } from "../sources/kots/args";
+import { PostgresBackup, PostgresFormat, PostgresRolePasswords } from "../sources/postgres/args";
+import { RedisBackup } from "../sources/redis/args";
 
-export { SecretKeyRefArgs, KotsBackupArgs, PostgresBackupArgs, PostgresFormat, PostgresRolePasswords, RedisBackupArgs };
+export { SecretKeyRef, KotsBackup, PostgresBackup, PostgresFormat, PostgresRolePasswords, RedisBackup };
 
 /** Compressor of the artifacts. */
 export const CompressionAlgorithm = {
@@ -31,7 +31,7 @@ export const ObjectLockMode = {
 export type ObjectLockMode = (typeof ObjectLockMode)[keyof typeof ObjectLockMode];
 
 /** A Kubernetes Secret with static S3 credentials. */
-export interface S3CredentialsSecretArgs {
+export interface S3CredentialsSecret {
     /** Secret name, in the backup namespace. */
     name: string;
     /** Key of the access key id. Default `AWS_ACCESS_KEY_ID`. */
@@ -41,7 +41,7 @@ export interface S3CredentialsSecretArgs {
 }
 
 /** IAM Roles for Service Accounts: the job ServiceAccount assumes a role through the cluster's OIDC provider. */
-export interface IrsaArgs {
+export interface Irsa {
     /** ARN of the cluster's IAM OIDC provider, e.g. `arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
     oidcProviderArn: pulumi.Input<string>;
     /** Issuer URL of that provider without `https://`, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
@@ -49,17 +49,17 @@ export interface IrsaArgs {
 }
 
 /** Credentials of the jobs for a bucket this component creates. Set at most one; default `createIamUser`. */
-export interface BucketCredentialsArgs {
+export interface BucketCredentials {
     /** Use IRSA: an IAM role trusted by the job ServiceAccount. */
-    irsa?: IrsaArgs;
+    irsa?: Irsa;
     /** Create an IAM user and store its access key in a Kubernetes Secret (values are Pulumi secrets). Default when nothing else is set. */
     createIamUser?: boolean;
     /** Use static credentials from an existing Kubernetes Secret. */
-    existingSecret?: S3CredentialsSecretArgs;
+    existingSecret?: S3CredentialsSecret;
 }
 
 /** S3 Object Lock against deletion and ransomware. The bucket must be created with it. */
-export interface ObjectLockArgs {
+export interface ObjectLock {
     /** GOVERNANCE or COMPLIANCE. */
     mode: ObjectLockMode;
     /** Default retention in days of every new object (1 or more, at most retentionDays). */
@@ -67,7 +67,7 @@ export interface ObjectLockArgs {
 }
 
 /** An AWS S3 bucket created and secured by this component. */
-export interface CreateBucketArgs {
+export interface CreateBucket {
     /** AWS region of the bucket, e.g. `eu-west-1`. */
     region: string;
     /** Bucket name. Default: generated from the component name. */
@@ -75,15 +75,15 @@ export interface CreateBucketArgs {
     /** KMS key ARN for SSE-KMS. Default: SSE-S3 (AES256). */
     kmsKeyArn?: pulumi.Input<string>;
     /** Object Lock default retention. Default: none. */
-    objectLock?: ObjectLockArgs;
+    objectLock?: ObjectLock;
     /** Delete the bucket with its backups on `pulumi destroy`. Default false: a destroy fails while backups exist. */
     forceDestroy?: boolean;
     /** How the jobs authenticate. Default: a generated IAM user. */
-    credentials?: BucketCredentialsArgs;
+    credentials?: BucketCredentials;
 }
 
 /** A bucket that exists already, on AWS or any S3-compatible store (MinIO, Ceph RGW). */
-export interface ExistingBucketArgs {
+export interface ExistingBucket {
     /** Bucket name. */
     name: string;
     /** Endpoint URL of an S3-compatible store, e.g. `https://minio.example:9000`. Default: AWS. */
@@ -91,21 +91,21 @@ export interface ExistingBucketArgs {
     /** Region. Default `us-east-1`. */
     region?: string;
     /** Static credentials. Default: none, for IRSA or another ambient identity (see serviceAccountAnnotations). */
-    credentialsSecret?: S3CredentialsSecretArgs;
+    credentialsSecret?: S3CredentialsSecret;
 }
 
 /** Where the backup sets go. Set exactly one of createBucket and existingBucket. */
-export interface BackupStorageArgs {
+export interface BackupStorage {
     /** Create and secure an AWS S3 bucket. */
-    createBucket?: CreateBucketArgs;
+    createBucket?: CreateBucket;
     /** Use an existing bucket. */
-    existingBucket?: ExistingBucketArgs;
+    existingBucket?: ExistingBucket;
     /** Key prefix of every set: `<prefix>/<component>/<backupId>/`. Default `gitguardian`. */
     prefix?: string;
 }
 
 /** Requests and limits of a container. */
-export interface ResourceRequirementsArgs {
+export interface ResourceRequirements {
     /** e.g. `{ cpu: "250m", memory: "256Mi" }`. */
     requests?: { [key: string]: string };
     /** e.g. `{ cpu: "2", memory: "1Gi" }`. */
@@ -113,7 +113,7 @@ export interface ResourceRequirementsArgs {
 }
 
 /** A pod toleration. */
-export interface TolerationArgs {
+export interface Toleration {
     key?: string;
     /** `Exists` or `Equal`. */
     operator?: string;
@@ -128,7 +128,7 @@ export interface TolerationArgs {
  * (FIFOs) and takes no space; what a tool cannot stream is staged there one item at a time: the
  * directory-format dump of one database, the Redis snapshot, the kots download.
  */
-export interface StagingArgs {
+export interface Staging {
     /** Size limit of the emptyDir, or size of the ephemeral volume. Default `20Gi`. */
     size?: string;
     /** With a storage class, an ephemeral PVC is used instead of an emptyDir (for dumps larger than node disk). */
@@ -155,19 +155,19 @@ export interface GitGuardianBackupPolicyArgs {
      */
     keepLast?: number;
     /** Where the sets go. */
-    storage: BackupStorageArgs;
+    storage: BackupStorage;
     /** PostgreSQL backup. Omit to disable it. */
-    postgres?: PostgresBackupArgs;
+    postgres?: PostgresBackup;
     /** Redis backup. Omit to disable it. */
-    redis?: RedisBackupArgs;
+    redis?: RedisBackup;
     /** KOTS configuration backup. Omit to disable it. */
-    kots?: KotsBackupArgs;
+    kots?: KotsBackup;
     /** Compressor of the artifacts. Default gzip (pigz when the image has it). */
     compression?: CompressionAlgorithm;
     /** Image of the upload step (aws CLI). Default `amazon/aws-cli:2.22.35`. */
     uploaderImage?: string;
     /** Staging volume. Default a 20Gi emptyDir. */
-    staging?: StagingArgs;
+    staging?: Staging;
     /** Seconds after which a run is killed (activeDeadlineSeconds). Default 14400 (4 h). */
     activeDeadlineSeconds?: number;
     /** Retries of a failed run (backoffLimit, 0 to 10). Default 2. */
@@ -181,7 +181,7 @@ export interface GitGuardianBackupPolicyArgs {
     /** Failed Jobs kept per CronJob. Default 3. */
     failedJobsHistoryLimit?: number;
     /** Resources of every container. Default requests 100m/128Mi, limits 2 CPU/2Gi. */
-    resources?: ResourceRequirementsArgs;
+    resources?: ResourceRequirements;
     /**
      * Part size, in MiB, of the multipart uploads that stream each artifact to the bucket (8 to
      * 5120). S3 takes at most 10,000 parts per object, so this sets the largest artifact: the
@@ -193,7 +193,7 @@ export interface GitGuardianBackupPolicyArgs {
     /** Node selector of the job pods. */
     nodeSelector?: { [key: string]: string };
     /** Tolerations of the job pods. */
-    tolerations?: TolerationArgs[];
+    tolerations?: Toleration[];
     /** Extra annotations of the ServiceAccount (e.g. for another workload identity). */
     serviceAccountAnnotations?: { [key: string]: string };
 }

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_POLICY_TYPE } from "../core/types";
 import { scriptBundle } from "../sources/registry";
-import { GitGuardianBackupPolicyArgs, S3CredentialsSecretArgs } from "./args";
+import { GitGuardianBackupPolicyArgs, S3CredentialsSecret } from "./args";
 import { createJobCredentials, JobCredentials } from "./credentials";
 import { cronJobSpec, labels, partRoles } from "./jobSpec";
 import { pruneCronJobSpec } from "./pruneJob";
@@ -26,7 +26,7 @@ export interface BackupStorageLocation {
     /** S3-compatible endpoint; empty for AWS. */
     endpoint?: string;
     /** Secret (in the namespace) with the static credentials the jobs use, if any. */
-    credentialsSecret?: S3CredentialsSecretArgs;
+    credentialsSecret?: S3CredentialsSecret;
     /**
      * ServiceAccount whose identity reaches the bucket when there is no credentials Secret (IRSA,
      * or another pod identity given through serviceAccountAnnotations): the restore Jobs run as it.

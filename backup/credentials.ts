@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IrsaArgs } from "./args";
+import { Irsa } from "./args";
 import { PolicySpec } from "./validate";
 
 /** The S3 actions of the backup jobs: write new objects (multipart too) and abort their own uploads; nothing to read, list or delete. */
@@ -96,7 +96,7 @@ function identity(
     what: string,
     spec: PolicySpec,
     policy: pulumi.Input<string>,
-    irsa: IrsaArgs | undefined,
+    irsa: Irsa | undefined,
     who: { serviceAccounts: string[]; secretName: string },
     parent: pulumi.Resource,
     k8sOpts: pulumi.CustomResourceOptions,
@@ -133,7 +133,7 @@ export function createJobCredentials(
     name: string,
     spec: PolicySpec,
     bucketArn: pulumi.Output<string>,
-    irsa: IrsaArgs | undefined,
+    irsa: Irsa | undefined,
     kmsKeyArn: pulumi.Input<string> | undefined,
     parent: pulumi.Resource,
     k8sOpts: pulumi.CustomResourceOptions,

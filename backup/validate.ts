@@ -10,11 +10,11 @@ import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { andList, FieldRules, PATTERNS, plainHttpWarning, quantityBytes } from "../core/fields";
 import {
-    BucketCredentialsArgs,
+    BucketCredentials,
     CompressionAlgorithm,
     GitGuardianBackupPolicyArgs,
     ObjectLockMode,
-    TolerationArgs,
+    Toleration,
 } from "./args";
 
 export const DEFAULTS = {
@@ -93,7 +93,7 @@ export interface PolicySpec {
     /** What is allowed but unsafe, said at every preview. */
     warnings: string[];
     nodeSelector: { [k: string]: string };
-    tolerations: TolerationArgs[];
+    tolerations: Toleration[];
     serviceAccountAnnotations: { [k: string]: string };
     /** Object names, fixed so that operators and the restore find them. */
     names: {
@@ -277,7 +277,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     };
 }
 
-function resolveBucketCredentials(c: BucketCredentialsArgs | undefined, f: FieldRules): CredentialsSpec {
+function resolveBucketCredentials(c: BucketCredentials | undefined, f: FieldRules): CredentialsSpec {
     const chosen = Object.entries(c ?? {}).filter(([, v]) => v !== undefined && v !== false).map(([k]) => k);
     if (chosen.length > 1) {
         f.bad("storage.createBucket.credentials", chosen, "set at most one of irsa, createIamUser, existingSecret");

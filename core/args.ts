@@ -1,6 +1,6 @@
 /** Argument types shared by every part, backup and restore. */
 /** A key of a Kubernetes Secret in the backup namespace. */
-export interface SecretKeyRefArgs {
+export interface SecretKeyRef {
     /** Secret name. */
     name: string;
     /** Key inside the Secret. */

@@ -3,14 +3,14 @@
  * bucket, prefix, images) follow the same rules and error messages as GitGuardianBackupPolicy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { KotsInstallArgs, KotsRestoreArgs } from "../sources/kots/args";
-import { PostgresRestoreArgs } from "../sources/postgres/args";
-import { RedisRestoreArgs } from "../sources/redis/args";
+import { KotsInstall, KotsRestore } from "../sources/kots/args";
+import { PostgresRestore } from "../sources/postgres/args";
+import { RedisRestore } from "../sources/redis/args";
 
-export { KotsInstallArgs, KotsRestoreArgs, PostgresRestoreArgs, RedisRestoreArgs };
+export { KotsInstall, KotsRestore, PostgresRestore, RedisRestore };
 
 /** Where the sets are: what `GitGuardianBackupPolicy.storage` outputs, or written by hand. */
-export interface RestoreStorageArgs {
+export interface RestoreStorage {
     /** Bucket name. */
     bucketName: string;
     /** Key prefix of the sets (`<prefix>/<component>/<backupId>/`). Default `gitguardian`. */
@@ -43,15 +43,15 @@ export interface GitGuardianRestoreArgs {
     /** Namespace of the GitGuardian installation. */
     namespace: string;
     /** Where the sets are. */
-    storage: pulumi.Input<RestoreStorageArgs>;
+    storage: pulumi.Input<RestoreStorage>;
     /** `latest`, an exact id such as `20261127T020000Z`, or `at-or-before:<ISO-8601 time>`. Changing it restores again. */
     backupId: string;
     /** PostgreSQL restore. Omit to skip it. */
-    postgres?: PostgresRestoreArgs;
+    postgres?: PostgresRestore;
     /** Redis restore. Omit to skip it. */
-    redis?: RedisRestoreArgs;
+    redis?: RedisRestore;
     /** KOTS restore. Omit to skip it. */
-    kots?: KotsRestoreArgs;
+    kots?: KotsRestore;
     /**
      * Hours within which the chosen sets of the parts must have started (their ids are their
      * start times): `latest` is chosen per part, and a night whose redis or kots backup failed

@@ -9,7 +9,7 @@ import { andList, ArgumentError, FieldRules } from "../core/fields";
 import { RESTORE_TYPE } from "../core/types";
 import { SHARED_DEFAULTS as DEFAULTS } from "../core/defaults";
 import { backupParts } from "../sources/registry";
-import { KotsInstallArgs, KotsRestoreArgs, PostgresRestoreArgs, RedisRestoreArgs, RestoreStorageArgs } from "./args";
+import { KotsInstall, KotsRestore, PostgresRestore, RedisRestore, RestoreStorage } from "./args";
 
 export { RESTORE_TYPE };
 export { KOTSADM_ENCRYPTION } from "../sources/kots/env";
@@ -21,13 +21,13 @@ export const RESTORE_DEFAULTS = { verify: "checksum", setWindowHours: 12 } as co
 export interface RestoreInputs {
     restoreName: string;
     namespace: string;
-    storage: RestoreStorageArgs;
+    storage: RestoreStorage;
     backupId: string;
     /** The args' sections without `enabled` (a disabled component is left out). */
-    postgres?: Omit<PostgresRestoreArgs, "enabled">;
-    redis?: Omit<RedisRestoreArgs, "enabled">;
+    postgres?: Omit<PostgresRestore, "enabled">;
+    redis?: Omit<RedisRestore, "enabled">;
     /** kots.install keeps only its plain settings: the license and password are top-level secrets. */
-    kots?: Omit<KotsRestoreArgs, "enabled" | "install"> & { install?: Pick<KotsInstallArgs, "waitDuration"> };
+    kots?: Omit<KotsRestore, "enabled" | "install"> & { install?: Pick<KotsInstall, "waitDuration"> };
     /** License YAML (secret), with kots.install. */
     kotsLicense?: string;
     /** Admin console password (secret), with kots.install. */

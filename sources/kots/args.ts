@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The KOTS configuration backup: `kots download --current` plus the encryption-key Secrets. */
-export interface KotsBackupArgs {
+export interface KotsBackup {
     /** Run this backup. Default true. */
     enabled?: boolean;
     /** Cron schedule overriding the policy's. */
@@ -21,7 +21,7 @@ export interface KotsBackupArgs {
 }
 
 /** A fresh KOTS admin console, installed after the encryption keys are restored. */
-export interface KotsInstallArgs {
+export interface KotsInstall {
     /** Path of the license file (read at `pulumi up`, kept as a Pulumi secret). Set this or `license`. */
     licenseFile?: string;
     /** License YAML itself (a secret). Set this or `licenseFile`. */
@@ -33,7 +33,7 @@ export interface KotsInstallArgs {
 }
 
 /** The KOTS restore: encryption-key Secrets, optionally a fresh install, then the saved configuration. */
-export interface KotsRestoreArgs {
+export interface KotsRestore {
     /** Restore KOTS. Default true. */
     enabled?: boolean;
     /** KOTS app slug. Default `gitguardian`. */
@@ -48,7 +48,7 @@ export interface KotsRestoreArgs {
      */
     overwrite?: string;
     /** Install a fresh admin console (`kots install`). Omit when one is running already. */
-    install?: KotsInstallArgs;
+    install?: KotsInstall;
     /** Deploy the uploaded configuration (`kots upload --deploy`). Default false. */
     deploy?: boolean;
     /** Skip preflight checks on upload and install. Default false. */

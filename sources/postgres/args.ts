@@ -4,7 +4,7 @@
  * them gives every Pulumi language the same API; GitGuardianBackupPolicyArgs and
  * GitGuardianRestoreArgs name them.
  */
-import { SecretKeyRefArgs } from "../../core/args";
+import { SecretKeyRef } from "../../core/args";
 
 /** How the PostgreSQL job dumps. */
 export const PostgresFormat = {
@@ -32,7 +32,7 @@ export const PostgresRolePasswords = {
 export type PostgresRolePasswords = (typeof PostgresRolePasswords)[keyof typeof PostgresRolePasswords];
 
 /** The PostgreSQL backup (GitGuardian's embedded PostgreSQL is 16). */
-export interface PostgresBackupArgs {
+export interface PostgresBackup {
     /** Run this backup. Default true. */
     enabled?: boolean;
     /** Cron schedule overriding the policy's. */
@@ -47,7 +47,7 @@ export interface PostgresBackupArgs {
      */
     user?: string;
     /** The user's password. */
-    passwordSecret: SecretKeyRefArgs;
+    passwordSecret: SecretKeyRef;
     /**
      * Dump the roles' passwords: auto (default: when the user may read `pg_authid`, which on a
      * managed service it may not), include (fail when it may not), or exclude. A set dumped
@@ -64,7 +64,7 @@ export interface PostgresBackupArgs {
 }
 
 /** PostgreSQL restore target. */
-export interface PostgresRestoreArgs {
+export interface PostgresRestore {
     /** Restore PostgreSQL. Default true. */
     enabled?: boolean;
     /** Host name of the server (a Service name in the namespace, or an external host). */
@@ -74,7 +74,7 @@ export interface PostgresRestoreArgs {
     /** A superuser that can create every database and role. Default `postgres`. */
     user?: string;
     /** The user's password (read by the Job through secretKeyRef, never copied). */
-    passwordSecret: SecretKeyRefArgs;
+    passwordSecret: SecretKeyRef;
     /**
      * Restore into a non-empty server: the id of the one set this overwrite is for (e.g.
      * `20261127T020101Z`, as the preview's plan names it). A restore that chooses another set

@@ -4,27 +4,27 @@
  * them gives every Pulumi language the same API; GitGuardianBackupPolicyArgs and
  * GitGuardianRestoreArgs name them.
  */
-import { SecretKeyRefArgs } from "../../core/args";
+import { SecretKeyRef } from "../../core/args";
 
 /**
  * TLS to Redis: in-transit encryption (ElastiCache or Memorystore with it on, a server with
  * `tls-port`). The server's certificate must be signed by the CA given (or a system CA);
  * redis-cli does not check the name in it, so give a CA of your own where you can.
  */
-export interface RedisTlsArgs {
+export interface RedisTls {
     /** Connect with TLS. Default true once `tls` is given. */
     enabled?: boolean;
     /**
      * PEM certificate(s) of the CA that signed the server's certificate, from a Secret key (for
      * example cert-manager's `ca.crt`). Default: the image's system CAs (what ElastiCache needs).
      */
-    caSecret?: SecretKeyRefArgs;
+    caSecret?: SecretKeyRef;
     /** Name sent as TLS SNI (a server with several certificates picks one by it). Default: `host`. */
     serverName?: string;
 }
 
 /** The Redis backup: an RDB snapshot over the replication protocol. */
-export interface RedisBackupArgs {
+export interface RedisBackup {
     /** Run this backup. Default true. */
     enabled?: boolean;
     /** Cron schedule overriding the policy's. */
@@ -36,15 +36,15 @@ export interface RedisBackupArgs {
     /** ACL user (needs +sync and +info). Default: the default user. */
     user?: string;
     /** Password. Default: none. */
-    passwordSecret?: SecretKeyRefArgs;
+    passwordSecret?: SecretKeyRef;
     /** TLS to the server. Default: none (plain TCP, as the Redis GitGuardian bundles serves). */
-    tls?: RedisTlsArgs;
+    tls?: RedisTls;
     /** Image with redis-cli (built with TLS when `tls` is used; the official image is). Default `redis:7.2-alpine`. */
     image?: string;
 }
 
 /** Redis restore target: the StatefulSet whose data volume receives the RDB. */
-export interface RedisRestoreArgs {
+export interface RedisRestore {
     /** Restore Redis. Default true. */
     enabled?: boolean;
     /** StatefulSet of the Redis master, e.g. `redis-master`. Its ordinal-0 PVC gets the RDB. */

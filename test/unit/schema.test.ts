@@ -30,21 +30,21 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["schedule", "string", true],
             ["retentionDays", "number", true],
             ["keepLast", "number", false],
-            ["storage", t("BackupStorageArgs"), true],
+            ["storage", t("BackupStorage"), true],
             ["timeZone", "string", false],
-            ["postgres", t("PostgresBackupArgs"), false],
-            ["redis", t("RedisBackupArgs"), false],
-            ["kots", t("KotsBackupArgs"), false],
+            ["postgres", t("PostgresBackup"), false],
+            ["redis", t("RedisBackup"), false],
+            ["kots", t("KotsBackup"), false],
             ["compression", t("CompressionAlgorithm"), false],
             ["uploaderImage", "string", false],
-            ["staging", t("StagingArgs"), false],
+            ["staging", t("Staging"), false],
             ["activeDeadlineSeconds", "number", false],
             ["backoffLimit", "number", false],
             ["startingDeadlineSeconds", "number", false],
             ["ttlSecondsAfterFinished", "number", false],
             ["successfulJobsHistoryLimit", "number", false],
             ["failedJobsHistoryLimit", "number", false],
-            ["resources", t("ResourceRequirementsArgs"), false],
+            ["resources", t("ResourceRequirements"), false],
             ["uploadPartSizeMiB", "number", false],
             ["nodeSelector", "object", false],
             ["tolerations", "array", false],
@@ -77,17 +77,28 @@ describe("component provider schema (gitguardian-backup)", function () {
     });
 
     it("describes the nested types, storage options included", () => {
-        const storage = schema.types["gitguardian-backup:index:BackupStorageArgs"];
+        const storage = schema.types["gitguardian-backup:index:BackupStorage"];
         assert.deepEqual(Object.keys(storage.properties).sort(), ["createBucket", "existingBucket", "prefix"]);
         assert.deepEqual(storage.required ?? [], []);
-        const pg = schema.types["gitguardian-backup:index:PostgresBackupArgs"];
+        const pg = schema.types["gitguardian-backup:index:PostgresBackup"];
         assert.deepEqual([...pg.required].sort(), ["host", "passwordSecret"]);
         assert.equal(pg.properties.format.$ref, t("PostgresFormat"));
         assert.equal(pg.properties.rolePasswords.$ref, t("PostgresRolePasswords"));
         assert.match(pg.properties.rolePasswords.description, /pg_authid/);
-        const existing = schema.types["gitguardian-backup:index:ExistingBucketArgs"];
+        const existing = schema.types["gitguardian-backup:index:ExistingBucket"];
         assert.deepEqual([...existing.required], ["name"]);
         assert.match(existing.properties.endpoint.description, /S3-compatible store/);
+    });
+
+    it("names no type so that a generated SDK would double its Args suffix (BackupStorageArgsArgs)", () => {
+        const doubled = Object.keys(schema.types).filter((token) => /Args$/.test(token.split(":").pop()!));
+        assert.deepEqual(doubled, []);
+        // The README's examples in the other languages use the names the generators make of these.
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "..", "README.md"), "utf8");
+        for (const used of readme.matchAll(/ggb\.([A-Z][A-Za-z]*)Args\b/g)) {
+            if (used[1] === "GitGuardianBackupPolicy" || used[1] === "GitGuardianRestore") continue;
+            assert.ok(schema.types[`gitguardian-backup:index:${used[1]}`], `README's ggb.${used[1]}Args names no schema type ${used[1]}`);
+        }
     });
 
     it("is what the README documents: every input of the schema appears in the README's argument table", () => {
