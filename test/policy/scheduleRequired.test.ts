@@ -31,6 +31,7 @@ describe(SCHEDULE_REQUIRED, () => {
             require(file);
         };
         const resources = await runProgram(load);
+        delete require.cache[file];
         assert.deepEqual((await evaluate(resources, { [SCHEDULE_REQUIRED]: { requiredComponents: ["postgres", "kots"] } })).of(SCHEDULE_REQUIRED), []);
         const unconfigured = (await evaluate(resources)).of(SCHEDULE_REQUIRED);
         assert.equal(unconfigured.length, 1, unconfigured.join("\n"));
