@@ -209,6 +209,34 @@ async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string, 
 }
 
 /**
+ * The pipelines people run today, reimplemented from their command lines, uploading to the same
+ * MinIO (issue 18): the Zalando postgres-operator's logical backup (`pg_dumpall | pigz | aws s3
+ * cp - --expected-size <sum of pg_database_size / 5>`: streamed, no checksum, no manifest) and
+ * the runbook's (`pg_dumpall | gzip > file`, then `aws s3 cp file`). Returns the measure and the
+ * bytes each stored.
+ */
+async function peerBackup(pg: PostgresServer, minio: MinioServer, peer: "zalando" | "runbook", endpoint = minio.endpoint): Promise<{ m: Measure; bytes: number }> {
+    const work = makeTempDir(`bench-${peer}`);
+    try {
+        const key = `bench-${peer}/${Date.now()}/dumpall.sql.gz`;
+        const url = `s3://${minio.bucket}/${key}`;
+        const aws = `/usr/bin/aws --endpoint-url ${endpoint}`;
+        const expected = (await pg.psql("SELECT (sum(pg_database_size(datname)) / 5)::bigint FROM pg_database")).trim();
+        const script =
+            peer === "zalando"
+                ? `set -o pipefail; pg_dumpall | pigz | ${aws} s3 cp - "${url}" --expected-size ${expected}`
+                : `set -e; pg_dumpall | gzip > "$1/dumpall.sql.gz"; ${aws} s3 cp "$1/dumpall.sql.gz" "${url}"`;
+        const env = { ...pg.env(), ...minio.env(), PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: work } as Record<string, string>;
+        const label = peer === "zalando" ? "peer: Zalando logical backup (pg_dumpall | pigz | aws s3 cp -)" : "peer: runbook (pg_dumpall | gzip > file; aws s3 cp file)";
+        const m = await command(label, "/bin/bash", ["-c", script, peer, work], env);
+        const head = await minio.aws(["s3api", "head-object", "--bucket", minio.bucket, "--key", key, "--output", "json"]);
+        return { m, bytes: Number((JSON.parse(head.stdout.toString()) as { ContentLength: number }).ContentLength) };
+    } finally {
+        removeTempDir(work);
+    }
+}
+
+/**
  * The upload step's parts alone, on the bytes of one artifact (medians of `rounds`): the S3 client
  * (the jobs' aws CLI against rclone, a Go client that starts in milliseconds), and the fan-out
  * and checksums of jobs/upload.sh (tee into sha256sum and wc -c over FIFOs) with the GNU userland
@@ -252,7 +280,7 @@ async function compareUploadParts(minio: MinioServer, key: string, rounds: numbe
  */
 async function compareBackups(pg: PostgresServer, minio: MinioServer, label: string, rounds: number, endpoint = minio.endpoint): Promise<JobRun> {
     const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
-    const ratios = { streamed: [] as number[], staged: [] as number[], pipe: [] as number[] };
+    const ratios = { streamed: [] as number[], staged: [] as number[], pipe: [] as number[], zalando: [] as number[], runbook: [] as number[], zalandoBytes: [] as number[] };
     let last: JobRun | undefined;
     for (let round = 1; round <= rounds; round++) {
         console.log(`  round ${round} of ${rounds}`);
@@ -260,6 +288,11 @@ async function compareBackups(pg: PostgresServer, minio: MinioServer, label: str
         const pipe = await command("pg_dumpall | cat > /dev/null (any pipe)", "/bin/sh", ["-c", "pg_dumpall -w | cat > /dev/null"], pgEnv);
         last = await streamedJob(pg, minio, label, "sql", "zstd", endpoint);
         const staged = await stagedJob(pg, minio, label, endpoint);
+        const zalando = await peerBackup(pg, minio, "zalando", endpoint);
+        const runbook = await peerBackup(pg, minio, "runbook", endpoint);
+        ratios.zalando.push(last.whole.wallS / zalando.m.wallS);
+        ratios.runbook.push(last.whole.wallS / runbook.m.wallS);
+        ratios.zalandoBytes.push(last.bytes / zalando.bytes);
         ratios.pipe.push(pipe.wallS / raw.wallS);
         ratios.streamed.push(last.whole.wallS / raw.wallS);
         ratios.staged.push(staged.wallS / raw.wallS);
@@ -270,6 +303,10 @@ async function compareBackups(pg: PostgresServer, minio: MinioServer, label: str
     show("backup job streamed (sql/zstd) / raw pg_dumpall > /dev/null", ratios.streamed, "<= 1.15x");
     show("backup job staged (sql/zstd) / raw pg_dumpall > /dev/null", ratios.staged);
     show("pg_dumpall | cat / raw pg_dumpall > /dev/null", ratios.pipe);
+    // The comparison a user makes: what they run today, same data, same round.
+    show("backup job streamed (sql/zstd) / Zalando logical backup (pigz)", ratios.zalando, "< 1x");
+    show("backup job streamed (sql/zstd) / runbook (gzip to a file, then upload)", ratios.runbook, "< 1x");
+    console.log(`  => stored bytes, backup job / Zalando logical backup: ${median(ratios.zalandoBytes).toFixed(2)}x (median of ${ratios.zalandoBytes.map((x) => x.toFixed(2)).join(", ")})`);
     return last!;
 }
 
