@@ -75,26 +75,22 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
             bucketName = pulumi.output(spec.bucket.name!);
         }
 
-        // Every job ServiceAccount reaches the bucket the same way (the IRSA role trusts each of them).
-        const jobAccount = (resourceName: string, accountName: string, component?: string) =>
+        // Every backup job's ServiceAccount reaches the bucket the same way (the IRSA role trusts each of them).
+        const backupAnnotations = { ...spec.serviceAccountAnnotations, ...credentials.serviceAccountAnnotations };
+        const jobAccount = (resourceName: string, accountName: string, annotations: { [k: string]: pulumi.Input<string> }, component?: string) =>
             new k8s.core.v1.ServiceAccount(
                 resourceName,
                 {
-                    metadata: {
-                        name: accountName,
-                        namespace: spec.namespace,
-                        labels: labels(spec, component),
-                        annotations: { ...spec.serviceAccountAnnotations, ...credentials.serviceAccountAnnotations },
-                    },
+                    metadata: { name: accountName, namespace: spec.namespace, labels: labels(spec, component), annotations },
                     // No pod gets a token from the ServiceAccount: the kots pod mounts one in one container.
                     automountServiceAccountToken: false,
                 },
                 k8sOpts,
             );
-        const serviceAccount = jobAccount(`${name}-backup`, spec.names.serviceAccount);
+        const serviceAccount = jobAccount(`${name}-backup`, spec.names.serviceAccount, backupAnnotations);
         const accounts: pulumi.Resource[] = [serviceAccount];
         for (const { part, name: roleName, rules } of partRoles(spec)) {
-            const account = jobAccount(`${name}-backup-${part}`, roleName, part);
+            const account = jobAccount(`${name}-backup-${part}`, roleName, backupAnnotations, part);
             const role = new k8s.rbac.v1.Role(`${name}-backup-${part}`, { metadata: { name: roleName, namespace: spec.namespace, labels: labels(spec, part) }, rules }, k8sOpts);
             new k8s.rbac.v1.RoleBinding(
                 `${name}-backup-${part}`,
@@ -115,19 +111,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
 
         if (spec.storageMode === "createBucket") {
             // The retention job of the bucket this component owns (an existing bucket's retention is its owner's).
-            const pruneAccount = new k8s.core.v1.ServiceAccount(
-                `${name}-prune`,
-                {
-                    metadata: {
-                        name: spec.names.pruneServiceAccount,
-                        namespace: spec.namespace,
-                        labels: labels(spec),
-                        annotations: credentials.pruneRoleArn ? { "eks.amazonaws.com/role-arn": credentials.pruneRoleArn } : {},
-                    },
-                    automountServiceAccountToken: false,
-                },
-                k8sOpts,
-            );
+            const pruneAccount = jobAccount(`${name}-prune`, spec.names.pruneServiceAccount, credentials.pruneRoleArn ? { "eks.amazonaws.com/role-arn": credentials.pruneRoleArn } : {});
             new k8s.batch.v1.CronJob(`${name}-backup-prune`, pruneCronJobSpec(spec, bucketName), { ...k8sOpts, dependsOn: [pruneAccount, scripts] });
         }
 

@@ -30,10 +30,15 @@ export function backupPolicyDocument(bucketArn: string, prefix: string, kmsKeyAr
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
+/** Listing the bucket, under the prefix only (the restore and the retention job find the sets so). */
+function listPrefixStatement(bucketArn: string, prefix: string): object {
+    return { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, `${prefix}/`] } } };
+}
+
 /** The restore's policy document: read-only, the prefix only. */
 export function restorePolicyDocument(bucketArn: string, prefix: string, kmsKeyArn?: string): string {
     const statements: object[] = [
-        { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, `${prefix}/`] } } },
+        listPrefixStatement(bucketArn, prefix),
         { Sid: "ReadBackupSets", Effect: "Allow", Action: [...RESTORE_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] },
     ];
     if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] });
@@ -49,7 +54,7 @@ export function prunePolicyDocument(bucketArn: string, prefix: string): string {
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, `${prefix}/`] } } },
+            listPrefixStatement(bucketArn, prefix),
             { Sid: "DeleteExpiredSets", Effect: "Allow", Action: [...PRUNE_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] },
         ],
     });

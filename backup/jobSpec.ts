@@ -30,13 +30,14 @@ function partOf(c: JobComponentSpec): BackupPart {
     return part;
 }
 
-/** The secretKeyRefs of the S3 credentials, per credentials mode (none for IRSA or ambient). */
-export function s3CredentialEnv(spec: PolicySpec): EnvVar[] {
+/**
+ * The secretKeyRefs of the S3 credentials, per credentials mode: the key of the identity this
+ * component generated (createIamUser: the backup jobs' by default, the retention job's own
+ * Secret for it), else the user's Secret; none for IRSA or ambient.
+ */
+export function s3CredentialEnv(spec: PolicySpec, generatedSecret = spec.names.credentialsSecret): EnvVar[] {
     const c = spec.credentials;
-    const ref =
-        c.mode === "iamUser"
-            ? { name: spec.names.credentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" }
-            : c.secret;
+    const ref = c.mode === "iamUser" ? { name: generatedSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" } : c.secret;
     if (!ref) return [];
     return [
         envSecret(S3_ENV.accessKeyId.name, { name: ref.name, key: ref.accessKeyIdKey }),

@@ -8,12 +8,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MOUNT, PRUNE_ENV, S3_ENV, SCRIPT } from "../core/contract";
-import { BACKUP_APP_NAME, PRUNE_COMPONENT, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, scriptCommand, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
-import { scheduledJob } from "./jobSpec";
+import { containerSecurity, EnvVar, envValue, LABELS, PRUNE_COMPONENT, scriptCommand, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
+import { labels, s3CredentialEnv, scheduledJob } from "./jobSpec";
 import { PolicySpec } from "./validate";
 
+/** The policy's labels (a restore suspends the CronJobs that carry them), its own component. */
 function pruneLabels(spec: PolicySpec): { [k: string]: string } {
-    return { [LABELS.name]: BACKUP_APP_NAME, [LABELS.partOf]: PART_OF, [LABELS.managedBy]: "pulumi", [LABELS.component]: PRUNE_COMPONENT, [LABELS.instance]: spec.name };
+    return { ...labels(spec), [LABELS.component]: PRUNE_COMPONENT };
 }
 
 /** The env of the retention job: where the sets are, the rule, and its own key (none with IRSA). */
@@ -27,18 +28,10 @@ export function pruneEnv(spec: PolicySpec, bucketName: pulumi.Input<string>): En
         envValue(PRUNE_ENV.keepLast.name, String(spec.keepLast)),
         // Every part the policy backs up; a part disabled later keeps its sets until it is listed again.
         envValue(PRUNE_ENV.parts.name, spec.components.map((c) => c.component).join(",")),
-        ...pruneCredentialEnv(spec),
+        // Its own generated key (createIamUser), or the user's Secret (which then does everything).
+        ...s3CredentialEnv(spec, spec.names.pruneCredentialsSecret),
         envValue("HOME", "/tmp"),
     ];
-}
-
-/** Its key: the generated one of its own identity, or the user's Secret (which then does everything); none with IRSA or ambient. */
-function pruneCredentialEnv(spec: PolicySpec): EnvVar[] {
-    const c = spec.credentials;
-    const ref =
-        c.mode === "iamUser" ? { name: spec.names.pruneCredentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" } : c.mode === "existingSecret" ? c.secret : undefined;
-    if (!ref) return [];
-    return [envSecret(S3_ENV.accessKeyId.name, { name: ref.name, key: ref.accessKeyIdKey }), envSecret(S3_ENV.secretAccessKey.name, { name: ref.name, key: ref.secretAccessKeyKey })];
 }
 
 /** The retention CronJob (the object passed to k8s.batch.v1.CronJob), on the policy's schedule. */

@@ -139,9 +139,7 @@ async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodS
         const dir = path.join(root, "volumes", v.name);
         fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
         if (v.configMap) {
-            const data = await sources.configMapData(namespace, v.configMap.name!);
-            if (!data) throw new PodStartError("FailedMount", `configmap "${v.configMap.name}" not found`);
-            for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(dir, file), text, { mode: v.configMap.defaultMode ?? 0o644 });
+            await writeConfigMap("", v.configMap, v.configMap.defaultMode ?? 0o644, namespace, sources, dir);
         } else if (v.projected) {
             await project(v.name, v.projected, spec.serviceAccountName ?? "default", namespace, sources, dir);
         } else if (!v.emptyDir && !v.ephemeral) {
@@ -150,6 +148,19 @@ async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodS
         dirs.set(v.name, dir);
     }
     return dirs;
+}
+
+/**
+ * A ConfigMap's keys (those of `items`, else all) as files in `dir`, as the kubelet writes a
+ * configMap volume or projection; `where` starts the reason when it cannot.
+ */
+async function writeConfigMap(where: string, ref: { name?: string; items?: k8s.V1KeyToPath[] }, mode: number, namespace: string, sources: PodSources, dir: string): Promise<void> {
+    const data = await sources.configMapData(namespace, ref.name!);
+    if (!data) throw new PodStartError("FailedMount", `${where}configmap "${ref.name}" not found`);
+    for (const item of ref.items ?? Object.keys(data).map((key): k8s.V1KeyToPath => ({ key, path: key }))) {
+        if (data[item.key] === undefined) throw new PodStartError("FailedMount", `${where}configmap "${ref.name}" has no key ${item.key}`);
+        fs.writeFileSync(path.join(dir, item.path), data[item.key], { mode: item.mode ?? mode });
+    }
 }
 
 /**
@@ -166,12 +177,7 @@ async function project(volume: string, projected: k8s.V1ProjectedVolumeSource, s
             });
             fs.writeFileSync(path.join(dir, s.serviceAccountToken.path), token, { mode });
         } else if (s.configMap) {
-            const data = await sources.configMapData(namespace, s.configMap.name!);
-            if (!data) throw new PodStartError("FailedMount", `volume ${volume}: configmap "${s.configMap.name}" not found`);
-            for (const item of s.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
-                if (data[item.key] === undefined) throw new PodStartError("FailedMount", `volume ${volume}: configmap "${s.configMap.name}" has no key ${item.key}`);
-                fs.writeFileSync(path.join(dir, item.path), data[item.key], { mode });
-            }
+            await writeConfigMap(`volume ${volume}: `, s.configMap, mode, namespace, sources, dir);
         } else if (s.downwardAPI) {
             for (const item of s.downwardAPI.items ?? []) {
                 if (item.fieldRef?.fieldPath !== "metadata.namespace") throw new Error(`volume ${volume}: only the downward API's metadata.namespace is run here`);

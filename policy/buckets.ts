@@ -12,7 +12,7 @@
  */
 import { PART_OF } from "../core/pod";
 import { S3_ENV } from "../core/contract";
-import { ancestorOfType, asWorkload, at, BACKUP_POLICY_TYPE, containersOf, isPackageLabeled, isUnknown, PackResource, plain } from "./model";
+import { ancestorOfType, asWorkload, at, BACKUP_POLICY_TYPE, containersOf, envValues, isPackageLabeled, isUnknown, PackResource, plain } from "./model";
 
 /** The S3 resource name of a type token, V2 suffix dropped: `aws:s3/bucketVersioningV2:BucketVersioningV2` → `BucketVersioning`. */
 export function s3Kind(type: string): string | undefined {
@@ -47,9 +47,7 @@ function uploadTargets(resources: PackResource[]): Set<string> {
         const w = asWorkload(r);
         if (!w || !isPackageLabeled(w)) continue;
         for (const { container } of containersOf(w)) {
-            const env = at(container, "env");
-            if (!Array.isArray(env)) continue;
-            for (const e of env) if (at(e, "name") === S3_ENV.bucket.name && typeof at(e, "value") === "string") names.add(at(e, "value"));
+            for (const v of envValues(container, S3_ENV.bucket.name)) if (typeof v === "string") names.add(v);
         }
     }
     return names;

@@ -238,6 +238,12 @@ export interface ContainerRef {
     container: any;
 }
 
+/** The plain values a container's env gives `name` (an unknown one as it is; a secretKeyRef has none). */
+export function envValues(container: unknown, name: string): unknown[] {
+    const env = at(container, "env");
+    return Array.isArray(env) ? env.filter((e) => at(e, "name") === name).map((e) => at(e, "value")).filter((v) => v !== undefined) : [];
+}
+
 export function containersOf(w: Workload): ContainerRef[] {
     const podSpec = at(w.props, ...POD_SPEC_PATH[w.kind]);
     const out: ContainerRef[] = [];

@@ -6,7 +6,7 @@
  */
 import type { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { BackupBucket, backupBuckets, display } from "./buckets";
-import { asWorkload, at, describe as describeWorkload, Findings, isPackageLabeled, isUnknown, notApplicable, PackResource, resolveConfig, stackValidation, Unknown, Verdict } from "./model";
+import { asWorkload, at, containersOf, describe as describeWorkload, envValues, Findings, isPackageLabeled, labelsOf, isUnknown, notApplicable, PackResource, resolveConfig, stackValidation, Unknown, Verdict } from "./model";
 import { LABELS, PRUNE_COMPONENT } from "../core/pod";
 import { PRUNE_ENV } from "../core/contract";
 
@@ -124,13 +124,13 @@ export function checkRetention(resources: PackResource[], config?: Partial<Reten
     // no longer expire current sets): the same minimum holds for it.
     for (const r of resources) {
         const w = asWorkload(r);
-        if (!w || w.kind !== "CronJob" || !isPackageLabeled(w) || at(w.props, "metadata", "labels", LABELS.component) !== PRUNE_COMPONENT) continue;
-        const containers = at(w.props, "spec", "jobTemplate", "spec", "template", "spec", "containers");
-        for (const c of Array.isArray(containers) ? containers : []) {
-            const days = (Array.isArray(c?.env) ? c.env : []).find((e: { name?: unknown }) => e?.name === PRUNE_ENV.retentionDays.name)?.value;
-            if (isUnknown(days)) f.unknown(days);
-            else if (typeof days === "string" && Number(days) < min) {
-                f.report(`${describeWorkload(w)} (the retention job) deletes sets after ${days} days, fewer than minRetentionDays ${min}. Set GitGuardianBackupPolicy \`retentionDays\` to ${min} or more.`, r.urn);
+        if (!w || w.kind !== "CronJob" || !isPackageLabeled(w) || labelsOf(w)[LABELS.component] !== PRUNE_COMPONENT) continue;
+        for (const { container } of containersOf(w)) {
+            for (const days of envValues(container, PRUNE_ENV.retentionDays.name)) {
+                if (isUnknown(days)) f.unknown(days);
+                else if (typeof days === "string" && Number(days) < min) {
+                    f.report(`${describeWorkload(w)} (the retention job) deletes sets after ${days} days, fewer than minRetentionDays ${min}. Set GitGuardianBackupPolicy \`retentionDays\` to ${min} or more.`, r.urn);
+                }
             }
         }
     }

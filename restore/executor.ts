@@ -5,6 +5,19 @@
  */
 import type { V1Job, V1Secret } from "@kubernetes/client-node";
 
+/** The data of a Secret as the API gives it back (base64 values), its stringData folded in. */
+export function secretData(secret: V1Secret): { [key: string]: string } {
+    const data: { [key: string]: string } = { ...(secret.data ?? {}) };
+    for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v).toString("base64");
+    return data;
+}
+
+/** Whether two Secrets' data (as secretData and readSecretData give it) hold the same keys and values. */
+export function sameSecretData(a: { [key: string]: string }, b: { [key: string]: string }): boolean {
+    const keys = Object.keys(a).sort();
+    return keys.join("\0") === Object.keys(b).sort().join("\0") && keys.every((k) => a[k] === b[k]);
+}
+
 /** A finished restore Job. */
 export interface JobOutcome {
     name: string;

@@ -6,7 +6,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import type { V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
-import { AccessCheck, JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, StatefulSetInfo, TimeoutError } from "./executor";
+import { AccessCheck, JobFailedError, JobOutcome, Progress, ProgressRecord, RestoreExecutor, sameSecretData, secretData, StatefulSetInfo, TimeoutError } from "./executor";
 import { RESTORE_NAMES } from "./jobs";
 import { LABELS, PART_OF } from "../core/pod";
 import { DEFAULT_RETRY, RetryNotice, RetryPolicy, statusOf, withRetry } from "./retry";
@@ -182,9 +182,7 @@ export class KubernetesExecutor implements RestoreExecutor {
             const err = e as { status?: number; attempts?: number };
             if (err.status !== 409 || (err.attempts ?? 1) < 2) throw e;
             const live = await this.readSecretData(namespace, name);
-            const want = secret.data ?? {};
-            const same = live !== undefined && Object.keys(live).length === Object.keys(want).length && Object.entries(want).every(([k, v]) => live[k] === v);
-            if (!same) throw e;
+            if (live === undefined || !sameSecretData(live, secretData(secret))) throw e;
         }
     }
 

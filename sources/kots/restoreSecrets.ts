@@ -4,23 +4,11 @@
  * data is encrypted with: it is replaced only when kots.overwrite names this set, and then kept
  * beside as `<name>.before-restore-<time>`; without it the step refuses before changing any.
  */
-import type { V1Secret } from "@kubernetes/client-node";
 import { LABELS, PART_OF } from "../../core/pod";
 import { overwriteAllowed, restoreSection, RestoreStep, setOf, StepContext, verifiedTar, whenRestored } from "../../restore/step";
+import { sameSecretData, secretData } from "../../restore/executor";
 import { secretsFromArtifact } from "./cli";
 import type { KotsRestoreSpec } from "./restore";
-
-/** The data of a Secret as the API gives it (base64 values), stringData folded in. */
-function dataOf(secret: V1Secret): { [key: string]: string } {
-    const data: { [key: string]: string } = { ...(secret.data ?? {}) };
-    for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v).toString("base64");
-    return data;
-}
-
-function sameData(a: { [key: string]: string }, b: { [key: string]: string }): boolean {
-    const keys = Object.keys(a).sort();
-    return keys.join("\0") === Object.keys(b).sort().join("\0") && keys.every((k) => a[k] === b[k]);
-}
 
 /** `<name>.before-restore-<UTC time>`: a Secret name (lower case), sortable by time. */
 export function beforeRestoreName(name: string, at: Date): string {
@@ -35,7 +23,7 @@ async function compare(ctx: StepContext) {
     const { artifact, entries } = await verifiedTar(ctx, "kots", "kots-secrets.tar");
     const secrets = secretsFromArtifact(entries, k.secrets, ns, ctx.yaml.load);
     const live = await Promise.all(secrets.map((s) => ctx.executor.readSecretData(ns, s.metadata!.name!)));
-    const unchanged = secrets.map((s, i) => live[i] !== undefined && sameData(live[i]!, dataOf(s)));
+    const unchanged = secrets.map((s, i) => live[i] !== undefined && sameSecretData(live[i]!, secretData(s)));
     const differing = secrets.filter((_s, i) => live[i] !== undefined && !unchanged[i]).map((s) => s.metadata!.name!);
     const refusal =
         differing.length && !overwriteAllowed(ctx.spec, "kots", set.backupId)

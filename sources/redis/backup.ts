@@ -29,12 +29,10 @@ export function resolveRedisBackup(r: Record<string, unknown>, { f, schedule }: 
 
 function resolveTls(value: unknown, f: BackupResolveContext["f"]): RedisSpec["tls"] {
     if (value === undefined) return undefined;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) f.bad("redis.tls", value, "allowed: an object with enabled, caSecret, serverName");
-    const t = value as Record<string, unknown>;
+    const t = f.object("redis.tls", value, "allowed: an object with enabled, caSecret, serverName");
     const unknownKeys = Object.keys(t).filter((k) => !["enabled", "caSecret", "serverName"].includes(k));
     if (unknownKeys.length) f.bad(`redis.tls.${unknownKeys[0]}`, t[unknownKeys[0]], "allowed keys: enabled, caSecret, serverName");
-    if (t.enabled !== undefined && typeof t.enabled !== "boolean") f.bad("redis.tls.enabled", t.enabled, "allowed: true or false");
-    if (t.enabled === false) return undefined;
+    if (!f.bool("redis.tls.enabled", t.enabled, true)) return undefined;
     return {
         caSecret: t.caSecret === undefined ? undefined : f.secretRef("redis.tls.caSecret", t.caSecret),
         serverName: t.serverName === undefined ? undefined : f.host("redis.tls.serverName", t.serverName),

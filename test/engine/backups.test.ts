@@ -23,7 +23,7 @@ import { makeFakeKots } from "../../harness/fakeKots";
 import { kubectlDir } from "../../harness/tools";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
-import { runPod } from "../../harness/podRunner";
+import { apiServerSources, runPod } from "../../harness/podRunner";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { runJob } from "../../harness/jobRunner";
 import { makeTempDir, removeTempDir } from "../../harness/proc";
@@ -243,8 +243,8 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
         // What the token of each job ServiceAccount may do, asked with the real kubectl.
         const kubectl = path.join(await kubectlDir(), "kubectl");
         const asAccount = async (account: string, ...argv: string[]) => {
-            const token = (await core.createNamespacedServiceAccountToken({ name: account, namespace: NS, body: { spec: { audiences: [], expirationSeconds: 600 } } })).status?.token;
-            assert.ok(token, `a token of ${account}`);
+            // The token the kubelet would project for a pod of that account (the pod runner's TokenRequest).
+            const token = await apiServerSources(core).serviceAccountToken!(NS, account, undefined, 600);
             const dir = makeTempDir("kubeconfig");
             try {
                 fs.writeFileSync(path.join(dir, "config"), kube.kubeconfigFor(token, account), { mode: 0o600 });

@@ -6,7 +6,6 @@
  * policy), which the aws CLI finds through its default chain (~/.aws/credentials with a session
  * token), as it finds IRSA's; the same credentials are refused outside the prefix.
  */
-import { execa } from "execa";
 import * as assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -15,10 +14,9 @@ import { backupPolicyDocument, restorePolicyDocument } from "../../backup/creden
 import { Component } from "../../core/contract";
 import { manifestKey } from "../../core/manifest";
 import { explain } from "../../harness/jobRunner";
-import { AWS_BIN, MinioServer, startMinio } from "../../harness/minio";
-import { makeTempDir } from "../../harness/proc";
+import { MinioServer, startMinio } from "../../harness/minio";
 import { RedisServer, startRedis } from "../../harness/redis";
-import { assertFailed, backup, backupOk, fetchSet, uniquePrefix } from "./support";
+import { assertFailed, awsAs as awsAsIn, backup, backupOk, fetchSet, restrictedHome, uniquePrefix } from "./support";
 
 describe("least privilege: a write-only backup identity and a read-only restore identity", function () {
     this.timeout(300_000);
@@ -26,26 +24,14 @@ describe("least privilege: a write-only backup identity and a read-only restore 
     let redis: RedisServer;
     const prefix = uniquePrefix("least-privilege");
     /** HOMEs whose ~/.aws/credentials hold each identity's restricted temporary credentials. */
-    const backupHome = makeTempDir("least-privilege-backup");
-    const restoreHome = makeTempDir("least-privilege-restore");
+    let backupHome: string;
+    let restoreHome: string;
     /** The root credentials of minio.env() left out: only the restricted ones remain. */
     // 8 MiB parts (the least allowed), so that the snapshot goes up as a multipart upload.
     const noRootKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, GGB_S3_PART_SIZE_MIB: "8" };
 
-    async function restrictedHome(home: string, policy: string, session: string) {
-        const r = await minio.aws(["sts", "assume-role", "--role-arn", "arn:minio:iam:::role/jobs", "--role-session-name", session, "--policy", policy, "--output", "json"]);
-        const c = (JSON.parse(r.stdout.toString()) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }).Credentials;
-        fs.mkdirSync(path.join(home, ".aws"));
-        fs.writeFileSync(
-            path.join(home, ".aws", "credentials"),
-            `[default]\naws_access_key_id = ${c.AccessKeyId}\naws_secret_access_key = ${c.SecretAccessKey}\naws_session_token = ${c.SessionToken}\n`,
-        );
-    }
     /** The aws CLI with one identity's credentials only (its ~/.aws/credentials). */
-    const awsAs = async (home: string, args: string[]) => {
-        const r = await execa(AWS_BIN, ["--endpoint-url", minio.endpoint, ...args], { env: { HOME: home, PATH: "/usr/bin:/bin", AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" }, extendEnv: false, reject: false, input: "" });
-        return { exitCode: r.exitCode ?? -1, stderr: r.stderr };
-    };
+    const awsAs = (home: string, args: string[]) => awsAsIn(minio, home, args);
 
     before(async function () {
         this.timeout(900_000); // on a fresh machine, startMinio() first builds MinIO (scripts/tools/build.sh, minutes)
@@ -54,8 +40,8 @@ describe("least privilege: a write-only backup identity and a read-only restore 
         // threshold, so the artifact goes up as a multipart upload.
         await redis.command("SET", "payload", randomBytes(10_000_000).toString("hex"));
         const bucketArn = `arn:aws:s3:::${minio.bucket}`;
-        await restrictedHome(backupHome, backupPolicyDocument(bucketArn, prefix), "ggb-backup");
-        await restrictedHome(restoreHome, restorePolicyDocument(bucketArn, prefix), "ggb-restore");
+        backupHome = await restrictedHome(minio, backupPolicyDocument(bucketArn, prefix), "ggb-backup");
+        restoreHome = await restrictedHome(minio, restorePolicyDocument(bucketArn, prefix), "ggb-restore");
     });
     after(async () => {
         await Promise.all([minio?.destroy(), redis?.destroy()]);

@@ -7,17 +7,13 @@
  * than 1000 keys go in several requests. The identity cannot read what it prunes.
  */
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { execa } from "execa";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { prunePolicyDocument } from "../../backup/credentials";
 import { backupIdFor } from "../../core/backupSet";
 import { SCRIPT } from "../../core/contract";
 import { explain, JobResult, runJob } from "../../harness/jobRunner";
-import { AWS_BIN, MinioServer, startMinio } from "../../harness/minio";
-import { makeTempDir } from "../../harness/proc";
-import { uniquePrefix } from "./support";
+import { MinioServer, startMinio } from "../../harness/minio";
+import { awsAs as awsAsIn, restrictedHome, uniquePrefix } from "./support";
 
 const DAY = 86_400_000;
 
@@ -26,7 +22,7 @@ describe("retention job: prune.sh keeps the newest complete sets whatever their 
     let minio: MinioServer;
     let s3: S3Client;
     const prefix = uniquePrefix("retention");
-    const pruneHome = makeTempDir("prune-home");
+    let pruneHome: string;
 
     const idDaysAgo = (days: number) => backupIdFor(new Date(Date.now() - days * DAY));
     /** A set: its artifact(s), and the manifest when complete. */
@@ -63,10 +59,7 @@ describe("retention job: prune.sh keeps the newest complete sets whatever their 
         const env = minio.env();
         s3 = new S3Client({ region: "us-east-1", endpoint: minio.endpoint, forcePathStyle: true, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
         // Temporary credentials restricted to exactly the retention job's document (MinIO STS).
-        const r = await minio.aws(["sts", "assume-role", "--role-arn", "arn:minio:iam:::role/jobs", "--role-session-name", "ggb-prune", "--policy", prunePolicyDocument(`arn:aws:s3:::${minio.bucket}`, prefix), "--output", "json"]);
-        const c = (JSON.parse(r.stdout.toString()) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }).Credentials;
-        fs.mkdirSync(path.join(pruneHome, ".aws"));
-        fs.writeFileSync(path.join(pruneHome, ".aws", "credentials"), `[default]\naws_access_key_id = ${c.AccessKeyId}\naws_secret_access_key = ${c.SecretAccessKey}\naws_session_token = ${c.SessionToken}\n`);
+        pruneHome = await restrictedHome(minio, prunePolicyDocument(`arn:aws:s3:::${minio.bucket}`, prefix), "ggb-prune");
     });
     after(async () => {
         s3?.destroy();
@@ -116,7 +109,7 @@ describe("retention job: prune.sh keeps the newest complete sets whatever their 
     it("its identity cannot read a set, nor delete outside the prefix; a bad rule value is refused before any call", async function () {
         const id = idDaysAgo(1);
         const [artifact] = await seed("postgres", id, true);
-        const awsAs = (args: string[]) => execa(AWS_BIN, ["--endpoint-url", minio.endpoint, ...args], { env: { HOME: pruneHome, PATH: "/usr/bin:/bin", AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" }, extendEnv: false, reject: false, input: "" });
+        const awsAs = (args: string[]) => awsAsIn(minio, pruneHome, args);
         const read = await awsAs(["s3", "cp", `s3://${minio.bucket}/${artifact}`, "-"]);
         assert.notEqual(read.exitCode, 0, "the retention identity cannot read a set");
         assert.match(read.stderr, /403|Forbidden|AccessDenied/);

@@ -3,6 +3,7 @@
  * the staging folder's FIFOs, as the CronJob's two containers do), a restore fetch, and the
  * assertions every fault test makes.
  */
+import { execa } from "execa";
 import * as assert from "node:assert/strict";
 import { PART_SCRIPT } from "../../sources";
 import { createHash } from "node:crypto";
@@ -12,7 +13,7 @@ import { Component, SCRIPT } from "../../core/contract";
 import { backupIdFor } from "../../core/backupSet";
 import { Manifest, manifestKey, parseManifest } from "../../core/manifest";
 import { JobResult, Shell, explain, runJob } from "../../harness/jobRunner";
-import { MinioServer } from "../../harness/minio";
+import { AWS_BIN, MinioServer } from "../../harness/minio";
 import { PostgresServer } from "../../harness/postgres";
 import { makeTempDir, randomToken } from "../../harness/proc";
 
@@ -182,4 +183,24 @@ export function assertSameText(actual: string, expected: string, what: string): 
             `--- expected around it ---\n${context(e)}\n--- actual around it ---\n${context(a)}\n` +
             `--- lines only in expected (first 25) ---\n${missing.join("\n")}\n--- lines only in actual (first 25) ---\n${extra.join("\n")}`,
     );
+}
+
+/**
+ * A HOME whose ~/.aws/credentials hold temporary credentials limited to exactly `policy` (MinIO
+ * STS AssumeRole with it as the session policy): the aws CLI finds them through its default
+ * chain, as it finds IRSA's. For the least-privilege tests of each identity's document.
+ */
+export async function restrictedHome(minio: MinioServer, policy: string, session: string): Promise<string> {
+    const home = makeTempDir(`restricted-${session}`);
+    const r = await minio.aws(["sts", "assume-role", "--role-arn", "arn:minio:iam:::role/jobs", "--role-session-name", session, "--policy", policy, "--output", "json"]);
+    const c = (JSON.parse(r.stdout.toString()) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }).Credentials;
+    fs.mkdirSync(path.join(home, ".aws"));
+    fs.writeFileSync(path.join(home, ".aws", "credentials"), `[default]\naws_access_key_id = ${c.AccessKeyId}\naws_secret_access_key = ${c.SecretAccessKey}\naws_session_token = ${c.SessionToken}\n`);
+    return home;
+}
+
+/** The aws CLI with the credentials of one restricted HOME only. */
+export async function awsAs(minio: MinioServer, home: string, args: string[]): Promise<{ exitCode: number; stderr: string }> {
+    const r = await execa(AWS_BIN, ["--endpoint-url", minio.endpoint, ...args], { env: { HOME: home, PATH: "/usr/bin:/bin", AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" }, extendEnv: false, reject: false, input: "" });
+    return { exitCode: r.exitCode ?? -1, stderr: r.stderr };
 }
