@@ -4,6 +4,7 @@
  * from these types gives every Pulumi language the same API. Mutually exclusive options are
  * optional fields checked at construction (see validate.ts).
  */
+import { RestoreDrill } from "../drill/args";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKeyRef } from "../core/args";
 import { KotsBackup } from "../sources/kots/args";
@@ -196,4 +197,9 @@ export interface GitGuardianBackupPolicyArgs {
     tolerations?: Toleration[];
     /** Extra annotations of the ServiceAccount (e.g. for another workload identity). */
     serviceAccountAnnotations?: { [key: string]: string };
+    /**
+     * A scheduled restore drill of the sets these backups make, into scratch servers of its own
+     * pod (never the live ones); its result goes to `<prefix>/drills/<id>.json`. Omit for none.
+     */
+    drill?: RestoreDrill;
 }

@@ -12,6 +12,7 @@ import { GitGuardianBackupPolicyArgs, S3CredentialsSecret } from "./args";
 import { createJobCredentials, JobCredentials } from "./credentials";
 import { cronJobSpec, labels, partRoles } from "./jobSpec";
 import { pruneCronJobSpec } from "./pruneJob";
+import { drillCronJobSpec } from "../drill/drillJob";
 import { createBackupBucket } from "./storage";
 import { PolicySpec, resolvePolicy } from "./validate";
 
@@ -56,6 +57,8 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
     public readonly roleArn: pulumi.Output<string>;
     /** Where the sets are, to hand to a GitGuardianRestore. */
     public readonly storage: pulumi.Output<BackupStorageLocation>;
+    /** CronJob name of the restore drill; empty when none is declared. */
+    public readonly drillCronJobName: pulumi.Output<string>;
 
     constructor(name: string, args: GitGuardianBackupPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a preview fails fast with the reason.
@@ -115,6 +118,13 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
             new k8s.batch.v1.CronJob(`${name}-backup-prune`, pruneCronJobSpec(spec, bucketName), { ...k8sOpts, dependsOn: [pruneAccount, scripts] });
         }
 
+        if (spec.drill) {
+            // The drill's own identity (read the sets, write its results), with no Kubernetes rights.
+            const drillAnnotations = credentials.drillRoleArn ? { "eks.amazonaws.com/role-arn": credentials.drillRoleArn } : spec.serviceAccountAnnotations;
+            const drillAccount = jobAccount(`${name}-drill`, spec.names.drillServiceAccount, drillAnnotations);
+            new k8s.batch.v1.CronJob(`${name}-backup-drill`, drillCronJobSpec(spec, spec.drill, bucketName), { ...k8sOpts, dependsOn: [drillAccount, scripts] });
+        }
+
         const cronJobNames: BackupCronJobNames = {};
         for (const c of spec.components) {
             new k8s.batch.v1.CronJob(`${name}-backup-${c.component}`, cronJobSpec(spec, c, bucketName), {
@@ -130,6 +140,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
         this.cronJobNames = pulumi.output(cronJobNames);
         this.roleArn = credentials.roleArn ?? pulumi.output("");
         this.storage = bucketName.apply((b) => storageLocation(spec, b));
+        this.drillCronJobName = pulumi.output(spec.drill ? spec.names.drillCronJob : "");
         this.registerOutputs({
             bucketName: this.bucketName,
             prefix: this.prefix,
@@ -137,6 +148,7 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
             cronJobNames: this.cronJobNames,
             roleArn: this.roleArn,
             storage: this.storage,
+            drillCronJobName: this.drillCronJobName,
         });
     }
 }

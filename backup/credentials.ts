@@ -45,6 +45,25 @@ export function restorePolicyDocument(bucketArn: string, prefix: string, kmsKeyA
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
+/** The S3 actions of a restore drill, besides listing and reading like a restore: write its own results. */
+export const DRILL_S3_ACTIONS = ["s3:PutObject"] as const;
+/** Where a drill writes its results, under the prefix. */
+export const DRILL_RESULTS_FOLDER = "drills";
+
+/**
+ * A restore drill's policy document: read like a restore, and write only under
+ * `<prefix>/drills/` (its results); nothing to delete.
+ */
+export function drillPolicyDocument(bucketArn: string, prefix: string, kmsKeyArn?: string): string {
+    const statements: object[] = [
+        listPrefixStatement(bucketArn, prefix),
+        { Sid: "ReadBackupSets", Effect: "Allow", Action: [...RESTORE_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/*`] },
+        { Sid: "WriteDrillResults", Effect: "Allow", Action: [...DRILL_S3_ACTIONS], Resource: [`${bucketArn}/${prefix}/${DRILL_RESULTS_FOLDER}/*`] },
+    ];
+    if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [kmsKeyArn] });
+    return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
 /**
  * The retention job's policy document: list the prefix and delete under it. It reads no set
  * (the key Secrets are in them) and writes none; with versioning its deletes leave noncurrent
@@ -91,6 +110,8 @@ export interface JobCredentials {
     roleArn?: pulumi.Output<string>;
     /** Set with IRSA: the retention job's role (its ServiceAccount is spec.names.pruneServiceAccount). */
     pruneRoleArn?: pulumi.Output<string>;
+    /** Set with IRSA and a drill: the drill's role (its ServiceAccount is spec.names.drillServiceAccount). */
+    drillRoleArn?: pulumi.Output<string>;
     /** ServiceAccount annotations the mode needs. */
     serviceAccountAnnotations: { [k: string]: pulumi.Input<string> };
 }
@@ -150,6 +171,9 @@ export function createJobCredentials(
     const restore = identity(`${name}-restore`, "restore (read-only)", spec, restorePolicy, irsa, { serviceAccounts: [spec.names.restoreServiceAccount], secretName: spec.names.restoreCredentialsSecret }, parent, k8sOpts);
     const prunePolicy = bucketArn.apply((arn) => prunePolicyDocument(arn, spec.prefix));
     const prune = identity(`${name}-prune`, "retention job (list and delete)", spec, prunePolicy, irsa, { serviceAccounts: [spec.names.pruneServiceAccount], secretName: spec.names.pruneCredentialsSecret }, parent, k8sOpts);
+    const drill = spec.drill
+        ? identity(`${name}-drill`, "restore drill (read, write its results)", spec, pulumi.all([bucketArn, kmsKeyArn]).apply(([arn, kms]) => drillPolicyDocument(arn, spec.prefix, kms)), irsa, { serviceAccounts: [spec.names.drillServiceAccount], secretName: spec.names.drillCredentialsSecret }, parent, k8sOpts)
+        : {};
     if (restore.roleArn) {
         // The ServiceAccount the restore Jobs run as (GitGuardianBackupPolicy.storage names it).
         new k8s.core.v1.ServiceAccount(
@@ -161,5 +185,5 @@ export function createJobCredentials(
             k8sOpts,
         );
     }
-    return { roleArn: backup.roleArn, pruneRoleArn: prune.roleArn, serviceAccountAnnotations: backup.roleArn ? { "eks.amazonaws.com/role-arn": backup.roleArn } : {} };
+    return { roleArn: backup.roleArn, pruneRoleArn: prune.roleArn, drillRoleArn: drill.roleArn, serviceAccountAnnotations: backup.roleArn ? { "eks.amazonaws.com/role-arn": backup.roleArn } : {} };
 }

@@ -93,8 +93,12 @@ function stagingVolume(spec: PolicySpec) {
 /** A pod's containers and volumes, and the ServiceAccount it runs as (never with a pod-wide token). */
 export interface JobPod {
     serviceAccountName: string;
+    /** Run in order before the containers (the drill's steps). */
+    initContainers?: k8s.types.input.core.v1.Container[];
     containers: k8s.types.input.core.v1.Container[];
     volumes: k8s.types.input.core.v1.Volume[];
+    /** The Job's own retry and deadline, when not the policy's. */
+    job?: { backoffLimit: number; activeDeadlineSeconds: number };
 }
 
 /**
@@ -115,8 +119,8 @@ export function scheduledJob(spec: PolicySpec, name: string, jobLabels: { [k: st
             jobTemplate: {
                 metadata: { labels: jobLabels },
                 spec: {
-                    backoffLimit: spec.backoffLimit,
-                    activeDeadlineSeconds: spec.activeDeadlineSeconds,
+                    backoffLimit: pod.job?.backoffLimit ?? spec.backoffLimit,
+                    activeDeadlineSeconds: pod.job?.activeDeadlineSeconds ?? spec.activeDeadlineSeconds,
                     ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished,
                     template: {
                         metadata: { labels: jobLabels },
@@ -128,6 +132,7 @@ export function scheduledJob(spec: PolicySpec, name: string, jobLabels: { [k: st
                             securityContext: { runAsNonRoot: true, fsGroup: UPLOADER_UID, seccompProfile: { type: "RuntimeDefault" } },
                             nodeSelector: Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
                             tolerations: spec.tolerations.length ? spec.tolerations : undefined,
+                            ...(pod.initContainers ? { initContainers: pod.initContainers } : {}),
                             containers: pod.containers,
                             volumes: pod.volumes,
                         },

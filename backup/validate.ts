@@ -9,6 +9,7 @@ import { backupParts, partNamed, partNames } from "../sources/registry";
 import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { andList, FieldRules, PATTERNS, plainHttpWarning, quantityBytes } from "../core/fields";
+import { DrillSpec, resolveDrill } from "../drill/validate";
 import {
     BucketCredentials,
     CompressionAlgorithm,
@@ -78,6 +79,8 @@ export interface PolicySpec {
     objectLock?: { mode: ObjectLockMode; days: number };
     credentials: CredentialsSpec;
     components: JobComponentSpec[];
+    /** The restore drill, when one is declared. */
+    drill?: DrillSpec;
     compression: CompressionAlgorithm;
     uploaderImage: string;
     staging: { size: string; storageClassName?: string };
@@ -114,6 +117,10 @@ export interface PolicySpec {
         pruneCronJob: string;
         pruneServiceAccount: string;
         pruneCredentialsSecret: string;
+        /** The restore drill: its CronJob, and its identity's ServiceAccount (IRSA) or key Secret (createIamUser). */
+        drillCronJob: string;
+        drillServiceAccount: string;
+        drillCredentialsSecret: string;
         cronJob: { [part: string]: string };
     };
 }
@@ -195,7 +202,8 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         bad(partNames().join("/"), "none enabled", `enable at least one of ${andList(partNames())}`);
     }
 
-    for (const c of components) {
+    const drill = resolveDrill(args.drill, components, f, schedule);
+    for (const c of [...components, ...(drill ? [{ component: "drill" }] : [])]) {
         const cronJob = cronJobName(name, c.component);
         if (cronJob.length > CRONJOB_NAME_MAX || !PATTERNS.dnsLabel.test(cronJob)) {
             bad("name", name, `the CronJob name ${JSON.stringify(cronJob)} must be a DNS label of at most ${CRONJOB_NAME_MAX} characters: use a shorter lower-case name`);
@@ -244,6 +252,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         objectLock,
         credentials,
         components,
+        drill,
         compression,
         uploaderImage: image("uploaderImage", args.uploaderImage, DEFAULTS.uploaderImage),
         staging: { size: stagingSize, storageClassName },
@@ -272,6 +281,9 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             pruneCronJob: `${name}-backup-prune`,
             pruneServiceAccount: `${name}-prune`,
             pruneCredentialsSecret: `${name}-prune-s3`,
+            drillCronJob: cronJobName(name, "drill"),
+            drillServiceAccount: `${name}-drill`,
+            drillCredentialsSecret: `${name}-drill-s3`,
             cronJob: Object.fromEntries(components.map((c) => [c.component, cronJobName(name, c.component)])),
         },
     };

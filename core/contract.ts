@@ -23,6 +23,8 @@ export const MOUNT = {
     scripts: "/scripts",
     /** The staging volume the dump step writes and the upload step reads. */
     staging: "/staging",
+    /** A restore drill's scratch servers (their data and Unix sockets): an emptyDir of the drill pod. */
+    drill: "/drill",
 } as const;
 
 /** The shared scripts (jobs/, and the generated rules.sh); each part's own are named in its descriptor. */
@@ -32,10 +34,12 @@ export const SCRIPT = {
     upload: "upload.sh",
     fetch: "restore-fetch.sh",
     prune: "prune.sh",
+    drillFetch: "drill-fetch.sh",
+    drillReport: "drill-report.sh",
 } as const;
 
 /** The files lib.sh sources (a container runs none of them itself): the seams of the scripts. */
-export const SCRIPT_LIBRARIES: readonly string[] = [SCRIPT.lib, SCRIPT.rules, "codec.sh", "channel.sh", "s3.sh"];
+export const SCRIPT_LIBRARIES: readonly string[] = [SCRIPT.lib, SCRIPT.rules, "codec.sh", "channel.sh", "s3.sh", "drill-lib.sh"];
 
 /** A variable of the contract: its name, who reads it, and whether a value is secret. */
 export interface EnvVarSpec {
@@ -78,6 +82,15 @@ export const PRUNE_ENV = {
     parts: v("GGB_PARTS", "the parts whose sets the retention job looks at, comma-separated"),
 } as const;
 
+/** Variables of the restore drills (jobs/drill-*.sh and each part's drill step). */
+export const DRILL_ENV = {
+    parts: v("GGB_DRILL_PARTS", "the parts a drill restores, comma-separated"),
+    pick: v("GGB_DRILL_PICK", "which complete set of each part a drill takes: latest or random (value rule drillPick)"),
+    windowDays: v("GGB_DRILL_WINDOW_DAYS", "days back a drill looks for a set; an older newest set fails it (value rule drillWindowDays)"),
+    deadlineSeconds: v("GGB_DRILL_DEADLINE_SECONDS", "seconds the drill's steps may take before its checks are TIMED_OUT (value rule drillDeadlineSeconds)"),
+    dir: v("GGB_DRILL_DIR", "the drill pod's scratch volume, where each part's step starts its scratch server"),
+} as const;
+
 /** Variables of the codec of the dump steps (jobs/lib.sh compress). */
 export const CODEC_ENV = {
     compression: v("GGB_COMPRESSION", "gzip | zstd | none"),
@@ -90,7 +103,7 @@ export const RESTORE_ENV = {
 } as const;
 
 /** The variables every part shares (each part's own are in its descriptor; sources/registry.ts joins them). */
-export const SHARED_ENV: readonly EnvVarSpec[] = [...Object.values(COMMON_ENV), ...Object.values(S3_ENV), ...Object.values(CODEC_ENV), ...Object.values(RESTORE_ENV), ...Object.values(PRUNE_ENV)];
+export const SHARED_ENV: readonly EnvVarSpec[] = [...Object.values(COMMON_ENV), ...Object.values(S3_ENV), ...Object.values(CODEC_ENV), ...Object.values(RESTORE_ENV), ...Object.values(PRUNE_ENV), ...Object.values(DRILL_ENV)];
 
 /** The shape of a backup id: a UTC timestamp, sortable as text. */
 export const BACKUP_ID_PATTERN = /^[0-9]{8}T[0-9]{6}Z$/;

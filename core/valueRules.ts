@@ -54,6 +54,12 @@ export const VALUE_RULES = {
     retentionDays: { pattern: "[1-9][0-9]{0,4}", range: [1, 36500], maxLength: 5, allowed: "allowed: a whole number from 1 to 36500", what: "a number of days (1 to 36500)" },
     /** Complete sets of a part the retention job keeps whatever their age. */
     keepLast: { pattern: "[1-9][0-9]{0,2}", range: [1, 100], maxLength: 3, allowed: "allowed: a whole number from 1 to 100", what: "a number of sets (1 to 100)" },
+    /** Which complete set a restore drill takes: the newest, or any within the window (AWS Backup's LATEST_WITHIN_WINDOW / RANDOM_WITHIN_WINDOW). */
+    drillPick: { pattern: "latest|random", maxLength: 6, allowed: "allowed: latest or random", what: "latest or random" },
+    /** How far back a drill looks for a set: also how old the newest set may be before the drill fails. */
+    drillWindowDays: { pattern: "[1-9][0-9]{0,2}", range: [1, 365], maxLength: 3, allowed: "allowed: a whole number of days from 1 to 365", what: "a number of days (1 to 365)" },
+    /** The seconds a drill may take, its recovery time objective's ceiling (a day at most). */
+    drillDeadlineSeconds: { pattern: "[1-9][0-9]{1,4}", range: [60, 86400], maxLength: 5, allowed: "allowed: a whole number of seconds from 60 to 86400", what: "a number of seconds (60 to 86400)" },
     connectTimeout: { pattern: "[1-9][0-9]{0,3}", range: [1, 9999], maxLength: 4, allowed: "allowed: a whole number of seconds from 1 to 9999", what: "a number of seconds (1 to 9999)" },
     gzipLevel: { pattern: "[1-9]", range: [1, 9], maxLength: 1, allowed: "allowed: a gzip level from 1 to 9", what: "a gzip level (1 to 9)" },
     zstdLevel: { pattern: "[1-9][0-9]?", range: [1, 19], maxLength: 2, allowed: "allowed: a zstd level from 1 to 19", what: "a zstd level (1 to 19)" },

@@ -54,7 +54,11 @@ const IMAGE_TOOLS: Record<string, string> = {
     pg_dump: path.join(PG_BIN, "pg_dump"),
     pg_dumpall: path.join(PG_BIN, "pg_dumpall"),
     pg_restore: path.join(PG_BIN, "pg_restore"),
+    // The server, which the drills' scratch PostgreSQL runs (the postgres image has it on PATH).
+    initdb: path.join(PG_BIN, "initdb"),
+    pg_ctl: path.join(PG_BIN, "pg_ctl"),
     "redis-cli": "/usr/bin/redis-cli",
+    "redis-server": "/usr/bin/redis-server",
     "redis-check-rdb": "/usr/bin/redis-check-rdb",
     zstd: "/usr/bin/zstd",
 };

@@ -17,7 +17,7 @@
  *   NEVER_READY_LABEL=true never become ready.
  */
 import * as k8s from "@kubernetes/client-node";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
@@ -213,13 +213,16 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
         );
         procs.push({ name: "kube-apiserver", proc: apiserver });
         const certFile = path.join(certDir, "apiserver.crt");
-        await waitFor("kube-apiserver's serving certificate", async () => fs.existsSync(certFile) && fs.statSync(certFile).size > 0, {
+        const keyFile = path.join(certDir, "apiserver.key");
+        // kube-apiserver writes the certificate, then the key, each in several writes: wait until
+        // both parse, not until the first file exists (CI once read the key before it was there).
+        await waitFor("kube-apiserver's serving certificate and key", async () => servingPairReady(certFile, keyFile), {
             alive: () => apiserver.isRunning(),
             detail: () => apiserver.logTail(),
             timeoutMs: 60_000,
         });
         const ca = fs.readFileSync(certFile, "utf8");
-        const servingKey = fs.readFileSync(path.join(certDir, "apiserver.key"), "utf8");
+        const servingKey = fs.readFileSync(keyFile, "utf8");
         const server = `https://127.0.0.1:${apiPort}`;
         await waitFor(`kube-apiserver on ${server}`, async () => (await httpsStatus(`${server}/readyz`, ca, adminToken)) === 200, {
             alive: () => apiserver.isRunning(),
@@ -366,5 +369,16 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
         const detail = logs(30);
         await stop().catch(() => undefined);
         throw new Error(`${(e as Error).message}\n${detail}`);
+    }
+}
+
+/** Whether both files of the self-generated serving pair are complete (they parse). */
+function servingPairReady(certFile: string, keyFile: string): boolean {
+    try {
+        new X509Certificate(fs.readFileSync(certFile));
+        createPrivateKey(fs.readFileSync(keyFile));
+        return true;
+    } catch {
+        return false;
     }
 }

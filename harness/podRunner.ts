@@ -88,6 +88,14 @@ export interface PodRunOptions {
      */
     apiServer?: { host: string; port: number };
     timeoutMs?: number;
+    /**
+     * Run each container as its securityContext.runAsUser (and runAsGroup), in a user namespace
+     * of its own that maps that uid to this process's, with the image's account added to
+     * /etc/passwd. Off by default (containers run as this process's user): servers that refuse
+     * root (initdb, the drills' scratch PostgreSQL) need it. Every file of the host then looks
+     * owned by that uid inside, so permissions between containers are not what a node enforces.
+     */
+    runAsUsers?: boolean;
     /** Told of each container as it starts. */
     onStart?: (container: k8s.V1Container, shell: Shell) => void;
 }
@@ -189,6 +197,21 @@ async function project(volume: string, projected: k8s.V1ProjectedVolumeSource, s
     }
 }
 
+const passwdFiles = new Map<string, string>();
+/** The host's /etc/passwd with an account for uid (the image's own user, as the postgres image has `postgres`), when it has none. */
+function imagePasswd(uid: number, gid: number): string {
+    const key = `${uid}:${gid}`;
+    let file = passwdFiles.get(key);
+    if (!file) {
+        const host = fs.readFileSync("/etc/passwd", "utf8");
+        const has = host.split("\n").some((l) => l.split(":")[2] === String(uid));
+        file = path.join(makeTempDir("passwd"), "passwd");
+        fs.writeFileSync(file, has ? host : `${host.replace(/\n?$/, "\n")}image-user-${uid}:x:${uid}:${gid}::/tmp:/bin/sh\n`);
+        passwdFiles.set(key, file);
+    }
+    return file;
+}
+
 let bashSh: string | undefined;
 /** A folder whose `sh` is bash (the aws-cli image's /bin/sh). */
 function bashShDir(): string {
@@ -234,6 +257,11 @@ async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, so
     const PATH = [...(opts.pathPrefix ?? []), standInPath(shell)].join(":");
     const args = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"];
     args.push("--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc", "--die-with-parent", "--clearenv");
+    const uid = c.securityContext?.runAsUser;
+    if (opts.runAsUsers && uid !== undefined) {
+        const gid = c.securityContext?.runAsGroup ?? uid;
+        args.push("--unshare-user", "--uid", String(uid), "--gid", String(gid), "--ro-bind", imagePasswd(uid, gid), "/etc/passwd");
+    }
     for (const m of c.volumeMounts ?? []) {
         const dir = volumes.get(m.name);
         if (!dir) throw new Error(`container ${c.name}: no volume ${m.name}`);

@@ -87,9 +87,9 @@ meta() {
 	printf 'meta %s=%s\n' "$1" "$(printf '%s' "$2" | tr '\n\r' '  ')" >&7 || die "the upload step stopped listening (see its log)"
 }
 
-# send NAME FILTER CMD...: CMD's stdout through FILTER (compress, or cat for bytes already
-# compressed) to the upload step as artifact NAME, with its codec ($GGB_COMPRESSION through
-# compress, none through cat). Fails when CMD fails even though FILTER
+# send NAME FILTER CMD...: CMD's stdout through FILTER (compress, or a function that ends in
+# compress, or cat for bytes already compressed) to the upload step as artifact NAME, with its
+# codec ($GGB_COMPRESSION through a compressing filter, none through cat). Fails when CMD fails even though FILTER
 # succeeds: there is no pipefail in POSIX sh, so CMD's status comes back on fd 3 after its
 # stderr, and both are kept in memory (the staging folder may be full).
 send() {
@@ -98,7 +98,7 @@ send() {
 	ARTIFACTS=$((ARTIFACTS + 1))
 	_send_fifo="$STAGE/.data.$ARTIFACTS"
 	make_fifo "$_send_fifo"
-	if [ "$_send_filter" = compress ]; then _send_codec=$GGB_COMPRESSION; else _send_codec=none; fi
+	if [ "$_send_filter" = cat ]; then _send_codec=none; else _send_codec=$GGB_COMPRESSION; fi
 	printf 'artifact %s %s %s\n' "$ARTIFACTS" "$_send_name" "$_send_codec" >&7 || die "the upload step stopped listening (see its log)"
 	watch_open "$_send_fifo" w
 	exec 8>"$_send_fifo"

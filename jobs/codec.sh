@@ -57,10 +57,10 @@ decode() {
 	esac
 }
 
-# codec_of NAME: the codec the manifest records for artifact NAME (restore-fetch.sh left the
-# list in $STAGE/.artifacts: name key size sha256 codec).
+# codec_of NAME [DIR]: the codec the manifest records for artifact NAME (restore-fetch.sh left the
+# list in DIR/.artifacts, DIR by default $STAGE: name key size sha256 codec).
 codec_of() {
-	_codec=$(awk -v n="$1" '$1 == n { print $5; exit }' "$STAGE/.artifacts")
+	_codec=$(awk -v n="$1" '$1 == n { print $5; exit }' "${2:-$STAGE}/.artifacts")
 	[ -n "$_codec" ] || die "artifact $1 is not in the fetched set"
 	printf '%s' "$_codec"
 }

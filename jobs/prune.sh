@@ -36,16 +36,8 @@ while [ -n "$rest" ]; do
 	check_value partName "part '$part' of GGB_PARTS, which" "$part"
 	base="$GGB_S3_PREFIX/$part/"
 	err=$(s3_list_keys "$base" "$work/keys" 2>&1) || die "cannot list s3://$GGB_S3_BUCKET/$base: $(error_line_of "$err")"
-	# The sets and whether each is complete, newest first; keys outside the layout are not ours.
-	awk -v base="$base" -v cutoff="$cutoff" '
-		index($0, base) == 1 {
-			n = split(substr($0, length(base) + 1), p, "/")
-			if (n < 2 || p[1] !~ /^[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z$/) next
-			seen[p[1]] = 1
-			if (n == 2 && p[2] == "manifest.json") complete[p[1]] = 1
-		}
-		END { for (id in seen) print id, ((id in complete) ? "complete" : "incomplete"), ((id < cutoff) ? "old" : "recent") }
-	' "$work/keys" | sort -r >"$work/sets"
+	# Set ids are UTC times that sort as text, so a set is old when its id sorts before the cutoff.
+	sets_in "$base" "$work/keys" | awk -v cutoff="$cutoff" '{ print $1, $2, (($1 < cutoff) ? "old" : "recent") }' >"$work/sets"
 	kept=0
 	: >"$work/doomed"
 	while read -r id state age; do

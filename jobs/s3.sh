@@ -61,3 +61,18 @@ s3_delete_keys() {
 		s3_cli s3api delete-objects --bucket "$GGB_S3_BUCKET" --delete "file://$1.json" --output json >"$1.answer" &&
 		${GGB_JQ:-jq} -r '.Errors // [] | .[] | "\(.Key): \(.Code) \(.Message)"' <"$1.answer" >"$1.errors"
 }
+
+# sets_in BASE KEYS: the sets among the keys listed in KEYS (s3_list_keys of BASE, a part's
+# folder), newest first, one `ID complete|incomplete` a line. A set is complete when its
+# manifest.json (the commit marker, written last) is there; keys outside the layout are not ours.
+sets_in() {
+	awk -v base="$1" '
+		index($0, base) == 1 {
+			n = split(substr($0, length(base) + 1), p, "/")
+			if (n < 2 || p[1] !~ /^[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z$/) next
+			seen[p[1]] = 1
+			if (n == 2 && p[2] == "manifest.json") complete[p[1]] = 1
+		}
+		END { for (id in seen) print id, ((id in complete) ? "complete" : "incomplete") }
+	' "$2" | sort -r
+}

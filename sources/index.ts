@@ -12,4 +12,5 @@ export const PART_SCRIPT = {
     dump: { postgres: postgresPart.dumpScript, redis: redisPart.dumpScript, kots: kotsPart.dumpScript } as Readonly<Record<string, string>>,
     restorePostgres: postgresPart.restoreScripts[0],
     restoreRedis: redisPart.restoreScripts[0],
+    drill: { postgres: postgresPart.drill!.script, redis: redisPart.drill!.script, kots: kotsPart.drill!.script } as Readonly<Record<string, string>>,
 } as const;

@@ -76,6 +76,18 @@ export interface BackupPart<B extends PartBackupSpec = PartBackupSpec, R = unkno
         /** Kubernetes rights of its backup job; none means no ServiceAccount token is mounted. */
         roleRules(spec: B): PolicyRule[];
     };
+    /**
+     * Its step of the restore drills (drill/): a script that restores the set the drill fetched
+     * into a scratch server of its own container and checks it (recording verdicts through
+     * jobs/drill-lib.sh), run after the fetch step. A part without one is not drilled.
+     */
+    readonly drill?: {
+        readonly script: string;
+        /** Image of its drill container: the backup's own, whose tools made the set (and, for a database, hold the server). */
+        image(spec: B): string;
+        /** Env of its drill container beyond the drill's shared variables. */
+        env?(spec: B): EnvVar<string>[];
+    };
     /** The restore side; a part without one is backed up only. */
     readonly restore?: {
         /** Validates and defaults the part's section of GitGuardianRestore's args. */

@@ -77,7 +77,7 @@ export function scriptFiles(): { [file: string]: string } {
 }
 
 function partScripts(p: AnyPart): string[] {
-    return [p.dumpScript, ...p.restoreScripts, ...(p.libraries ?? [])];
+    return [p.dumpScript, ...p.restoreScripts, ...(p.drill ? [p.drill.script] : []), ...(p.libraries ?? [])];
 }
 
 /** The files the scripts source, the shared ones and every part's: no container runs one itself. */

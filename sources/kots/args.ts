@@ -18,6 +18,13 @@ export interface KotsBackup {
     image: string;
     /** Secrets a restore needs, exported with the configuration. Default `gim-secrets` (Django key) and `kotsadm-encryption` (KOTS config key). */
     secrets?: string[];
+    /**
+     * Keys a restore drill requires in the exported Secrets, each `SECRET/KEY` (the Secret one of
+     * `secrets`): present, with a value that decodes. Default `kotsadm-encryption/encryptionKey`
+     * (the key of the ConfigValues cipher). Add the keys of `gim-secrets` your version holds
+     * (its Django secret key and field-encryption keys). Every exported Secret must parse in any case.
+     */
+    drillKeys?: string[];
 }
 
 /** A fresh KOTS admin console, installed after the encryption keys are restored. */

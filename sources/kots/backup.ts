@@ -1,9 +1,9 @@
 /** The kots backup: its validated section, the env of its dump container, and the rights it needs. */
 import type { BackupEnvContext, BackupResolveContext, PartBackupSpec } from "../part";
 import { envValue, PolicyRule } from "../../core/pod";
-import { KOTS_ENV, KOTS_KEY_SECRETS } from "./env";
+import { KOTS_ENV, KOTS_KEY_SECRETS, KOTSADM_ENCRYPTION } from "./env";
 
-export const KOTS_DEFAULTS = { appSlug: "gitguardian", secrets: KOTS_KEY_SECRETS } as const;
+export const KOTS_DEFAULTS = { appSlug: "gitguardian", secrets: KOTS_KEY_SECRETS, drillKeys: [`${KOTSADM_ENCRYPTION}/encryptionKey`] } as const;
 
 /** `kots download --current`, which the backup runs, came with KOTS v1.121.0 (November 2024). */
 export const MIN_KOTS_VERSION = [1, 121, 0] as const;
@@ -27,17 +27,28 @@ export interface KotsSpec extends PartBackupSpec {
     component: "kots";
     appSlug: string;
     secrets: string[];
+    /** SECRET/KEY pairs a restore drill requires. */
+    drillKeys: string[];
 }
 
 export function resolveKotsBackup(k: Record<string, unknown>, { f, schedule }: BackupResolveContext): KotsSpec {
     const secrets = k.secrets ?? [...KOTS_DEFAULTS.secrets];
     if (!Array.isArray(secrets)) f.bad("kots.secrets", secrets, "allowed: a list of Secret names");
+    const names = (secrets as unknown[]).map((s, i) => f.k8sName(`kots.secrets[${i}]`, s));
+    const drillKeys = k.drillKeys ?? [...KOTS_DEFAULTS.drillKeys];
+    if (!Array.isArray(drillKeys)) f.bad("kots.drillKeys", drillKeys, "allowed: a list of SECRET/KEY");
+    const pairs = (drillKeys as unknown[]).map((pair, i) => {
+        const m = typeof pair === "string" ? /^([^/]+)\/([-._A-Za-z0-9]+)$/.exec(pair) : null;
+        if (!m || !names.includes(m[1])) f.bad(`kots.drillKeys[${i}]`, pair, `allowed: SECRET/KEY, SECRET one of kots.secrets (${names.join(", ")}) and KEY a Secret key (letters, digits, '-', '_', '.')`);
+        return pair as string;
+    });
     return {
         component: "kots",
         schedule: schedule("kots.schedule", k.schedule),
         image: kotsImage(f, k.image),
         appSlug: f.appSlug("kots.appSlug", k.appSlug ?? KOTS_DEFAULTS.appSlug),
-        secrets: (secrets as unknown[]).map((s, i) => f.k8sName(`kots.secrets[${i}]`, s)),
+        secrets: names,
+        drillKeys: pairs,
     };
 }
 
@@ -70,4 +81,9 @@ export function kotsRoleRules(c: KotsSpec): PolicyRule[] {
         { apiGroups: [""], resources: ["pods/portforward"], verbs: ["create"] },
         { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["kotsadm-authstring", ...c.secrets] },
     ];
+}
+
+/** Env of its drill step: the keys the exported Secrets must hold. */
+export function kotsDrillEnv(c: KotsSpec) {
+    return [envValue(KOTS_ENV.drillKeys.name, c.drillKeys.join(","))];
 }

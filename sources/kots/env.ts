@@ -7,6 +7,7 @@ export const KOTS_ENV = {
     secrets: v("GGB_KOTS_SECRETS", "comma-separated names of the encryption-key Secrets to export (value rule k8sName each)"),
     kotsBin: v("GGB_KOTS", "kots command (the kotsadm image carries /kots)", { optional: true }),
     kubectlBin: v("GGB_KUBECTL", "kubectl command", { optional: true }),
+    drillKeys: v("GGB_DRILL_KOTS_KEYS", "the keys a restore drill requires in the exported Secrets, SECRET/KEY comma-separated", { optional: true }),
 } as const;
 
 /** The KOTS Secret that must exist before any `kots install` (the ConfigValues cipher key). */

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { packageRoot } from "../../core/paths";
 import { definePart } from "../part";
-import { kotsDumpEnv, kotsRoleRules, resolveKotsBackup } from "./backup";
+import { kotsDrillEnv, kotsDumpEnv, kotsRoleRules, resolveKotsBackup } from "./backup";
 import { KOTS_ENV } from "./env";
 import { resolveKotsRestore } from "./restore";
 import { kotsInstallPreflight, kotsInstallStep } from "./restoreInstall";
@@ -26,5 +26,7 @@ export const kotsPart = definePart({
     requiredBySchedulePolicy: true,
     recognise: { command: /\bkots\b[^;&|]*\sdownload\b/, handWritten: "kots download", enableArg: '`kots: { image: "kotsadm/kotsadm:<version>" }`' },
     backup: { resolve: resolveKotsBackup, env: kotsDumpEnv, roleRules: kotsRoleRules },
+    // The kotsadm image unpacks what its kots made (busybox tar, awk, base64); nothing is applied.
+    drill: { script: "drill-kots.sh", image: (spec) => spec.image, env: kotsDrillEnv },
     restore: { resolve: resolveKotsRestore, steps: [kotsSecretsStep, kotsInstallStep, kotsUploadStep], preflight: async (ctx) => [...(await kotsInstallPreflight(ctx)), ...(await kotsSecretsPreflight(ctx))] },
 });

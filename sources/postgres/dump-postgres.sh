@@ -14,6 +14,8 @@ set -eu
 . "${0%/*}/lib.sh"
 # shellcheck source=sources/postgres/pg-managed.sh
 . "${0%/*}/pg-managed.sh"
+# shellcheck source=sources/postgres/pg-inventory.sh
+. "${0%/*}/pg-inventory.sh"
 GGB_STEP=dump-postgres
 
 open_channel
@@ -76,8 +78,28 @@ ext=$(compression_ext)
 
 if [ "$GGB_PG_FORMAT" = sql ]; then
 	# The databases a managed service keeps for itself are not the application's (pg-managed.sh).
+	# The stream also goes by pg_inventory (pg-inventory.sh), whose record of the databases,
+	# roles and row counts in it is the set's inventory.tsv, for the restore drills. tee's failure
+	# leaves a mark (no pipefail in POSIX sh): a stream cut short must not be committed.
+	make_fifo "$STAGE/.inventory.in"
+	rm -f "$STAGE/.inventory-failed"
+	# No descriptor of the step's own (its stderr, the channel): a reader left waiting on the FIFO
+	# when the step dies before the stream starts must hold nothing open.
+	pg_inventory <"$STAGE/.inventory.in" >"$STAGE/.inventory" 2>"$STAGE/.inventory.err" 7>&- &
+	inventory_pid=$!
+	inventory_compress() {
+		{ tee "$STAGE/.inventory.in" || : >"$STAGE/.inventory-failed"; } | compress
+	}
 	# shellcheck disable=SC2046 # the exclusions are fixed words, one per line
-	send "dumpall.sql$ext" compress pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"} $(pg_dumpall_exclusions)
+	send "dumpall.sql$ext" inventory_compress pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"} $(pg_dumpall_exclusions)
+	inventory_rc=0
+	wait "$inventory_pid" || inventory_rc=$?
+	rm -f "$STAGE/.inventory.in" "$STAGE/.inventory.err"
+	[ ! -e "$STAGE/.inventory-failed" ] || die "the dump stream could not be copied to its inventory; nothing committed"
+	[ "$inventory_rc" = 0 ] || die "the inventory of the dump failed (exit $inventory_rc); nothing committed"
+	log "inventory: $(grep -c '^database' "$STAGE/.inventory" || true) databases, $(grep -c '^role' "$STAGE/.inventory" || true) roles, $(grep -c '^table' "$STAGE/.inventory" || true) tables"
+	send inventory.tsv cat cat "$STAGE/.inventory"
+	rm -f "$STAGE/.inventory"
 else
 	send "globals.sql$ext" compress pg_dumpall -w "$lock_wait" --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);

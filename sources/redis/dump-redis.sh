@@ -5,6 +5,8 @@
 set -eu
 # shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
+# shellcheck source=sources/redis/rdb-keys.sh
+. "${0%/*}/rdb-keys.sh"
 GGB_STEP=dump-redis
 
 open_channel
@@ -81,6 +83,17 @@ case "$(head -c 5 "$rdb")" in
 REDIS) ;;
 *) die "the snapshot from $GGB_REDIS_HOST:$GGB_REDIS_PORT is not an RDB file" ;;
 esac
+# What the snapshot holds, for the restore drills to check a loaded copy against (read from the
+# file uploaded, not asked of the live server, which changes meanwhile). Not recorded when this
+# image's redis-check-rdb cannot read it: the backup itself does not depend on it.
+keys=$(rdb_keys "$rdb")
+if [ -n "$keys" ]; then
+	meta detail.keys "$keys"
+	meta detail.databases "$(rdb_databases "$rdb")"
+	log "the snapshot holds $keys keys"
+else
+	log "redis-check-rdb cannot read the snapshot; its key count is not recorded (a drill then checks only that it loads)"
+fi
 ext=$(compression_ext)
 send "dump.rdb$ext" compress cat "$rdb"
 rm -f "$rdb"

@@ -15,6 +15,8 @@ export const redisPart = definePart({
     scriptsDir: path.join(packageRoot(), "sources", "redis"),
     dumpScript: "dump-redis.sh",
     restoreScripts: [RESTORE_SCRIPT],
+    // What redis-check-rdb reads in a snapshot: recorded at backup, checked by the restore and the drills.
+    libraries: ["rdb-keys.sh"],
     artifacts: ["dump.rdb"],
     env: REDIS_ENV,
     runAsUser: REDIS_UID,
@@ -22,5 +24,7 @@ export const redisPart = definePart({
     requiredBySchedulePolicy: true,
     recognise: { command: /\bredis-cli\b[^;&|]*\s--rdb\b/, handWritten: "redis-cli --rdb", enableArg: '`redis: { host: "..." }`' },
     backup: { resolve: resolveRedisBackup, env: redisDumpEnv, roleRules: () => [] },
+    // The redis image holds the server a drill loads the snapshot into.
+    drill: { script: "drill-redis.sh", image: (spec) => spec.image },
     restore: { resolve: resolveRedisRestore, steps: [redisStep] },
 });

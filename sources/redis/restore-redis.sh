@@ -8,6 +8,8 @@
 set -eu
 # shellcheck source=jobs/lib.sh
 . "${0%/*}/lib.sh"
+# shellcheck source=sources/redis/rdb-keys.sh
+. "${0%/*}/rdb-keys.sh"
 GGB_STEP=restore-redis
 
 need GGB_STAGING_DIR GGB_REDIS_DATA_DIR
@@ -22,18 +24,13 @@ for plain_name in "$RDB_NAME" "$AOF_DIR"; do
 done
 if [ -e "$DATA/$AOF_DIR" ] && ! [ -d "$DATA/$AOF_DIR" ]; then die "$DATA/$AOF_DIR is not a folder; data untouched"; fi
 
-# keys_in RDB: the keys redis-check-rdb reads in RDB (the redis image has it); empty when it
-# cannot tell (not an RDB, say an AOF base without the RDB preamble, or no redis-check-rdb).
-keys_in() {
-	redis-check-rdb "$1" 2>/dev/null | sed -n 's/^\[info\] \([0-9][0-9]*\) keys read$/\1/p' | tail -n 1
-}
 # What the server would load holds data: keys in its RDB or its AOF base, or commands in an
 # AOF increment. A fresh server's files (no keys, empty increment) are not data.
 live_data() {
 	_ld=""
 	for _f in "$DATA/$RDB_NAME" "$DATA/$AOF_DIR"/*.base.rdb "$DATA/$AOF_DIR"/*.base.aof; do
 		[ -f "$_f" ] || continue
-		_n=$(keys_in "$_f")
+		_n=$(rdb_keys "$_f")
 		if [ -z "$_n" ]; then _ld="$_ld${_ld:+, }${_f##*/} (its keys cannot be counted)"; elif [ "$_n" != 0 ]; then _ld="$_ld${_ld:+, }$_n keys in ${_f##*/}"; fi
 	done
 	for _f in "$DATA/$AOF_DIR"/*.incr.aof; do

@@ -23,7 +23,8 @@ import { makeFakeKots } from "../../harness/fakeKots";
 import { kubectlDir } from "../../harness/tools";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
-import { apiServerSources, runPod } from "../../harness/podRunner";
+import { apiServerSources } from "../../harness/podRunner";
+import { runStoredCronJob } from "../../harness/storedPods";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { runJob } from "../../harness/jobRunner";
 import { makeTempDir, removeTempDir } from "../../harness/proc";
@@ -89,25 +90,15 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
             });
         }
     };
-    /**
-     * The pod of a CronJob as the API server stores it, run as the kubelet would: its projected
-     * token asked of the API server for its ServiceAccount, KUBERNETES_SERVICE_HOST/PORT set, the
-     * real kubectl on PATH (the kotsadm image has one); kots itself is a test double (kotsadm).
-     */
-    const runStoredPod = async (cronJob: string, kots: ReturnType<typeof makeFakeKots>) => {
-        const stored = await batch.readNamespacedCronJob({ name: cronJob, namespace: NS });
-        const api = new URL(kube.server);
-        return runPod(stored.spec!.jobTemplate.spec!.template.spec!, {
-            namespace: NS,
-            core,
-            apiServer: { host: api.hostname, port: Number(api.port) },
+    /** A CronJob's pod as stored, with kots a test double (kotsadm) and the real kubectl on PATH (the kotsadm image has one). */
+    const runStoredPod = async (cronJob: string, kots: ReturnType<typeof makeFakeKots>) =>
+        runStoredCronJob(kube, NS, cronJob, {
             binds: [
                 { source: kots.bin, target: "/kots" },
                 { source: kots.stateDir, target: kots.stateDir, writable: true },
             ],
             pathPrefix: [await kubectlDir()],
         });
-    };
 
     it("up creates every object as declared; a second up changes nothing", async () => {
         const stack = await engine.stack("gitguardian-backup", "real", program(() => args()));

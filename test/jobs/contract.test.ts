@@ -11,7 +11,7 @@ import { SCRIPTS, code, internalNames, mentioned, reads } from "./scriptEnv";
 
 describe("env contract: jobs/*.sh and the env contract", function () {
     it("the scripts of the contract are the scripts in jobs/", function () {
-        const declared = [SCRIPT.upload, SCRIPT.fetch, SCRIPT.prune, PART_SCRIPT.restorePostgres, PART_SCRIPT.restoreRedis, ...Object.values(PART_SCRIPT.dump)].sort();
+        const declared = [SCRIPT.upload, SCRIPT.fetch, SCRIPT.prune, SCRIPT.drillFetch, SCRIPT.drillReport, PART_SCRIPT.restorePostgres, PART_SCRIPT.restoreRedis, ...Object.values(PART_SCRIPT.dump), ...Object.values(PART_SCRIPT.drill)].sort();
         assert.deepEqual([...SCRIPTS], declared);
     });
 

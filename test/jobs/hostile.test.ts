@@ -111,6 +111,21 @@ const libpq = (failed: (c: Context, host: string, port: string, user: string) =>
 });
 
 /**
+ * The aws CLI's variables (and jq's) of a step that lists or writes with it: each makes the call
+ * fail, said after `failed` (the step's own words for that call).
+ */
+const listingChecks = (failed: (c: Context) => string | RegExp, jq = true): Record<string, Rule[]> => {
+    return {
+        AWS_ACCESS_KEY_ID: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
+        AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
+        AWS_DEFAULT_REGION: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
+        GGB_S3_ENDPOINT: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
+        GGB_AWS: both(refused((h, c) => line`${failed(c)}${ANY}${h.firstWord}: not found`)),
+        ...(jq ? { GGB_JQ: both(refused((h, c) => line`${failed(c)}${ANY}${h.firstWord}: not found`)) } : {}),
+    };
+};
+
+/**
  * The outcome each hostile value must give, per script and variable ([payload A, payload B]),
  * from what each script does with the variable: its own check refuses it, or the tool it is
  * handed to (libpq, redis-cli, the aws CLI, kots, kubectl) fails on it as a value, or it is a
@@ -168,14 +183,55 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
             GGB_KEEP_LAST: both(refused((h) => line`prune: GGB_KEEP_LAST '${h.folded}' is not ${VALUE_RULES.keepLast.what}`)),
             GGB_PARTS: both(refused((h) => line`prune: part '${h.folded}' of GGB_PARTS, which '${h.folded}' is not ${VALUE_RULES.partName.what}`)),
             // The aws CLI and jq get the rest, as in restore-fetch.sh.
-            AWS_ACCESS_KEY_ID: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
-            AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
-            AWS_DEFAULT_REGION: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
-            GGB_S3_ENDPOINT: both(refused((_h, c) => line`${listFailed(c)}${ANY}`)),
-            GGB_AWS: both(refused((h, c) => line`${listFailed(c)}${ANY}${h.firstWord}: not found`)),
-            GGB_JQ: both(refused((h, c) => line`${listFailed(c)}${ANY}${h.firstWord}: not found`)),
+            ...listingChecks(listFailed),
         };
     })(),
+    [SCRIPT.drillFetch]: (() => {
+        const listFailed = (c: Context) => `drill-fetch: cannot list s3://${c.env.GGB_S3_BUCKET}/${c.env.GGB_S3_PREFIX}/postgres/: `;
+        return {
+            GGB_S3_BUCKET: both(refused((h) => line`drill-fetch: GGB_S3_BUCKET '${h.folded}' is not ${VALUE_RULES.bucket.what}`)),
+            GGB_S3_PREFIX: both(refused((h) => line`drill-fetch: GGB_S3_PREFIX '${h.folded}' is not ${VALUE_RULES.prefix.what}`)),
+            GGB_DRILL_PICK: both(refused((h) => line`drill-fetch: GGB_DRILL_PICK '${h.folded}' is not ${VALUE_RULES.drillPick.what}`)),
+            GGB_DRILL_WINDOW_DAYS: both(refused((h) => line`drill-fetch: GGB_DRILL_WINDOW_DAYS '${h.folded}' is not ${VALUE_RULES.drillWindowDays.what}`)),
+            GGB_DRILL_DEADLINE_SECONDS: both(refused((h) => line`drill-fetch: GGB_DRILL_DEADLINE_SECONDS '${h.folded}' is not ${VALUE_RULES.drillDeadlineSeconds.what}`)),
+            GGB_DRILL_PARTS: both(refused((h) => line`drill-fetch: part '${h.folded}' of GGB_DRILL_PARTS, which '${h.folded}' is not ${VALUE_RULES.partName.what}`)),
+            GGB_STAGING_DIR: both(refused((h) => line`drill-fetch: staging folder ${h.folded} is missing or not writable`)),
+            // The aws CLI and jq get the rest, as in prune.sh.
+            ...listingChecks(listFailed),
+        };
+    })(),
+    [SCRIPT.drillReport]: (() => {
+        const writeFailed = (c: Context) => new RegExp(lit(`drill-report: writing the drill result to s3://${c.env.GGB_S3_BUCKET}/${c.env.GGB_S3_PREFIX}/drills/`) + UTC_ID.source + lit(".json failed: "));
+        return {
+            GGB_S3_BUCKET: both(refused((h) => line`drill-report: GGB_S3_BUCKET '${h.folded}' is not ${VALUE_RULES.bucket.what}`)),
+            GGB_S3_PREFIX: both(refused((h) => line`drill-report: GGB_S3_PREFIX '${h.folded}' is not ${VALUE_RULES.prefix.what}`)),
+            GGB_STAGING_DIR: both(refused((h) => line`drill-report: no drill record in ${h.folded}/drill: the fetch step did not run`)),
+            ...listingChecks(writeFailed, false),
+            GGB_JQ: both(refused(() => line`drill-report: jq is not in this image (the amazon/aws-cli image has it)`)),
+        };
+    })(),
+    ...Object.fromEntries(
+        Object.entries(PART_SCRIPT.drill).map(([part, script]) => {
+            const step = `drill-${part}`;
+            const rules: Record<string, Rule[]> = {
+                GGB_STAGING_DIR: both(refused((h) => line`${step}: no drill record in ${h.folded}/drill: the fetch step did not run`)),
+                // Payload A is not absolute, payload B holds '$': neither reaches pg_ctl's shell.
+                GGB_DRILL_DIR: both(refused((h) => line`${step}: GGB_DRILL_DIR '${h.folded}' is not an absolute path of letters, digits, '/', '.', '_', '-'`)),
+            };
+            // A server's settings in the env are never the scratch server's: the step names its own
+            // socket to every client (PGHOST and the rest reach nothing; REDISCLI_AUTH is dropped).
+            if (part === "postgres") for (const n of ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD"]) rules[n] = both(() => ({ works: () => undefined }));
+            if (part === "redis") rules.REDISCLI_AUTH = both(() => ({ works: () => undefined }));
+            // The keys to require are SECRET/KEY: payload A's SECRET and payload B (no '/') are no Secret names.
+            if (part === "kots") {
+                rules.GGB_DRILL_KOTS_KEYS = byPayload(
+                    refused((h) => line`${step}: Secret name in GGB_DRILL_KOTS_KEYS '${h.raw.split("/")[0]}' is not a Kubernetes name`),
+                    refused((h) => line`${step}: Secret name in GGB_DRILL_KOTS_KEYS '${h.folded}' is not a Kubernetes name`),
+                );
+            }
+            return [script, rules];
+        }),
+    ),
     [SCRIPT.fetch]: (() => {
         const noManifest = (c: Context) => `restore-fetch: set ${c.env.GGB_S3_PREFIX}/redis/${c.env.GGB_BACKUP_ID} has no readable manifest (incomplete or missing set): `;
         return {
@@ -294,6 +350,28 @@ describe("hostile values in every env input of every script", function () {
         base[PART_SCRIPT.dump.kots] = () => ({ ...dumpCommon("kots"), GGB_KOTS_NAMESPACE: "gg", GGB_KOTS_APP_SLUG: "gitguardian", GGB_KOTS_SECRETS: "kotsadm-encryption", GGB_KOTS: kots.bin, GGB_KUBECTL: kubectl.bin });
         base[SCRIPT.upload] = () => ({ ...minio.env(), GGB_S3_PREFIX: uniquePrefix("hostile-up"), GGB_COMPONENT: "redis", GGB_STAGING_DIR: makeTempDir("hostile-up") });
         base[SCRIPT.prune] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_RETENTION_DAYS: "30", GGB_KEEP_LAST: "3", GGB_PARTS: "postgres,redis" });
+        // A drill's record: the fetch step run once against these sets (their ids are from a fixed
+        // day: a window of a year finds them), then each part's step; the report's baseline drills
+        // redis only, whose scratch server runs here as it is (initdb refuses root: postgres's step
+        // records that as a failed check, and exits 0).
+        const kotsSet = await backupOk({ component: Component.Kots, minio, prefix: setPrefix, dumpShell: "dash", uploadShell: "bash", dumpEnv: { GGB_COMPRESSION: "gzip", GGB_KOTS_NAMESPACE: "gg", GGB_KOTS_APP_SLUG: "gitguardian", GGB_KOTS_SECRETS: "kotsadm-encryption", GGB_KOTS: kots.bin, GGB_KUBECTL: kubectl.bin } });
+        assert.ok(kotsSet.backupId);
+        const drillEnv = { ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_DRILL_PICK: "latest", GGB_DRILL_WINDOW_DAYS: "365", GGB_DRILL_DEADLINE_SECONDS: "900" };
+        const drillRecord = async (parts: string): Promise<string> => {
+            const dir = makeTempDir("hostile-drill");
+            const r = await runJob(SCRIPT.drillFetch, { shell: "bash", env: { ...drillEnv, GGB_STAGING_DIR: dir, GGB_DRILL_PARTS: parts } });
+            assert.equal(r.exitCode, 0, explain(r));
+            return dir;
+        };
+        const partsRecord = await drillRecord("postgres,redis,kots");
+        const reportRecord = await drillRecord("redis");
+        const drilled = await runJob(PART_SCRIPT.drill.redis, { shell: "dash", env: { GGB_STAGING_DIR: reportRecord, GGB_DRILL_DIR: makeTempDir("hostile-scratch") } });
+        assert.equal(drilled.exitCode, 0, explain(drilled));
+        base[SCRIPT.drillFetch] = () => ({ ...drillEnv, GGB_STAGING_DIR: makeTempDir("hostile-drill"), GGB_DRILL_PARTS: "postgres,redis" });
+        base[SCRIPT.drillReport] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_STAGING_DIR: reportRecord });
+        for (const script of Object.values(PART_SCRIPT.drill)) {
+            base[script] = () => ({ GGB_STAGING_DIR: partsRecord, GGB_DRILL_DIR: makeTempDir("hostile-scratch"), GGB_DRILL_KOTS_KEYS: "kotsadm-encryption/k" });
+        }
         base[SCRIPT.fetch] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_COMPONENT: "redis", GGB_BACKUP_ID: redisSet.backupId, GGB_STAGING_DIR: makeTempDir("hostile-fetch") });
         base[PART_SCRIPT.restorePostgres] = () => ({ ...pg.env(), GGB_STAGING_DIR: pgFetched.staging, GGB_OVERWRITE: "false", GGB_PG_JOBS: "2" });
         base[PART_SCRIPT.restoreRedis] = () => ({ GGB_STAGING_DIR: redisFetched.staging, GGB_REDIS_DATA_DIR: makeTempDir("hostile-redis-data"), GGB_REDIS_RDB_NAME: "dump.rdb", GGB_REDIS_AOF_DIR: "appendonlydir" });

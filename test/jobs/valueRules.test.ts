@@ -29,6 +29,9 @@ const CASES: Record<ValueRuleName, { good: string[]; bad: string[] }> = {
     keepLast: { good: ["1", "3", "100"], bad: ["0", "101", "999", "03", "1.5", ""] },
     connectTimeout: { good: ["1", "600", "9999"], bad: ["0", "10000", "060", "1e3", ""] },
     uploadPartSizeMiB: { good: ["8", "128", "5120"], bad: ["7", "5", "5121", "9999", "0128", "64.5", "128M", ""] },
+    drillPick: { good: ["latest", "random"], bad: ["Latest", "latestrandom", "latest|random", "", "newest"] },
+    drillWindowDays: { good: ["1", "2", "365"], bad: ["0", "366", "02", "1.5", "7d", ""] },
+    drillDeadlineSeconds: { good: ["60", "3600", "86400"], bad: ["59", "86401", "0", "600s", "6e2", ""] },
     gzipLevel: { good: ["1", "9"], bad: ["0", "10", "19"] },
     zstdLevel: { good: ["1", "3", "19"], bad: ["0", "20", "22"] },
 };

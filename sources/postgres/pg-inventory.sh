@@ -1,0 +1,50 @@
+# shellcheck shell=sh
+# The inventory of a pg_dumpall stream, what a restore drill checks the restored cluster against:
+# written at backup time from the very bytes uploaded (dump-postgres.sh hands the stream to it as
+# it goes by), so that it holds what the dump holds, whatever the live server did meanwhile. One
+# record a line, tab-separated, identifiers quoted as the dump quotes them (--quote-all-identifiers):
+#   database "NAME"                          a database the dump creates
+#   role     "NAME"                          a role the dump creates
+#   table    "DB" "SCHEMA"."TABLE" ROWS      the rows of one table's COPY block
+# A COPY data line is one row (text format escapes newlines), and none reads `\.` (backslashes are
+# doubled), so counting lines up to `\.` counts rows. pg_dumpall names the database it dumps next
+# in the `\connect` that follows its CREATE DATABASE, or, for postgres and template1, by name.
+
+# pg_inventory: a pg_dumpall stream on stdin, its inventory on stdout.
+pg_inventory() {
+	awk '
+		BEGIN { tab = "\t" }
+		copy {
+			if ($0 == "\\.") { print "table" tab db tab tbl tab rows; copy = 0 } else rows++
+			next
+		}
+		/^COPY "/ && / FROM stdin;$/ {
+			if (match($0, /^COPY "([^"]|"")*"\."([^"]|"")*"/)) { tbl = substr($0, 6, RLENGTH - 5); copy = 1; rows = 0 }
+			next
+		}
+		/^CREATE ROLE "/ {
+			name = substr($0, 13); sub(/;$/, "", name)
+			print "role" tab name
+			next
+		}
+		/^CREATE DATABASE "/ {
+			if (match($0, /^CREATE DATABASE "([^"]|"")*"/)) { pending = substr($0, 17, RLENGTH - 16); print "database" tab pending }
+			next
+		}
+		/^\\connect / {
+			if (pending != "") { db = pending; pending = "" } else { db = "\"" $2 "\"" }
+			next
+		}
+	'
+}
+
+# pg_unquote IDENT: the name inside a quoted identifier ("a""b" is a"b).
+pg_unquote() {
+	printf '%s' "$1" | sed -e 's/^"//' -e 's/"$//' -e 's/""/"/g'
+}
+
+# pg_conninfo_db NAME: a connection string naming database NAME (a bare -d NAME holding '=' would
+# be parsed as one).
+pg_conninfo_db() {
+	printf "dbname='%s'" "$(printf '%s' "$1" | sed "s/[\\\\']/\\\\&/g")"
+}
