@@ -8,7 +8,7 @@ export function partsTable(): string {
     const rows = backupParts().map((p) => {
         const restore = p.restore ? p.restore.steps.map((s) => `\`${s.name}\``).join(", ") : "none";
         const env = Object.values(p.env).map((e) => `\`${e.name}\``).join(", ");
-        return `| \`${p.name}\` | ${p.title} | \`${p.dumpScript}\`${p.restoreScripts.map((s) => `, \`${s}\``).join("")} | ${p.artifacts.join("; ")} | ${env} | ${p.defaultImage ? `\`${p.defaultImage}\`` : "(required)"}, uid ${p.runAsUser} | ${restore} | ${p.requiredBySchedulePolicy ? "yes" : "no"} |`;
+        return `| \`${p.name}\` | ${p.title} | \`${p.dumpScript}\`${[...p.restoreScripts, ...(p.drill ? [p.drill.script] : [])].map((s) => `, \`${s}\``).join("")} | ${p.artifacts.join("; ")} | ${env} | ${p.defaultImage ? `\`${p.defaultImage}\`` : "(required)"}, uid ${p.runAsUser} | ${restore} | ${p.requiredBySchedulePolicy ? "yes" : "no"} |`;
     });
     return [
         "| Part | What | Scripts | Artifacts | Variables | Image, user | Restore steps | Required by the schedule policy |",

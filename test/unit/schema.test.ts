@@ -49,6 +49,7 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["nodeSelector", "object", false],
             ["tolerations", "array", false],
             ["serviceAccountAnnotations", "object", false],
+            ["drill", t("RestoreDrill"), false],
         ];
         assert.deepEqual(Object.keys(r.inputProperties).sort(), expected.map((e) => e[0]).sort());
         for (const [name, type, required] of expected) {
@@ -62,11 +63,11 @@ describe("component provider schema (gitguardian-backup)", function () {
 
     it("has every output", () => {
         const r = schema.resources[TOKEN];
-        assert.deepEqual(Object.keys(r.properties).sort(), ["bucketName", "cronJobNames", "prefix", "roleArn", "serviceAccountName", "storage"]);
+        assert.deepEqual(Object.keys(r.properties).sort(), ["bucketName", "cronJobNames", "drillCronJobName", "prefix", "roleArn", "serviceAccountName", "storage"]);
         assert.equal(r.properties.bucketName.type, "string");
         assert.equal(r.properties.storage.$ref, t("BackupStorageLocation"));
         assert.equal(r.properties.cronJobNames.$ref, t("BackupCronJobNames"));
-        assert.deepEqual([...r.required].sort(), ["bucketName", "cronJobNames", "prefix", "roleArn", "serviceAccountName", "storage"]);
+        assert.deepEqual([...r.required].sort(), ["bucketName", "cronJobNames", "drillCronJobName", "prefix", "roleArn", "serviceAccountName", "storage"]);
     });
 
     it("turns the string choices into enums", () => {
@@ -74,6 +75,7 @@ describe("component provider schema (gitguardian-backup)", function () {
         assert.deepEqual(schema.types["gitguardian-backup:index:PostgresRolePasswords"].enum.map((e: any) => e.value).sort(), ["auto", "exclude", "include"]);
         assert.deepEqual(schema.types["gitguardian-backup:index:CompressionAlgorithm"].enum.map((e: any) => e.value).sort(), ["gzip", "none", "zstd"]);
         assert.deepEqual(schema.types["gitguardian-backup:index:ObjectLockMode"].enum.map((e: any) => e.value).sort(), ["COMPLIANCE", "GOVERNANCE"]);
+        assert.deepEqual(schema.types["gitguardian-backup:index:DrillPick"].enum.map((e: any) => e.value).sort(), ["latest", "random"]);
     });
 
     it("describes the nested types, storage options included", () => {
@@ -85,6 +87,10 @@ describe("component provider schema (gitguardian-backup)", function () {
         assert.equal(pg.properties.format.$ref, t("PostgresFormat"));
         assert.equal(pg.properties.rolePasswords.$ref, t("PostgresRolePasswords"));
         assert.match(pg.properties.rolePasswords.description, /pg_authid/);
+        const drill = schema.types["gitguardian-backup:index:RestoreDrill"];
+        assert.deepEqual([...drill.required], ["schedule"]);
+        assert.equal(drill.properties.pick.$ref, t("DrillPick"));
+        assert.deepEqual(Object.keys(drill.properties).sort(), ["deadlineSeconds", "parts", "pick", "resources", "schedule", "scratchSize", "windowDays"]);
         const existing = schema.types["gitguardian-backup:index:ExistingBucket"];
         assert.deepEqual([...existing.required], ["name"]);
         assert.match(existing.properties.endpoint.description, /S3-compatible store/);
