@@ -5,6 +5,7 @@
  * optional fields checked at construction (see validate.ts).
  */
 import { RestoreDrill } from "../drill/args";
+import { BackupAlerts } from "../alerts/args";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKeyRef } from "../core/args";
 import { KotsBackup } from "../sources/kots/args";
@@ -202,4 +203,10 @@ export interface GitGuardianBackupPolicyArgs {
      * pod (never the live ones); its result goes to `<prefix>/drills/<id>.json`. Omit for none.
      */
     drill?: RestoreDrill;
+    /**
+     * Prometheus alert rules (a PrometheusRule: only where the Prometheus Operator's CRD is
+     * installed): a part without a committed set for longer than the recovery point, a failed
+     * backup Job, a failed or overdue drill. Omit for none.
+     */
+    alerts?: BackupAlerts;
 }

@@ -13,6 +13,7 @@ import { createJobCredentials, JobCredentials } from "./credentials";
 import { cronJobSpec, labels, partRoles } from "./jobSpec";
 import { pruneCronJobSpec } from "./pruneJob";
 import { drillCronJobSpec } from "../drill/drillJob";
+import { alertRules } from "../alerts/rules";
 import { createBackupBucket } from "./storage";
 import { PolicySpec, resolvePolicy } from "./validate";
 
@@ -123,6 +124,19 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
             const drillAnnotations = credentials.drillRoleArn ? { "eks.amazonaws.com/role-arn": credentials.drillRoleArn } : spec.serviceAccountAnnotations;
             const drillAccount = jobAccount(`${name}-drill`, spec.names.drillServiceAccount, drillAnnotations);
             new k8s.batch.v1.CronJob(`${name}-backup-drill`, drillCronJobSpec(spec, spec.drill, bucketName), { ...k8sOpts, dependsOn: [drillAccount, scripts] });
+        }
+
+        if (spec.alerts) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-backup-alerts`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: { name: spec.names.alertRules, namespace: spec.namespace, labels: { ...labels(spec), ...spec.alerts.ruleLabels } },
+                    spec: alertRules(spec, spec.alerts),
+                },
+                k8sOpts,
+            );
         }
 
         const cronJobNames: BackupCronJobNames = {};

@@ -10,6 +10,7 @@ import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { andList, FieldRules, PATTERNS, plainHttpWarning, quantityBytes } from "../core/fields";
 import { DrillSpec, resolveDrill } from "../drill/validate";
+import { AlertsSpec, resolveAlerts } from "../alerts/validate";
 import {
     BucketCredentials,
     CompressionAlgorithm,
@@ -81,6 +82,8 @@ export interface PolicySpec {
     components: JobComponentSpec[];
     /** The restore drill, when one is declared. */
     drill?: DrillSpec;
+    /** The alert rules, when declared. */
+    alerts?: AlertsSpec;
     compression: CompressionAlgorithm;
     uploaderImage: string;
     staging: { size: string; storageClassName?: string };
@@ -121,6 +124,8 @@ export interface PolicySpec {
         drillCronJob: string;
         drillServiceAccount: string;
         drillCredentialsSecret: string;
+        /** The PrometheusRule of the alerts. */
+        alertRules: string;
         cronJob: { [part: string]: string };
     };
 }
@@ -203,6 +208,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     }
 
     const drill = resolveDrill(args.drill, components, f, schedule);
+    const alerts = resolveAlerts(args.alerts, components.map((c) => ({ part: c.component, schedule: c.schedule })), timeZone, f);
     for (const c of [...components, ...(drill ? [{ component: "drill" }] : [])]) {
         const cronJob = cronJobName(name, c.component);
         if (cronJob.length > CRONJOB_NAME_MAX || !PATTERNS.dnsLabel.test(cronJob)) {
@@ -253,6 +259,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         credentials,
         components,
         drill,
+        alerts,
         compression,
         uploaderImage: image("uploaderImage", args.uploaderImage, DEFAULTS.uploaderImage),
         staging: { size: stagingSize, storageClassName },
@@ -284,6 +291,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
             drillCronJob: cronJobName(name, "drill"),
             drillServiceAccount: `${name}-drill`,
             drillCredentialsSecret: `${name}-drill-s3`,
+            alertRules: `${name}-backup-alerts`,
             cronJob: Object.fromEntries(components.map((c) => [c.component, cronJobName(name, c.component)])),
         },
     };

@@ -8,7 +8,7 @@ import * as path from "node:path";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const BUILD_SH = path.join(REPO_ROOT, "scripts/tools/build.sh");
-type Tool = "minio" | "rclone" | "kube" | "kubectl" | "kwok";
+type Tool = "minio" | "rclone" | "kube" | "kubectl" | "kwok" | "promtool" | "prometheus-crds";
 const built = new Map<Tool, Promise<string>>();
 
 /** The folder build.sh printed for `tool`, or undefined with its exit code and stderr. */
@@ -45,4 +45,14 @@ export async function kubectlDir(): Promise<string> {
 /** rclone, the S3 client the benchmark compares with the jobs' aws CLI. */
 export async function rcloneBin(): Promise<string> {
     return path.join(await toolDir("rclone"), "rclone");
+}
+
+/** promtool, which tests the alert rules (scripts/test.sh starts its build beside the suites). */
+export async function promtoolBin(): Promise<string> {
+    return path.join(await toolDir("promtool"), "promtool");
+}
+
+/** The Prometheus Operator's PrometheusRule CRD manifest, from its Go module. */
+export async function prometheusRuleCrdFile(): Promise<string> {
+    return path.join(await toolDir("prometheus-crds"), "monitoring.coreos.com_prometheusrules.yaml");
 }

@@ -7,6 +7,7 @@
  * valid, unsuspended schedule are left to gitguardian-backup-schedule-required.
  */
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import { DEFAULT_RECOVERY_POINT_HOURS } from "../core/recoveryPoint";
 import { maxIntervalHours } from "../core/schedule";
 import { asBackupCronJob, describe, Findings, isUnknown, notApplicable, PackResource, resolveConfig, resourceValidation, scheduleState, Verdict } from "./model";
 
@@ -18,7 +19,8 @@ export interface MaxIntervalConfig {
     maxIntervalHours: number;
 }
 
-export const MAX_INTERVAL_DEFAULTS: MaxIntervalConfig = { maxIntervalHours: 24 };
+/** The recovery point objective the alert rules (alerts/) watch by default, too. */
+export const MAX_INTERVAL_DEFAULTS: MaxIntervalConfig = { maxIntervalHours: DEFAULT_RECOVERY_POINT_HOURS };
 
 export const maxIntervalSchema: PolicyConfigSchema = {
     properties: {

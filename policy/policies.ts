@@ -3,7 +3,9 @@
  * PolicyPack (and its gRPC server) is built only in policy/index.ts, when the engine runs it.
  */
 import type { Policies } from "@pulumi/policy";
+import { alertsDeclaredPolicy } from "./alertsDeclared";
 import { bucketSecurePolicy } from "./bucketSecure";
+import { drillsDeclaredPolicy } from "./drillsDeclared";
 import { jobHygienePolicy } from "./jobHygiene";
 import { maxIntervalPolicy } from "./maxInterval";
 import { noInlineSecretsPolicy } from "./noInlineSecrets";
@@ -23,4 +25,6 @@ export const policies: Policies = [
     retentionPolicy,
     noInlineSecretsPolicy,
     jobHygienePolicy,
+    drillsDeclaredPolicy,
+    alertsDeclaredPolicy,
 ];

@@ -18,10 +18,13 @@ PULUMI_K8S_MODULE_VERSION="${GGB_PULUMI_K8S_MODULE_VERSION:-v4.0.0-2026011503345
 PULUMI_K8S_VERSION="${GGB_PULUMI_K8S_VERSION:-4.34.2}"                                      # version it reports (= @pulumi/kubernetes npm version)
 PULUMI_YAML_VERSION="${GGB_PULUMI_YAML_VERSION:-v1.25.0}"                                   # github.com/pulumi/pulumi-yaml
 RCLONE_VERSION="${GGB_RCLONE_VERSION:-v1.76.0}"                                             # github.com/rclone/rclone (npm run bench's comparison S3 client)
+PROMETHEUS_VERSION="${GGB_PROMETHEUS_VERSION:-v0.316.0}"                                    # github.com/prometheus/prometheus (promtool: the alert rules' tests)
+PROMETHEUS_OPERATOR_VERSION="${GGB_PROMETHEUS_OPERATOR_VERSION:-v0.88.0}"                   # github.com/prometheus-operator/prometheus-operator (its PrometheusRule CRD)
 # --------------------------------------------------------------------------
 
 TOOLS=(minio kwok kube kubectl pulumi pulumi-resource-kubernetes pulumi-language-yaml) # `all`: what the tests need, in build order
 BENCH_TOOLS=(rclone)                                                           # built only when named (npm run bench)
+ALERT_TOOLS=(promtool prometheus-crds)                                         # built when named: scripts/test.sh builds them beside the suites
 CACHE="${GGB_CACHE:-$HOME/.cache/pulumi-gitguardian-backup}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -34,7 +37,7 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 die() { echo "build.sh: $*" >&2; exit 1; }
 
 usage() {
-  echo "usage: $0 [--print] <tool>...|all   (tools: ${TOOLS[*]} ${BENCH_TOOLS[*]})" >&2
+  echo "usage: $0 [--print] <tool>...|all   (tools: ${TOOLS[*]} ${BENCH_TOOLS[*]} ${ALERT_TOOLS[*]})" >&2
   exit 2
 }
 
@@ -43,19 +46,22 @@ tool_key() {
   case "$1" in
     minio) echo "$MINIO_VERSION" ;;
     rclone) echo "$RCLONE_VERSION" ;;
+    promtool) echo "$PROMETHEUS_VERSION" ;;
+    prometheus-crds) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     kube) echo "$KUBE_VERSION" ;;
     kubectl) echo "$KUBE_VERSION" ;;
     pulumi) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "${PULUMI_K8S_VERSION}_${PULUMI_K8S_MODULE_VERSION}" ;;
     pulumi-language-yaml) echo "$PULUMI_YAML_VERSION" ;;
-    *) die "unknown tool '$1' (tools: ${TOOLS[*]} ${BENCH_TOOLS[*]})" ;;
+    *) die "unknown tool '$1' (tools: ${TOOLS[*]} ${BENCH_TOOLS[*]} ${ALERT_TOOLS[*]})" ;;
   esac
 }
 
 tool_bins() {
   case "$1" in
     kube) echo "kube-apiserver kube-controller-manager" ;;
+    prometheus-crds) echo "monitoring.coreos.com_prometheusrules.yaml" ;;
     *) echo "$1" ;;
   esac
 }
@@ -64,6 +70,8 @@ tool_estimate() {
   case "$1" in
     minio) echo "about 3 min" ;;
     rclone) echo "about 3 min" ;;
+    promtool) echo "about 5 min" ;;
+    prometheus-crds) echo "seconds" ;;
     kwok) echo "about 2 min" ;;
     kube) echo "about 8 min" ;;
     kubectl) echo "about 3 min after kube" ;;
@@ -79,7 +87,8 @@ tool_present() {
   local dir b
   dir="$(tool_dir "$1")"
   for b in $(tool_bins "$1"); do
-    [[ -x "$dir/$b" ]] || return 1
+    # A binary, or a data file (the CRD manifests).
+    [[ -x "$dir/$b" || ("$b" == *.yaml && -f "$dir/$b") ]] || return 1
   done
 }
 
@@ -327,6 +336,26 @@ verify_pulumi-language-yaml() {
 
 # ---- build one tool atomically ---------------------------------------------
 
+# promtool, which `promtool test rules` the alert rules with.
+build_promtool() {
+  GOBIN="$1" nice go install -trimpath "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+}
+verify_promtool() {
+  "$1/promtool" --version >/dev/null
+}
+
+# The PrometheusRule CRD, as the Prometheus Operator's module ships it (example/prometheus-operator-crd).
+build_prometheus-crds() {
+  local json dir
+  json="$(mod_info "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
+  dir="$(jq -r .Dir <<<"$json")"
+  cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" "$1/"
+  chmod u+w "$1/monitoring.coreos.com_prometheusrules.yaml"
+}
+verify_prometheus-crds() {
+  grep -q '^    kind: PrometheusRule$' "$1/monitoring.coreos.com_prometheusrules.yaml"
+}
+
 TMP_DIRS=()
 cleanup() {
   local d
@@ -423,7 +452,7 @@ main() {
   command -v jq >/dev/null || die "jq not found in PATH (apt-get install jq)"
 
   # Build in the canonical order regardless of argument order, without duplicates.
-  for tool in "${TOOLS[@]}" "${BENCH_TOOLS[@]}"; do
+  for tool in "${TOOLS[@]}" "${BENCH_TOOLS[@]}" "${ALERT_TOOLS[@]}"; do
     for want in "${requested[@]}"; do
       if [[ "$want" == "$tool" ]]; then
         ensure_tool "$tool"

@@ -28,7 +28,9 @@ import { makeTempDir, removeTempDir } from "../../harness/proc";
 import { Engine, startEngine } from "../../harness/pulumi";
 import { RedisServer, startRedis } from "../../harness/redis";
 import { runStoredCronJob } from "../../harness/storedPods";
-import { kubectlDir } from "../../harness/tools";
+import { kubectlDir, prometheusRuleCrdFile } from "../../harness/tools";
+import { resolvePolicy } from "../../backup/validate";
+import { alertRules } from "../../alerts/rules";
 import { createHash } from "node:crypto";
 
 const NS = "gitguardian";
@@ -64,6 +66,7 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         redis: { host: "127.0.0.1", port: redis.port, passwordSecret: { name: "redis", key: "redis-password" } },
         kots: { appSlug: "gitguardian", image: "kotsadm/kotsadm:v1.124.0", drillKeys: ["kotsadm-encryption/encryptionKey", "gim-secrets/DJANGO_SECRET_KEY"] },
         drill: { schedule: "0 5 * * *", deadlineSeconds: 900 },
+        alerts: { ruleLabels: { release: "prometheus" } },
     });
 
     const store = () => s3Store({ bucket: minio.bucket, region: "us-east-1", endpoint: minio.endpoint }, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey });
@@ -119,6 +122,17 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         await secret("minio-backup-credentials", { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey });
         await secret("gim-secrets", { DJANGO_SECRET_KEY: "django-key ✓", FIELD_ENCRYPTION_KEYS: "k1,k2" });
         await secret("kotsadm-encryption", { encryptionKey: "kotsadm-key" });
+
+        // The Prometheus Operator's PrometheusRule CRD, as its Go module ships it.
+        const crd = k8s.loadYaml<k8s.V1CustomResourceDefinition>(fs.readFileSync(await prometheusRuleCrdFile(), "utf8"));
+        const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+        await ext.createCustomResourceDefinition({ body: crd });
+        for (let i = 0; ; i++) {
+            const got = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
+            if (got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
+            assert.ok(i < 100, "the PrometheusRule CRD is established");
+            await new Promise((r) => setTimeout(r, 100));
+        }
 
         const provider = () => new kubernetes.Provider("kube", { kubeconfig: kube.kubeconfig });
         const stack = await engine.stack("gitguardian-drill", "drill", async () => {
@@ -177,6 +191,18 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         const images = Object.fromEntries(pod.initContainers!.map((c) => [c.name, c.image]));
         const backupImage = async (part: string) => (await batch.readNamespacedCronJob({ name: `gitguardian-backup-${part}`, namespace: NS })).spec!.jobTemplate.spec!.template.spec!.containers[0].image;
         for (const part of ["postgres", "redis", "kots"]) assert.equal(images[`drill-${part}`], await backupImage(part));
+    });
+
+    it("the alert rules: a PrometheusRule the API server took under its CRD's schema, as the rules builder makes them", async () => {
+        const custom = kube.admin().makeApiClient(k8s.CustomObjectsApi);
+        const stored = (await custom.getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", namespace: NS, plural: "prometheusrules", name: "gitguardian-backup-alerts" })) as { metadata: { labels: Record<string, string> }; spec: unknown };
+        const spec = resolvePolicy("gitguardian", args());
+        assert.deepEqual(stored.spec, alertRules(spec, spec.alerts!));
+        assert.equal(stored.metadata.labels.release, "prometheus");
+        assert.deepEqual(
+            alertRules(spec, spec.alerts!).groups[0].rules.map((r) => r.alert),
+            ["GitGuardianBackupStale", "GitGuardianBackupJobFailed", "GitGuardianRestoreDrillFailed", "GitGuardianRestoreDrillStale"],
+        );
     });
 
     it("a good set: SUCCESSFUL, every check passed, the recovery time measured, the live servers untouched", async () => {

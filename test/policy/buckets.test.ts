@@ -4,7 +4,7 @@ import { backupBuckets } from "../../policy/buckets";
 import { checkRetention, RETENTION } from "../../policy/retention";
 import { tlsOnlyPolicy } from "../../backup/storage";
 import { evaluate, runProgram } from "./harness";
-import { component, goodArgs, rawBucket, SECURE } from "./programs";
+import { component, goodArgs, rawBucket, SECURE, OBSERVED } from "./programs";
 
 describe(BUCKET_SECURE, () => {
     it("passes the bucket the component creates, and links its settings by dependency", async () => {
@@ -20,7 +20,7 @@ describe(BUCKET_SECURE, () => {
     });
 
     it("in preview (bucket id and ARN unknown) still links by propertyDependencies, and defers only the unknown policy text", async () => {
-        const resources = await runProgram(component(goodArgs("createBucket")), { preview: true });
+        const resources = await runProgram(component(goodArgs("createBucket", OBSERVED)), { preview: true });
         const result = await evaluate(resources);
         assert.deepEqual(result.violations, []);
         // The TLS policy is built from the bucket ARN: unknown until the update, so @pulumi/policy reports "can't run during preview".

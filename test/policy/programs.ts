@@ -26,6 +26,9 @@ export function goodArgs(mode: "createBucket" | "existingBucket", extra: Partial
     };
 }
 
+/** What a stack adds to good args to pass the advisory policies too: a daily drill and the alert rules. */
+export const OBSERVED: Partial<GitGuardianBackupPolicyArgs> = { drill: { schedule: "0 5 * * *" }, alerts: {} };
+
 export function component(args: GitGuardianBackupPolicyArgs, opts?: pulumi.ComponentResourceOptions, name = "gg"): () => GitGuardianBackupPolicy {
     return () => new GitGuardianBackupPolicy(name, args, opts);
 }

@@ -50,6 +50,7 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["tolerations", "array", false],
             ["serviceAccountAnnotations", "object", false],
             ["drill", t("RestoreDrill"), false],
+            ["alerts", t("BackupAlerts"), false],
         ];
         assert.deepEqual(Object.keys(r.inputProperties).sort(), expected.map((e) => e[0]).sort());
         for (const [name, type, required] of expected) {
