@@ -16,6 +16,10 @@ import { s3Store } from "../core/objectStore";
 import { Component, SCRIPT } from "../core/contract";
 import { manifestBytes } from "../core/manifest";
 import { GitGuardianBackupPolicy } from "../backup/backupPolicy";
+import { resolvePolicy } from "../backup/validate";
+import { drillCronJobSpec } from "../drill/drillJob";
+import { runPod } from "../harness/podRunner";
+import { scriptBundle } from "../sources/registry";
 import { makeFakeKots, makeFakeKubectl } from "../harness/fakeKots";
 import { startKube } from "../harness/kube";
 import { startEngine } from "../harness/pulumi";
@@ -179,6 +183,8 @@ async function main(): Promise<void> {
         const kotsFiles = fs.readdirSync(kotsDir).filter((f) => !f.startsWith("."));
         checks.push({ what: "KOTS (test double): configuration and key Secrets fetched and verified", ok: kotsFiles.includes("kots-app.tar.gz") && kotsFiles.includes("kots-secrets.tar.gz"), detail: kotsFiles.join(", ") });
 
+        await drill(minio, source, redis, checks);
+
         await pulumiUp(minio, source, redis, checks, cleanup);
 
         console.log("\nreport");
@@ -190,6 +196,46 @@ async function main(): Promise<void> {
         step("stopping the servers and removing their files");
         for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch((e) => console.error(`cleanup: ${(e as Error).message}`));
     }
+}
+
+/**
+ * One restore drill: the drill pod exactly as GitGuardianBackupPolicy declares it (its CronJob's
+ * pod spec), run by the tests' kubelet with its Secret and scripts ConfigMap, each container as
+ * its image's user: it picks the sets above, restores them into scratch servers of its own,
+ * checks them against what the backup recorded and writes its result to the bucket.
+ */
+async function drill(minio: MinioServer, pg: PostgresServer, redis: RedisServer, checks: Check[]): Promise<void> {
+    step("restore drill: the drill pod as GitGuardianBackupPolicy declares it (drill: { schedule: \"0 5 * * *\" }), into scratch servers of its own");
+    const spec = resolvePolicy("gitguardian", {
+        namespace: "gitguardian",
+        schedule: "0 2 * * *",
+        retentionDays: 14,
+        storage: { prefix: PREFIX, existingBucket: { name: minio.bucket, endpoint: minio.endpoint, credentialsSecret: { name: "minio-backup-credentials" } } },
+        postgres: { host: "127.0.0.1", port: pg.port, passwordSecret: { name: "postgresql", key: "postgres-password" } },
+        redis: { host: "127.0.0.1", port: redis.port, passwordSecret: { name: "redis", key: "redis-password" } },
+        kots: { image: "kotsadm/kotsadm:v1.124.0", drillKeys: ["kotsadm-encryption/encryptionKey", "gim-secrets/DJANGO_SECRET_KEY"] },
+        drill: { schedule: "0 5 * * *", deadlineSeconds: 900 },
+    });
+    const pod = drillCronJobSpec(spec, spec.drill!, minio.bucket).spec.jobTemplate.spec.template.spec as unknown as k8s.V1PodSpec;
+    const secrets: Record<string, Record<string, string>> = { "minio-backup-credentials": { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey } };
+    const runs = await runPod(pod, {
+        namespace: "gitguardian",
+        runAsUsers: true,
+        sources: {
+            secretValue: async (_ns, name, key) => secrets[name]?.[key],
+            configMapData: async (_ns, name) => (name === spec.names.scripts ? scriptBundle() : undefined),
+        },
+    });
+    const report = runs.find((r) => r.name === "report");
+    if (!report) {
+        const failed = runs.find((r) => r.exitCode !== 0);
+        checks.push({ what: "restore drill", ok: false, detail: `${failed?.name}: ${failed?.stderr.trim().split("\n").pop()}` });
+        return;
+    }
+    const result = JSON.parse(report.stdout) as { drillId: string; status: string; reason: string; recoverySeconds: number; totalSeconds: number; checks: { part: string; check: string; verdict: string; detail: string }[] };
+    console.log(`         drill ${result.drillId}: ${result.status}, recovery ${result.recoverySeconds} s of ${result.totalSeconds} s, result at s3://${minio.bucket}/${PREFIX}/drills/${result.drillId}.json`);
+    for (const c of result.checks) console.log(`           ${c.verdict.padEnd(8)} ${`${c.part} ${c.check}`.padEnd(22)} ${c.detail}`);
+    checks.push({ what: "restore drill: sets restored into scratch servers and checked against the backup's record", ok: result.status === "SUCCESSFUL", detail: `${result.status}${result.reason ? `: ${result.reason}` : ""}, recovery ${result.recoverySeconds} s` });
 }
 
 /** The Go-built binaries `pulumi up` needs here, when they are cached (scripts/tools/build.sh). */

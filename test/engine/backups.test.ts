@@ -175,10 +175,11 @@ describe("pulumi up for real: GitGuardianBackupPolicy on a real API server", fun
         const store = s3Store({ bucket: minio.bucket, region: "us-east-1", endpoint: minio.endpoint }, { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey });
         {
             // The artifacts of each component's set under args()'s settings: postgres in the
-            // default sql format (one pg_dumpall stream), compression the default gzip, kots as
-            // the app download and the exported Secrets (the parts' dump scripts name them so).
+            // default sql format (one pg_dumpall stream, and its inventory for the drills),
+            // compression the default gzip, kots as the app download and the exported Secrets
+            // (the parts' dump scripts name them so).
             const expected: Record<string, string[][]> = {
-                postgres: [["dumpall.sql.gz", "gzip"]],
+                postgres: [["dumpall.sql.gz", "gzip"], ["inventory.tsv", "none"]],
                 redis: [["dump.rdb.gz", "gzip"]],
                 kots: [["kots-app.tar.gz", "gzip"], ["kots-secrets.tar.gz", "gzip"]],
             };

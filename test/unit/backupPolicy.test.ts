@@ -189,6 +189,52 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         assert.equal(storage.credentialsSecret, undefined);
     });
 
+    it("a drill gets an identity of its own: a generated key (read the sets, write under drills/), or its own IRSA role; no Kubernetes rights", async () => {
+        const drill = { drill: { schedule: "0 5 * * *" } };
+        const { resources } = await build(awsArgs({}, drill));
+        // Four identities: the backup jobs', the restore's, the retention job's and the drill's.
+        for (const t of [T.user, T.userPolicy, T.accessKey, T.secret]) assert.equal(byType(resources, t).length, 4, t);
+        const doc = JSON.parse(byType(resources, T.userPolicy).find((r) => r.name === "gitguardian-drill")!.inputs.policy);
+        assert.deepEqual(
+            doc.Statement.map((s: any) => [s.Sid, s.Action, s.Resource]),
+            [
+                ["ListBackupPrefix", ["s3:ListBucket"], ["arn:aws:s3:::gitguardian-backups-abc123"]],
+                ["ReadBackupSets", ["s3:GetObject"], ["arn:aws:s3:::gitguardian-backups-abc123/gitguardian/*"]],
+                ["WriteDrillResults", ["s3:PutObject"], ["arn:aws:s3:::gitguardian-backups-abc123/gitguardian/drills/*"]],
+            ],
+        );
+        const cj = byType(resources, T.cronJob).find((r) => r.name === "gitguardian-backup-drill")!;
+        const p = pod(cj);
+        assert.equal(p.serviceAccountName, "gitguardian-drill");
+        for (const name of ["fetch"]) {
+            const c = p.initContainers.find((x: any) => x.name === name);
+            assert.deepEqual(envOf(c).AWS_ACCESS_KEY_ID.valueFrom, { secretKeyRef: { name: "gitguardian-drill-s3", key: "AWS_ACCESS_KEY_ID" } });
+        }
+        assert.deepEqual(envOf(p.containers[0]).AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "gitguardian-drill-s3", key: "AWS_SECRET_ACCESS_KEY" } });
+        // The part steps hold no bucket key at all.
+        for (const c of p.initContainers.filter((x: any) => x.name.startsWith("drill-"))) assert.equal(envOf(c).AWS_ACCESS_KEY_ID, undefined, c.name);
+        assert.equal(byType(resources, T.role).length, 1, "only the kots backup job's Role");
+
+        const irsa = await build(awsArgs({ irsa: { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.example/id/ABC", oidcProviderUrl: "https://oidc.example/id/ABC" } }, drill));
+        const role = byType(irsa.resources, T.role_).find((r) => r.name === "gitguardian-drill")!;
+        assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals["oidc.example/id/ABC:sub"], "system:serviceaccount:gitguardian:gitguardian-drill");
+        const sa = byType(irsa.resources, T.sa).find((r) => r.inputs.metadata.name === "gitguardian-drill")!.inputs;
+        assert.equal(sa.metadata.annotations["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/gitguardian-drill");
+        assert.equal(sa.automountServiceAccountToken, false);
+    });
+
+    it("refuses bad drill and alerts settings at construction, naming the argument", async () => {
+        const bad = async (over: Partial<GitGuardianBackupPolicyArgs>, message: RegExp) => assert.rejects(build(minioArgs(over)), message);
+        await bad({ drill: { schedule: "0 5 * *" } }, /argument drill\.schedule = "0 5 \* \*" is invalid/);
+        await bad({ drill: { schedule: "@daily", pick: "oldest" as never } }, /argument drill\.pick = "oldest" is invalid/);
+        await bad({ drill: { schedule: "@daily", windowDays: 0 } }, /argument drill\.windowDays = 0 is invalid; allowed: a whole number of days from 1 to 365/);
+        await bad({ drill: { schedule: "@daily", deadlineSeconds: 30 } }, /argument drill\.deadlineSeconds = 30 is invalid; allowed: a whole number of seconds from 60 to 86400/);
+        await bad({ drill: { schedule: "@daily", parts: ["mysql"] } }, /argument drill\.parts\[0\] = "mysql" is invalid; allowed: a part this policy backs up that has a drill step: postgres, redis, kots/);
+        await bad({ kots: { image: "kotsadm/kotsadm:v1.124.0", drillKeys: ["gim-secrets"] } }, /argument kots\.drillKeys\[0\] = "gim-secrets" is invalid; allowed: SECRET\/KEY/);
+        await bad({ alerts: { for: "10 minutes" } }, /argument alerts\.for = "10 minutes" is invalid; allowed: a Prometheus duration/);
+        await bad({ alerts: { labels: { "team-name": "x" } } }, /argument alerts\.labels\.team-name = "x" is invalid/);
+    });
+
     it("createBucket with an existing credentials Secret", async () => {
         const { resources } = await build(awsArgs({ existingSecret: { name: "s3-creds", accessKeyIdKey: "id", secretAccessKeyKey: "key" } }));
         assert.equal(byType(resources, T.user).length, 0);
