@@ -26,8 +26,8 @@ export interface ObjectStore {
     list(prefix: string): Promise<ListedObject[]>;
     /** One object, whole (small ones: manifests). */
     get(key: string): Promise<Buffer>;
-    /** Size and sha256 of an object, streamed (nothing kept). */
-    hash(key: string): Promise<{ size: number; sha256: string }>;
+    /** Size and sha256 of an object, streamed (nothing kept); told the bytes read so far as they come. */
+    hash(key: string, onProgress?: (bytes: number) => void): Promise<{ size: number; sha256: string }>;
     /** Downloads an object to `file`; returns its size and sha256. */
     download(key: string, file: string): Promise<{ size: number; sha256: string }>;
 }
@@ -108,7 +108,7 @@ export function s3Store(storage: BucketLocation, credentials?: S3Credentials, bo
             for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
             return Buffer.concat(chunks);
         },
-        async hash(key) {
+        async hash(key, onProgress) {
             const stream = await body(key);
             const h = createHash("sha256");
             let size = 0;
@@ -116,6 +116,7 @@ export function s3Store(storage: BucketLocation, credentials?: S3Credentials, bo
                 const b = chunk as Uint8Array;
                 size += b.length;
                 h.update(b);
+                onProgress?.(size);
             }
             return { size, sha256: h.digest("hex") };
         },

@@ -162,6 +162,11 @@ describe("the packed package, installed into a fresh project", function () {
             "dist/restore/runtime.js",
             "dist/policy/index.js",
             "bin/pulumi-resource-gitguardian-backup",
+            "bin/ggb-backups",
+            "dist/cli/main.js",
+            // The schema is inferred from the Args' sources at run time: every file they import.
+            "drill/args.ts",
+            "alerts/args.ts",
             "PulumiPlugin.yaml",
             "policy/package.json",
             "policy/PulumiPolicy.yaml",
