@@ -7,8 +7,10 @@
 #   role     "NAME"                          a role the dump creates
 #   table    "DB" "SCHEMA"."TABLE" ROWS      the rows of one table's COPY block
 # A COPY data line is one row (text format escapes newlines), and none reads `\.` (backslashes are
-# doubled), so counting lines up to `\.` counts rows. pg_dumpall names the database it dumps next
-# in the `\connect` that follows its CREATE DATABASE, or, for postgres and template1, by name.
+# doubled), so counting lines up to `\.` counts rows. A `\connect` names the database the lines
+# after it are in: as a connection string right after its CREATE DATABASE (the name is then the
+# CREATE's), as a quoted identifier (`\connect "gitguardian"`, again after an owner's change), or
+# bare (`\connect postgres`).
 
 # pg_inventory: a pg_dumpall stream on stdin, its inventory on stdout.
 pg_inventory() {
@@ -32,7 +34,11 @@ pg_inventory() {
 			next
 		}
 		/^\\connect / {
-			if (pending != "") { db = pending; pending = "" } else { db = "\"" $2 "\"" }
+			arg = substr($0, 10)
+			if (arg ~ /^-reuse-previous=on /) db = (pending != "" ? pending : arg)
+			else if (arg ~ /^"/) db = arg
+			else db = "\"" arg "\""
+			pending = ""
 			next
 		}
 	'
