@@ -28,6 +28,9 @@ import { makeTempDir, removeTempDir } from "../../harness/proc";
 import { Engine, startEngine } from "../../harness/pulumi";
 import { RedisServer, startRedis } from "../../harness/redis";
 import { runStoredCronJob } from "../../harness/storedPods";
+import { JobPodKubelet, runJobPods } from "../../harness/jobPods";
+import { REPO_ROOT } from "../../harness/jobRunner";
+import { execa } from "execa";
 import { kubectlDir, prometheusRuleCrdFile } from "../../harness/tools";
 import { resolvePolicy } from "../../backup/validate";
 import { alertRules } from "../../alerts/rules";
@@ -55,6 +58,7 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
     let redis: RedisServer;
     let minio: MinioServer;
     let batch: k8s.BatchV1Api;
+    let kubelet: JobPodKubelet;
     const kots = () => makeFakeKots({ appSlug: "gitguardian", namespace: NS });
 
     const args = (): GitGuardianBackupPolicyArgs => ({
@@ -110,7 +114,9 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
     };
 
     before(async function () {
-        [kube, pg, redis, minio] = await Promise.all([startKube(), startPostgres(), startRedis(), startMinio({ bucket: "gitguardian-backups" })]);
+        [kube, pg, redis, minio] = await Promise.all([startKube({ runJobsInNamespaces: [NS] }), startPostgres(), startRedis(), startMinio({ bucket: "gitguardian-backups" })]);
+        // The Job pods of the namespace (an on-demand backup's) run for real.
+        kubelet = runJobPods(kube.admin(), { namespaces: [NS] });
         engine = startEngine();
         const kc = kube.admin();
         const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -166,6 +172,7 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         }
     });
     after(async () => {
+        await kubelet?.stop();
         engine?.stop();
         await Promise.all([kube?.stop(), pg?.destroy(), redis?.destroy(), minio?.destroy()]);
     });
@@ -336,5 +343,48 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         } finally {
             await minio.delete(orphan);
         }
+    });
+
+    describe("on demand: ggb-backups backup-now", () => {
+        const backupNow = async (cronJob: string) => {
+            const dir = makeTempDir("backup-now");
+            try {
+                fs.writeFileSync(path.join(dir, "config"), kube.kubeconfig, { mode: 0o600 });
+                return await execa(process.execPath, [path.join(REPO_ROOT, "bin", "ggb-backups"), "backup-now", "--namespace", NS, "--cronjob", cronJob, "--kubeconfig", path.join(dir, "config"), "--endpoint", minio.endpoint, "--timeout", "300"], {
+                    reject: false,
+                    env: { AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey, AWS_REGION: "us-east-1", PATH: process.env.PATH },
+                    extendEnv: false,
+                });
+            } finally {
+                removeTempDir(dir);
+            }
+        };
+
+        it("runs one backup from the stored CronJob, waits for it and prints the set it committed", async () => {
+            const before = (await listSets(store(), PREFIX, "redis")).filter((s) => s.complete).map((s) => s.backupId);
+            const r = await backupNow("gitguardian-backup-redis");
+            assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+            const m = /^committed redis\/(\d{8}T\d{6}Z) \(Job (gitguardian-backup-redis-manual-\d+), \d+ s\): restorable with backupId \1$/.exec(r.stdout.trim());
+            assert.ok(m, r.stdout);
+            const after = (await listSets(store(), PREFIX, "redis")).filter((s) => s.complete).map((s) => s.backupId);
+            assert.deepEqual(after, [...before, m[1]].sort(), "one new complete set, the one printed");
+            // A Job of the CronJob, as `kubectl create job --from` makes one: owned by it, its template's spec.
+            const job = await batch.readNamespacedJob({ name: m[2], namespace: NS });
+            assert.equal(job.metadata!.ownerReferences![0].name, "gitguardian-backup-redis");
+            assert.equal(job.metadata!.annotations!["cronjob.kubernetes.io/instantiate"], "manual");
+            assert.deepEqual(kubelet.runs.filter((x) => x.job === m[2]).map((x) => x.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")), ["dump-redis=0 upload=0"]);
+        });
+
+        it("fails, with the dump's reason, when the backup does not commit", async () => {
+            const core = kube.admin().makeApiClient(k8s.CoreV1Api);
+            await core.patchNamespacedSecret({ name: "redis", namespace: NS, body: { stringData: { "redis-password": "wrong" } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+            try {
+                const r = await backupNow("gitguardian-backup-redis");
+                assert.equal(r.exitCode, 1, r.stdout);
+                assert.match(r.stderr, /^ggb-backups: backup Job gitguardian\/gitguardian-backup-redis-manual-\d+ failed \(BackoffLimitExceeded\): dump-redis: dump-redis: Redis at 127\.0\.0\.1:\d+ refused INFO: AUTH failed: WRONGPASS/m);
+            } finally {
+                await core.patchNamespacedSecret({ name: "redis", namespace: NS, body: { stringData: { "redis-password": redis.password } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+            }
+        });
     });
 });
