@@ -209,4 +209,18 @@ export interface GitGuardianBackupPolicyArgs {
      * backup Job, a failed or overdue drill. Omit for none.
      */
     alerts?: BackupAlerts;
+    /**
+     * A backup during `pulumi up` whenever `triggers` change (the GitGuardian version this program
+     * deploys, say): one Job per part, from the same template as its CronJob, which the up waits
+     * for; the up fails if a backup does not commit. Omit for none.
+     */
+    backupOnChange?: BackupOnChange;
+}
+
+/** A backup run by `pulumi up` when its triggers change. */
+export interface BackupOnChange {
+    /** Any values: a change of one (a new GitGuardian version) runs the backups again. */
+    triggers: { [key: string]: string };
+    /** The parts backed up then. Default every enabled part. */
+    parts?: string[];
 }

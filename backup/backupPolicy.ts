@@ -141,11 +141,38 @@ export class GitGuardianBackupPolicy extends pulumi.ComponentResource {
 
         const cronJobNames: BackupCronJobNames = {};
         for (const c of spec.components) {
-            new k8s.batch.v1.CronJob(`${name}-backup-${c.component}`, cronJobSpec(spec, c, bucketName), {
+            const cronJob = cronJobSpec(spec, c, bucketName);
+            new k8s.batch.v1.CronJob(`${name}-backup-${c.component}`, cronJob, {
                 ...k8sOpts,
                 dependsOn: [...accounts, scripts],
             });
             (cronJobNames as Record<string, string>)[c.component] = spec.names.cronJob[c.component];
+            if (spec.backupOnChange?.parts.includes(c.component)) {
+                // One run of the CronJob's own template, named after the triggers: a change of them is
+                // a new Job (a new backup); the Kubernetes provider waits for it to complete and fails
+                // the up when it fails. A succeeded backup Job has committed its set (upload.sh).
+                new k8s.batch.v1.Job(
+                    `${name}-backup-${c.component}-on-change`,
+                    {
+                        metadata: {
+                            name: `${spec.names.cronJob[c.component]}-${spec.backupOnChange.triggersHash}`,
+                            namespace: spec.namespace,
+                            labels: cronJob.spec.jobTemplate.metadata.labels,
+                            annotations: { "cronjob.kubernetes.io/instantiate": "pulumi-up" },
+                        },
+                        // Kept until the triggers change (a Job the TTL removed would be re-created by the next up: another backup).
+                        spec: { ...cronJob.spec.jobTemplate.spec, ttlSecondsAfterFinished: undefined },
+                    },
+                    {
+                        ...k8sOpts,
+                        dependsOn: [...accounts, scripts],
+                        // A Job's template cannot change: a changed one is a new run, under the same name.
+                        replaceOnChanges: ["spec"],
+                        deleteBeforeReplace: true,
+                        customTimeouts: { create: `${spec.activeDeadlineSeconds + 300}s`, update: `${spec.activeDeadlineSeconds + 300}s` },
+                    },
+                );
+            }
         }
 
         this.bucketName = bucketName;

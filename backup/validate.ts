@@ -4,6 +4,7 @@
  * bad value and what is allowed. The result is a plain, fully defaulted PolicySpec that the
  * pure spec builders (jobSpec.ts, rbac.ts) turn into Kubernetes objects.
  */
+import { createHash } from "node:crypto";
 import type { PartBackupSpec } from "../sources/part";
 import { backupParts, partNamed, partNames } from "../sources/registry";
 import { SHARED_DEFAULTS } from "../core/defaults";
@@ -84,6 +85,8 @@ export interface PolicySpec {
     drill?: DrillSpec;
     /** The alert rules, when declared. */
     alerts?: AlertsSpec;
+    /** The backups `pulumi up` runs when the triggers change: the parts, and a hash of the triggers. */
+    backupOnChange?: { parts: string[]; triggersHash: string };
     compression: CompressionAlgorithm;
     uploaderImage: string;
     staging: { size: string; storageClassName?: string };
@@ -208,6 +211,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
     }
 
     const drill = resolveDrill(args.drill, components, f, schedule);
+    const backupOnChange = resolveBackupOnChange(args.backupOnChange, components, f);
     const alerts = resolveAlerts(args.alerts, components.map((c) => ({ part: c.component, schedule: c.schedule })), timeZone, f);
     for (const c of [...components, ...(drill ? [{ component: "drill" }] : [])]) {
         const cronJob = cronJobName(name, c.component);
@@ -260,6 +264,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         components,
         drill,
         alerts,
+        backupOnChange,
         compression,
         uploaderImage: image("uploaderImage", args.uploaderImage, DEFAULTS.uploaderImage),
         staging: { size: stagingSize, storageClassName },
@@ -310,4 +315,20 @@ function resolveBucketCredentials(c: BucketCredentials | undefined, f: FieldRule
     }
     if (c?.existingSecret) return { mode: "existingSecret", secret: f.credentialsSecret("storage.createBucket.credentials.existingSecret", c.existingSecret) };
     return { mode: "iamUser" };
+}
+
+function resolveBackupOnChange(value: GitGuardianBackupPolicyArgs["backupOnChange"], components: JobComponentSpec[], f: FieldRules): PolicySpec["backupOnChange"] {
+    if (value === undefined) return undefined;
+    const o = f.object("backupOnChange", value, "allowed: { triggers: { name: value }, parts?: [...] }");
+    const triggers = f.object("backupOnChange.triggers", o.triggers, "allowed: a map of names to strings (a change of one runs the backups)");
+    for (const [k, v] of Object.entries(triggers)) if (typeof v !== "string") f.bad(`backupOnChange.triggers.${k}`, v, "allowed: a string");
+    const enabled = components.map((c) => c.component);
+    const parts = o.parts === undefined ? enabled : (o.parts as unknown[]);
+    if (!Array.isArray(parts) || parts.length === 0) f.bad("backupOnChange.parts", o.parts, `allowed: a non-empty list of ${enabled.join(", ")}`);
+    parts.forEach((p, i) => {
+        if (typeof p !== "string" || !enabled.includes(p)) f.bad(`backupOnChange.parts[${i}]`, p, `allowed: a part this policy backs up: ${enabled.join(", ")}`);
+    });
+    // Sorted keys: the same triggers in another order are the same backup.
+    const canonical = JSON.stringify(Object.keys(triggers).sort().map((k) => [k, triggers[k]]));
+    return { parts: parts as string[], triggersHash: createHash("sha256").update(canonical).digest("hex").slice(0, 8) };
 }

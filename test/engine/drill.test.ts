@@ -59,6 +59,9 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
     let minio: MinioServer;
     let batch: k8s.BatchV1Api;
     let kubelet: JobPodKubelet;
+    let stack: Awaited<ReturnType<Engine["stack"]>>;
+    /** What the program adds to args() (the on-change backup's tests set it). */
+    let extra: Partial<GitGuardianBackupPolicyArgs> = {};
     const kots = () => makeFakeKots({ appSlug: "gitguardian", namespace: NS });
 
     const args = (): GitGuardianBackupPolicyArgs => ({
@@ -141,8 +144,8 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         }
 
         const provider = () => new kubernetes.Provider("kube", { kubeconfig: kube.kubeconfig });
-        const stack = await engine.stack("gitguardian-drill", "drill", async () => {
-            const backups = new GitGuardianBackupPolicy("gitguardian", args(), { providers: { kubernetes: provider() } });
+        stack = await engine.stack("gitguardian-drill", "drill", async () => {
+            const backups = new GitGuardianBackupPolicy("gitguardian", { ...args(), ...extra }, { providers: { kubernetes: provider() } });
             return { drillCronJobName: backups.drillCronJobName };
         });
         const up = await stack.up({ onOutput: () => undefined });
@@ -384,6 +387,47 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
                 assert.match(r.stderr, /^ggb-backups: backup Job gitguardian\/gitguardian-backup-redis-manual-\d+ failed \(BackoffLimitExceeded\): dump-redis: dump-redis: Redis at 127\.0\.0\.1:\d+ refused INFO: AUTH failed: WRONGPASS/m);
             } finally {
                 await core.patchNamespacedSecret({ name: "redis", namespace: NS, body: { stringData: { "redis-password": redis.password } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+            }
+        });
+    });
+
+    describe("on demand: a backup during pulumi up when its triggers change", () => {
+        const completeRedisSets = async () => (await listSets(store(), PREFIX, "redis")).filter((x) => x.complete).map((x) => x.backupId);
+
+        it("a new trigger value runs one backup, which the up waits for; the same value again runs none", async () => {
+            const before = await completeRedisSets();
+            extra = { backupOnChange: { triggers: { gitguardianVersion: "2026.11.0" }, parts: ["redis"] } };
+            const up = await stack.up({ onOutput: () => undefined });
+            assert.equal(up.summary.resourceChanges?.create, 1, JSON.stringify(up.summary.resourceChanges));
+            const after = await completeRedisSets();
+            assert.equal(after.length, before.length + 1, "the up returned with the set committed");
+            const job = (await batch.listNamespacedJob({ namespace: NS })).items.find((j) => j.metadata!.annotations?.["cronjob.kubernetes.io/instantiate"] === "pulumi-up")!;
+            assert.match(job.metadata!.name!, /^gitguardian-backup-redis-[0-9a-f]{8}$/);
+            assert.equal(job.status!.succeeded, 1);
+            const again = await stack.up({ onOutput: () => undefined });
+            assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+            assert.deepEqual(await completeRedisSets(), after, "no backup when the triggers did not change");
+
+            extra = { backupOnChange: { triggers: { gitguardianVersion: "2026.12.0" }, parts: ["redis"] } };
+            const upgraded = await stack.up({ onOutput: () => undefined });
+            assert.equal(upgraded.summary.resourceChanges?.replace, 1, JSON.stringify(upgraded.summary.resourceChanges));
+            assert.equal((await completeRedisSets()).length, after.length + 1, "a new version, a new backup");
+        });
+
+        it("the up fails when the backup does not commit", async () => {
+            const core = kube.admin().makeApiClient(k8s.CoreV1Api);
+            const merge = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+            await core.patchNamespacedSecret({ name: "redis", namespace: NS, body: { stringData: { "redis-password": "wrong" } } }, merge);
+            try {
+                extra = { backupOnChange: { triggers: { gitguardianVersion: "2027.1.0" }, parts: ["redis"] } };
+                await assert.rejects(stack.up({ onOutput: () => undefined }), (e: Error) => {
+                    assert.match(e.message, /gitguardian-backup-redis-[0-9a-f]{8}/);
+                    assert.match(e.message, /failed|BackoffLimitExceeded/i);
+                    return true;
+                });
+            } finally {
+                await core.patchNamespacedSecret({ name: "redis", namespace: NS, body: { stringData: { "redis-password": redis.password } } }, merge);
+                extra = {};
             }
         });
     });

@@ -51,6 +51,7 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["serviceAccountAnnotations", "object", false],
             ["drill", t("RestoreDrill"), false],
             ["alerts", t("BackupAlerts"), false],
+            ["backupOnChange", t("BackupOnChange"), false],
         ];
         assert.deepEqual(Object.keys(r.inputProperties).sort(), expected.map((e) => e[0]).sort());
         for (const [name, type, required] of expected) {
