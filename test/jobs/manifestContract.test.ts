@@ -115,9 +115,9 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
         const written = parseManifest(run.manifestText, ["redis"]);
         // The codec comes from the dump step over the channel, recorded per artifact.
         assert.deepEqual(written.artifacts.map((a) => [a.name, a.compression]), [["dump.rdb.zst", "zstd"]]);
-        // A part that records no details gets an empty object, not a missing field.
-        assert.match(run.manifestText, /^  "details": \{\},$/m);
-        assert.deepEqual(written.details, {});
+        // The snapshot's facts as redis-check-rdb read them (an empty server: no key, no database).
+        assert.match(run.manifestText, /^  "details": \{"keys": "0", "databases": ""\},$/m);
+        assert.deepEqual(written.details, { keys: "0", databases: "" });
         for (const [i, order] of FIELD_ORDERS.entries()) {
             assert.deepEqual(parseManifest(reordered(written, order, i), ["redis"]), written, `order #${i + 1}`);
         }

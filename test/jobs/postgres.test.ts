@@ -72,7 +72,8 @@ describe("postgres: backup and restore round trip on real servers", function () 
             const ext = c.compression === "gzip" ? ".gz" : ".zst";
             const names = m.artifacts.map((a) => a.name).sort();
             if (c.format === "sql") {
-                assert.deepEqual(names, [`dumpall.sql${ext}`]);
+                // The dump, and its inventory for the drills (test/jobs/inventory.test.ts).
+                assert.deepEqual(names, [`dumpall.sql${ext}`, "inventory.tsv"]);
             } else {
                 // pg_dump 15 compresses directory archives with gzip only; with zstd the tar is compressed.
                 const tar = c.compression === "zstd" ? ".tar.zst" : ".tar";

@@ -186,7 +186,7 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         const idTime = (id: string) => Date.parse(id.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
         const spread = ((idTime(sets.ids.postgres!) - idTime(redisId)) / 3_600_000).toFixed(1).replace(".", "\\.");
         const apart = new RegExp(
-            `the chosen sets started ${spread} h apart \\(postgres ${sets.ids.postgres} \\(1 artifacts, \\d+ bytes\\) \\| redis ${redisId} \\(1 artifacts, \\d+ bytes\\)\\), more than setWindowHours 12: .*nothing was changed.*backupId "at-or-before:2026-11-25T02:00:00.000Z"`,
+            `the chosen sets started ${spread} h apart \\(postgres ${sets.ids.postgres} \\(2 artifacts, \\d+ bytes\\) \\| redis ${redisId} \\(1 artifacts, \\d+ bytes\\)\\), more than setWindowHours 12: .*nothing was changed.*backupId "at-or-before:2026-11-25T02:00:00.000Z"`,
         );
         const checked = await runtime.check({}, inputs);
         assert.equal(checked.failures?.[0].property, "backupId", "the preview fails on backupId");
@@ -197,7 +197,7 @@ describe("GitGuardianRestore create() restores real data (local executor, kots t
         // A wider window, or sets apart allowed: the preview shows both sets side by side and their spread.
         log.lines.length = 0;
         assert.equal((await runtime.check({}, { ...inputs, setWindowHours: 72 })).failures, undefined);
-        assert.match(log.text(), new RegExp(`plan: postgres ${sets.ids.postgres} \\(1 artifacts, \\d+ bytes\\) \\| redis ${redisId} \\(1 artifacts, \\d+ bytes\\); started within ${spread} h \\(setWindowHours 72\\); steps: plan → postgres → redis`));
+        assert.match(log.text(), new RegExp(`plan: postgres ${sets.ids.postgres} \\(2 artifacts, \\d+ bytes\\) \\| redis ${redisId} \\(1 artifacts, \\d+ bytes\\); started within ${spread} h \\(setWindowHours 72\\); steps: plan → postgres → redis`));
         assert.equal((await runtime.check({}, { ...inputs, allowSetsApart: true })).failures, undefined);
         // The window is validated like every argument.
         await assert.rejects(runtime.create({ ...inputs, setWindowHours: 0 }), /argument setWindowHours = 0 is invalid; allowed: a whole number from 1 to 744/);
