@@ -86,10 +86,13 @@ esac
 # What the snapshot holds, for the restore drills to check a loaded copy against (read from the
 # file uploaded, not asked of the live server, which changes meanwhile). Not recorded when this
 # image's redis-check-rdb cannot read it: the backup itself does not depend on it.
-keys=$(rdb_keys "$rdb")
-if [ -n "$keys" ]; then
+facts=$(rdb_facts "$rdb")
+if [ -n "$facts" ]; then
+	keys=${facts%% *}
+	databases=""
+	[ "$facts" = "$keys" ] || databases=${facts#* }
 	meta detail.keys "$keys"
-	meta detail.databases "$(rdb_databases "$rdb")"
+	meta detail.databases "$databases"
 	log "the snapshot holds $keys keys"
 else
 	log "redis-check-rdb cannot read the snapshot; its key count is not recorded (a drill then checks only that it loads)"

@@ -9,8 +9,12 @@ rdb_keys() {
 	redis-check-rdb "$1" 2>/dev/null | sed -n 's/^\[info\] \([0-9][0-9]*\) keys read$/\1/p' | tail -n 1
 }
 
-# rdb_databases RDB: the numbers of the databases RDB holds keys of, space-separated, ascending;
-# empty when redis-check-rdb cannot read it.
-rdb_databases() {
-	redis-check-rdb "$1" 2>/dev/null | sed -n 's/^\[offset [0-9]*\] Selecting DB ID \([0-9][0-9]*\)$/\1/p' | sort -n -u | tr '\n' ' ' | sed 's/ $//'
+# rdb_facts RDB: what one reading of RDB finds, on one line: the keys, then the numbers of the
+# databases holding them (in the file's order: Redis writes them ascending); empty when
+# redis-check-rdb cannot read it. One pass: the check reads the whole snapshot.
+rdb_facts() {
+	redis-check-rdb "$1" 2>/dev/null | awk '
+		/^\[offset [0-9]+\] Selecting DB ID [0-9]+$/ { dbs = dbs " " $NF }
+		/^\[info\] [0-9]+ keys read$/ { keys = $2 }
+		END { if (keys != "") print keys dbs }'
 }
