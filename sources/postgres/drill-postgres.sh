@@ -47,7 +47,7 @@ record_timed postgres restore "the dump applied without error" "$err" || exit 0
 
 inventory="$STAGE/postgres/inventory.tsv"
 if [ ! -f "$inventory" ]; then
-	record_check postgres inventory skipped 0 "the set has no inventory.tsv (a directory-format set, or one made before inventories): databases, roles and rows not compared"
+	record_check postgres inventory skipped 0 "the set has no inventory.tsv (made before inventories): databases, roles and rows not compared"
 	exit 0
 fi
 start=$(date -u +%s)

@@ -76,32 +76,38 @@ meta serverVersion "$server_version"
 log "PostgreSQL $server_version at $PGHOST:$PGPORT, format $GGB_PG_FORMAT, set $BACKUP_ID"
 ext=$(compression_ext)
 
-if [ "$GGB_PG_FORMAT" = sql ]; then
-	# The databases a managed service keeps for itself are not the application's (pg-managed.sh).
-	# The stream also goes by pg_inventory (pg-inventory.sh), whose record of the databases,
-	# roles and row counts in it is the set's inventory.tsv, for the restore drills. tee's failure
-	# leaves a mark (no pipefail in POSIX sh): a stream cut short must not be committed.
+# The set's inventory.tsv (pg-inventory.sh): the databases, roles and row counts the dump holds,
+# for the restore drills, appended to as the artifacts go by.
+: >"$STAGE/.inventory"
+# send_inventoried NAME CMD...: send NAME, compressed, while pg_inventory reads the same stream.
+# tee's failure leaves a mark (no pipefail in POSIX sh): a stream cut short must not be committed.
+send_inventoried() {
 	make_fifo "$STAGE/.inventory.in"
 	rm -f "$STAGE/.inventory-failed"
 	# No descriptor of the step's own (its stderr, the channel): a reader left waiting on the FIFO
 	# when the step dies before the stream starts must hold nothing open.
-	pg_inventory <"$STAGE/.inventory.in" >"$STAGE/.inventory" 2>"$STAGE/.inventory.err" 7>&- &
-	inventory_pid=$!
-	inventory_compress() {
-		{ tee "$STAGE/.inventory.in" || : >"$STAGE/.inventory-failed"; } | compress
-	}
-	# shellcheck disable=SC2046 # the exclusions are fixed words, one per line
-	send "dumpall.sql$ext" inventory_compress pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"} $(pg_dumpall_exclusions)
-	inventory_rc=0
-	wait "$inventory_pid" || inventory_rc=$?
+	pg_inventory <"$STAGE/.inventory.in" >>"$STAGE/.inventory" 2>"$STAGE/.inventory.err" 7>&- &
+	_si_pid=$!
+	_si_name=$1
+	shift
+	send "$_si_name" inventory_compress "$@"
+	_si_rc=0
+	wait "$_si_pid" || _si_rc=$?
 	rm -f "$STAGE/.inventory.in" "$STAGE/.inventory.err"
 	[ ! -e "$STAGE/.inventory-failed" ] || die "the dump stream could not be copied to its inventory; nothing committed"
-	[ "$inventory_rc" = 0 ] || die "the inventory of the dump failed (exit $inventory_rc); nothing committed"
+	[ "$_si_rc" = 0 ] || die "the inventory of the dump failed (exit $_si_rc); nothing committed"
+}
+inventory_compress() {
+	{ tee "$STAGE/.inventory.in" || : >"$STAGE/.inventory-failed"; } | compress
+}
+
+if [ "$GGB_PG_FORMAT" = sql ]; then
+	# The databases a managed service keeps for itself are not the application's (pg-managed.sh).
+	# shellcheck disable=SC2046 # the exclusions are fixed words, one per line
+	send_inventoried "dumpall.sql$ext" pg_dumpall -w "$lock_wait" --quote-all-identifiers ${no_passwords:+"$no_passwords"} $(pg_dumpall_exclusions)
 	log "inventory: $(grep -c '^database' "$STAGE/.inventory" || true) databases, $(grep -c '^role' "$STAGE/.inventory" || true) roles, $(grep -c '^table' "$STAGE/.inventory" || true) tables"
-	send inventory.tsv cat cat "$STAGE/.inventory"
-	rm -f "$STAGE/.inventory"
 else
-	send "globals.sql$ext" compress pg_dumpall -w "$lock_wait" --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
+	send_inventoried "globals.sql$ext" pg_dumpall -w "$lock_wait" --globals-only --quote-all-identifiers ${no_passwords:+"$no_passwords"}
 	# pg_dump before 16 takes only a gzip level (-Z 0-9, which 16+ still reads as gzip);
 	# method:level and zstd came with 16.
 	pg_major=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
@@ -138,8 +144,18 @@ else
 		else
 			send "$name.tar$tar_ext" compress tar -cf - -C "$STAGE" "$name"
 		fi
-		rm -rf "${STAGE:?}/$name"
+		# Its rows, from the staged archive as pg_restore reads it back (one more pass over it).
+		db_ident=$(printf '"%s"' "$(printf '%s' "$db" | sed 's/"/""/g')")
+		[ "$db" = postgres ] || printf 'database\t%s\n' "$db_ident" >>"$STAGE/.inventory"
+		rm -f "$STAGE/.inventory-failed"
+		{ pg_restore --data-only -f - "$STAGE/$name" 2>"$STAGE/.inventory.err" || : >"$STAGE/.inventory-failed"; } |
+			pg_inventory "$db_ident" >>"$STAGE/.inventory" ||
+			die "the inventory of database '$db' failed; nothing committed"
+		[ ! -e "$STAGE/.inventory-failed" ] || die "pg_restore could not read back the archive of database '$db' for its inventory: $(first_line "$STAGE/.inventory.err"); nothing committed"
+		rm -rf "${STAGE:?}/$name" "$STAGE/.inventory.err"
 	done <"$STAGE/.databases"
 	rm -f "$STAGE/.databases"
 fi
+send inventory.tsv cat cat "$STAGE/.inventory"
+rm -f "$STAGE/.inventory"
 close_channel

@@ -12,10 +12,12 @@
 # CREATE's), as a quoted identifier (`\connect "gitguardian"`, again after an owner's change), or
 # bare (`\connect postgres`).
 
-# pg_inventory: a pg_dumpall stream on stdin, its inventory on stdout.
+# pg_inventory [DB]: a pg_dumpall stream on stdin, its inventory on stdout. With DB (a quoted
+# identifier), the stream is one database's data as pg_restore --data-only prints a directory
+# archive back (its COPY statements as pg_dump --quote-all-identifiers wrote them), no \connect.
 pg_inventory() {
-	awk '
-		BEGIN { tab = "\t" }
+	inventory_db=${1:-} awk '
+		BEGIN { tab = "\t"; db = ENVIRON["inventory_db"] }
 		copy {
 			if ($0 == "\\.") { print "table" tab db tab tbl tab rows; copy = 0 } else rows++
 			next

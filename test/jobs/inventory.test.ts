@@ -15,7 +15,7 @@ import { backupOk, uniquePrefix } from "./support";
 /** An identifier quoted as pg_dump --quote-all-identifiers quotes it. */
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-describe("postgres: the inventory of a sql-format set", function () {
+describe("postgres: the inventory of a set, in both formats", function () {
     this.timeout(300_000);
     let minio: MinioServer;
     let pg: PostgresServer;
@@ -28,10 +28,10 @@ describe("postgres: the inventory of a sql-format set", function () {
         await Promise.all([minio?.destroy(), pg?.destroy()]);
     });
 
-    for (const shell of ["busybox", "dash"] as const) {
-        it(`${shell}: databases, roles and every table's row count, as the server counts them`, async () => {
+    for (const [shell, format] of [["busybox", "sql"], ["dash", "sql"], ["busybox", "directory"]] as const) {
+        it(`${format} format, ${shell}: databases, roles and every table's row count, as the server counts them`, async () => {
             const prefix = uniquePrefix("inventory");
-            const run = await backupOk({ component: Component.Postgres, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "zstd" } });
+            const run = await backupOk({ component: Component.Postgres, minio, prefix, dumpShell: shell, uploadShell: "bash", dumpEnv: { ...pg.env(), GGB_PG_FORMAT: format, GGB_COMPRESSION: "zstd" } });
             const artifact = run.manifest.artifacts.find((a) => a.name === "inventory.tsv");
             assert.ok(artifact, "the set lists its inventory");
             assert.equal(artifact.compression, "none");

@@ -77,7 +77,7 @@ describe("postgres: backup and restore round trip on real servers", function () 
             } else {
                 // pg_dump 15 compresses directory archives with gzip only; with zstd the tar is compressed.
                 const tar = c.compression === "zstd" ? ".tar.zst" : ".tar";
-                assert.deepEqual(names, [`db-0001${tar}`, `db-0002${tar}`, `db-postgres${tar}`, `globals.sql${ext}`]);
+                assert.deepEqual(names, [`db-0001${tar}`, `db-0002${tar}`, `db-postgres${tar}`, `globals.sql${ext}`, "inventory.tsv"]);
             }
             for (const a of m.artifacts) {
                 // Under the set, in the run folder of this upload (random, 12 hex digits).

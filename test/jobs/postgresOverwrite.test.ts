@@ -83,7 +83,7 @@ describe("postgres overwrite: the target's databases are put aside until the set
                 assert.match(text, /^CREATE DATABASE "gitguardian"/m);
                 assert.match(text, /^CREATE ROLE "rds_superuser";$/m, "the dump still holds the reserved roles: the restore leaves them out");
             } else {
-                assert.deepEqual(set.manifest.artifacts.map((a) => a.name).sort(), ["db-0001.tar", "db-0002.tar", "db-postgres.tar", "globals.sql.gz"]);
+                assert.deepEqual(set.manifest.artifacts.map((a) => a.name).sort(), ["db-0001.tar", "db-0002.tar", "db-postgres.tar", "globals.sql.gz", "inventory.tsv"]);
             }
         }
     });
