@@ -92,6 +92,7 @@ if [ -n "$facts" ]; then
 	databases=""
 	[ "$facts" = "$keys" ] || databases=${facts#* }
 	meta detail.keys "$keys"
+	# NUMBER:KEYS of each database that holds keys.
 	meta detail.databases "$databases"
 	log "the snapshot holds $keys keys"
 else

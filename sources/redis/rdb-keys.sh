@@ -9,12 +9,30 @@ rdb_keys() {
 	redis-check-rdb "$1" 2>/dev/null | sed -n 's/^\[info\] \([0-9][0-9]*\) keys read$/\1/p' | tail -n 1
 }
 
-# rdb_facts RDB: what one reading of RDB finds, on one line: the keys, then the numbers of the
-# databases holding them (in the file's order: Redis writes them ascending); empty when
-# redis-check-rdb cannot read it. One pass: the check reads the whole snapshot.
+# rdb_facts RDB: what one reading of RDB finds, on one line: the keys, then each database that
+# holds keys as NUMBER:KEYS (in the file's order: Redis writes them ascending); empty when
+# redis-check-rdb cannot read it. One pass of the check (it reads the whole snapshot); a
+# database's key count is the RESIZEDB record Redis writes right after selecting it (opcode
+# 251, then the number of keys, length-encoded), read at the offset the check prints; a
+# database without that record (an RDB from before Redis 3.2) is listed as NUMBER:? .
 rdb_facts() {
-	redis-check-rdb "$1" 2>/dev/null | awk '
-		/^\[offset [0-9]+\] Selecting DB ID [0-9]+$/ { dbs = dbs " " $NF }
-		/^\[info\] [0-9]+ keys read$/ { keys = $2 }
-		END { if (keys != "") print keys dbs }'
+	_rf_check=$(redis-check-rdb "$1" 2>/dev/null) || true
+	_rf_keys=$(printf '%s\n' "$_rf_check" | sed -n 's/^\[info\] \([0-9][0-9]*\) keys read$/\1/p' | tail -n 1)
+	[ -n "$_rf_keys" ] || return 0
+	_rf_line=$_rf_keys
+	for _rf_at in $(printf '%s\n' "$_rf_check" | sed -n 's/^\[offset \([0-9][0-9]*\)\] Selecting DB ID \([0-9][0-9]*\)$/\1:\2/p'); do
+		_rf_size=$(od -An -tu1 -j "${_rf_at%%:*}" -N 10 "$1" | awk '
+			{ for (i = 1; i <= NF; i++) b[n++] = $i }
+			END {
+				if (b[0] != 251) { print "?"; exit }
+				t = int(b[1] / 64)
+				if (t == 0) v = b[1] % 64
+				else if (t == 1) v = (b[1] % 64) * 256 + b[2]
+				else if (b[1] == 128) v = ((b[2] * 256 + b[3]) * 256 + b[4]) * 256 + b[5]
+				else { print "?"; exit }
+				print v
+			}')
+		_rf_line="$_rf_line ${_rf_at#*:}:$_rf_size"
+	done
+	printf '%s\n' "$_rf_line"
 }

@@ -238,7 +238,7 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
         });
         const detail = (part: string, check: string) => result.checks.find((c) => c.part === part && c.check === check)!.detail;
         assert.match(detail("postgres", "inventory"), /databases, \d+ roles, 2 tables and 542 rows, as the backup recorded/);
-        assert.equal(detail("redis", "keys"), "21 keys, as the backup recorded");
+        assert.equal(detail("redis", "keys"), "21 keys (db0 1, db3 20), as the backup recorded");
         assert.match(detail("redis", "load"), /db0 1, db3 20/);
         assert.equal(detail("kots", "keys"), "2 keys present and decodable in 2 Secrets");
         for (const part of ["postgres", "redis", "kots"]) {
@@ -302,6 +302,23 @@ describe("restore drills: the stored drill CronJob against sets the stored backu
             failedJob(runs, /postgres inventory: 1 of 2 tables differ/);
         } finally {
             await restoreSet();
+        }
+    });
+
+    it("a Redis snapshot whose keys per database differ from the record: FAILED, naming the database", async () => {
+        const sets = (await listSets(store(), PREFIX, "redis")).filter((x) => x.complete);
+        const key = manifestKey(PREFIX, "redis", sets[sets.length - 1].backupId);
+        const original = await minio.get(key);
+        const manifest = JSON.parse(original.toString("utf8"));
+        assert.equal(manifest.details.databases, "0:1 3:20", "the backup recorded each database's keys");
+        await minio.put(key, JSON.stringify({ ...manifest, details: { ...manifest.details, databases: "0:1 3:19" } }));
+        try {
+            const { runs, result } = await drill();
+            assert.equal(result.status, "FAILED", JSON.stringify(result.checks));
+            assert.equal(result.reason, "redis keys: database 3 has 20 keys, the backup recorded 19");
+            failedJob(runs, /redis keys: database 3 has 20 keys/);
+        } finally {
+            await minio.put(key, original);
         }
     });
 

@@ -115,7 +115,8 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
         const written = parseManifest(run.manifestText, ["redis"]);
         // The codec comes from the dump step over the channel, recorded per artifact.
         assert.deepEqual(written.artifacts.map((a) => [a.name, a.compression]), [["dump.rdb.zst", "zstd"]]);
-        // The snapshot's facts as redis-check-rdb read them (an empty server: no key, no database).
+        // The snapshot's facts as redis-check-rdb read them (an empty server: no key, no database;
+        // test/engine/drill.test.ts has them per database).
         assert.match(run.manifestText, /^  "details": \{"keys": "0", "databases": ""\},$/m);
         assert.deepEqual(written.details, { keys: "0", databases: "" });
         for (const [i, order] of FIELD_ORDERS.entries()) {
