@@ -69,6 +69,8 @@ let busyboxPath: string | undefined;
 function busyboxImagePath(): string {
     if (busyboxPath) return busyboxPath;
     const root = makeTempDir("busybox-image");
+    // Reachable by whatever user a container runs as (podRunner's runAsUsers).
+    fs.chmodSync(root, 0o755);
     const applets = path.join(root, "applets");
     const tools = path.join(root, "tools");
     fs.mkdirSync(applets);

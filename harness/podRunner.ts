@@ -89,11 +89,11 @@ export interface PodRunOptions {
     apiServer?: { host: string; port: number };
     timeoutMs?: number;
     /**
-     * Run each container as its securityContext.runAsUser (and runAsGroup), in a user namespace
-     * of its own that maps that uid to this process's, with the image's account added to
-     * /etc/passwd. Off by default (containers run as this process's user): servers that refuse
-     * root (initdb, the drills' scratch PostgreSQL) need it. Every file of the host then looks
-     * owned by that uid inside, so permissions between containers are not what a node enforces.
+     * Run each container as its securityContext.runAsUser and runAsGroup, with the pod's fsGroup
+     * as a supplementary group (setpriv inside the sandbox, as root drops to that user), and the
+     * pod's emptyDirs owned by the fsGroup with the setgid bit, as the kubelet makes them: the
+     * permissions between the containers are then a node's. The image's account is added to
+     * /etc/passwd (initdb looks it up). Off by default: containers run as this process's user.
      */
     runAsUsers?: boolean;
     /** Told of each container as it starts. */
@@ -135,7 +135,7 @@ async function resolveEnv(container: k8s.V1Container, namespace: string, sources
 }
 
 /** Materialises the pod's volumes; returns their host folders by volume name. */
-async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodSources, root: string): Promise<Map<string, string>> {
+async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodSources, root: string, fsGroup?: number): Promise<Map<string, string>> {
     const dirs = new Map<string, string>();
     for (const v of spec.volumes ?? []) {
         if (v.persistentVolumeClaim) {
@@ -145,7 +145,13 @@ async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodS
             continue;
         }
         const dir = path.join(root, "volumes", v.name);
-        fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
+        fs.mkdirSync(dir, { recursive: true });
+        // As the kubelet makes an emptyDir: 0777, and with an fsGroup, owned by it, setgid.
+        fs.chmodSync(dir, 0o777);
+        if (fsGroup !== undefined && (v.emptyDir || v.ephemeral)) {
+            fs.chownSync(dir, 0, fsGroup);
+            fs.chmodSync(dir, 0o2777);
+        }
         if (v.configMap) {
             await writeConfigMap("", v.configMap, v.configMap.defaultMode ?? 0o644, namespace, sources, dir);
         } else if (v.projected) {
@@ -205,7 +211,9 @@ function imagePasswd(uid: number, gid: number): string {
     if (!file) {
         const host = fs.readFileSync("/etc/passwd", "utf8");
         const has = host.split("\n").some((l) => l.split(":")[2] === String(uid));
-        file = path.join(makeTempDir("passwd"), "passwd");
+        const dir = makeTempDir("passwd");
+        fs.chmodSync(dir, 0o755);
+        file = path.join(dir, "passwd");
         fs.writeFileSync(file, has ? host : `${host.replace(/\n?$/, "\n")}image-user-${uid}:x:${uid}:${gid}::/tmp:/bin/sh\n`);
         passwdFiles.set(key, file);
     }
@@ -217,6 +225,7 @@ let bashSh: string | undefined;
 function bashShDir(): string {
     if (!bashSh) {
         bashSh = makeTempDir("sh-is-bash");
+        fs.chmodSync(bashSh, 0o755);
         fs.symlinkSync("/usr/bin/bash", path.join(bashSh, "sh"));
     }
     return bashSh;
@@ -237,44 +246,60 @@ export async function runPod(spec: k8s.V1PodSpec, opts: PodRunOptions): Promise<
     const sources = sourcesOf(opts);
     const root = makeTempDir("pod");
     try {
-        const volumes = await materialise(spec, opts.namespace, sources, root);
+        const fsGroup = opts.runAsUsers ? spec.securityContext?.fsGroup : undefined;
+        // The pod's folder must be reachable by the users its containers run as.
+        if (opts.runAsUsers) fs.chmodSync(root, 0o755);
+        const volumes = await materialise(spec, opts.namespace, sources, root, fsGroup);
         const runs: ContainerRun[] = [];
         for (const c of spec.initContainers ?? []) {
-            const run = await runContainer(c, volumes, sources, opts);
+            const run = await runContainer(c, volumes, sources, opts, fsGroup);
             runs.push(run);
             if (run.exitCode !== 0) return runs;
         }
-        runs.push(...(await Promise.all(spec.containers.map((c) => runContainer(c, volumes, sources, opts)))));
+        runs.push(...(await Promise.all(spec.containers.map((c) => runContainer(c, volumes, sources, opts, fsGroup)))));
         return runs;
     } finally {
         removeTempDir(root);
     }
 }
 
-async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, sources: PodSources, opts: PodRunOptions): Promise<ContainerRun> {
+async function runContainer(c: k8s.V1Container, volumes: Map<string, string>, sources: PodSources, opts: PodRunOptions, fsGroup?: number): Promise<ContainerRun> {
     const shell = standInShell(c.image);
     const env = await resolveEnv(c, opts.namespace, sources);
     const PATH = [...(opts.pathPrefix ?? []), standInPath(shell)].join(":");
     const args = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"];
     args.push("--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc", "--die-with-parent", "--clearenv");
-    const uid = c.securityContext?.runAsUser;
-    if (opts.runAsUsers && uid !== undefined) {
-        const gid = c.securityContext?.runAsGroup ?? uid;
-        args.push("--unshare-user", "--uid", String(uid), "--gid", String(gid), "--ro-bind", imagePasswd(uid, gid), "/etc/passwd");
-    }
+    const uid = opts.runAsUsers ? c.securityContext?.runAsUser : undefined;
+    const gid = c.securityContext?.runAsGroup ?? uid;
+    if (uid !== undefined) args.push("--ro-bind", imagePasswd(uid, gid!), "/etc/passwd");
     for (const m of c.volumeMounts ?? []) {
         const dir = volumes.get(m.name);
         if (!dir) throw new Error(`container ${c.name}: no volume ${m.name}`);
         args.push(m.readOnly ? "--ro-bind" : "--bind", dir, m.mountPath);
     }
-    for (const b of opts.binds ?? []) args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
+    // The folders bwrap makes on the way to a bind are 0700 (inside a volume mounted at /tmp, say):
+    // made here first as 0755, so a container's non-root user reaches what is bound there.
+    const reachable = (target: string) => {
+        const parts = target.split("/").filter(Boolean).slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", `/${parts.slice(0, i).join("/")}`);
+    };
+    for (const b of opts.binds ?? []) {
+        reachable(b.target);
+        args.push(b.writable ? "--bind" : "--ro-bind", b.source, b.target);
+    }
     const service = opts.apiServer ? { KUBERNETES_SERVICE_HOST: opts.apiServer.host, KUBERNETES_SERVICE_PORT: String(opts.apiServer.port) } : {};
     for (const [name, value] of Object.entries({ ...service, ...env })) args.push("--setenv", name, value);
     args.push("--setenv", "PATH", PATH);
     if (c.workingDir) args.push("--chdir", c.workingDir);
     // The PATH folders outside /usr (test doubles, the stand-ins' applet folders) are bound where they are.
-    for (const p of PATH.split(":")) if (!p.startsWith("/usr/") && fs.existsSync(p)) args.push("--ro-bind", p, p);
-    args.push("--", ...(c.command ?? []), ...(c.args ?? []));
+    for (const p of PATH.split(":")) {
+        if (p.startsWith("/usr/") || !fs.existsSync(p)) continue;
+        reachable(p);
+        args.push("--ro-bind", p, p);
+    }
+    // As the kubelet starts it: that user and group, the pod's fsGroup beside (capabilities go with root).
+    const asUser = uid === undefined ? [] : ["/usr/bin/setpriv", `--reuid=${uid}`, `--regid=${gid}`, fsGroup === undefined ? "--clear-groups" : `--groups=${fsGroup}`, "--"];
+    args.push("--", ...asUser, ...(c.command ?? []), ...(c.args ?? []));
     opts.onStart?.(c, shell);
     const r = await execa("bwrap", args, { reject: false, stdin: "ignore", timeout: opts.timeoutMs ?? 600_000 });
     const [sh, scriptPath] = c.command ?? [];

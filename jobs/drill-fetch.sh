@@ -20,6 +20,10 @@ check_value drillWindowDays GGB_DRILL_WINDOW_DAYS "$GGB_DRILL_WINDOW_DAYS"
 check_value drillDeadlineSeconds GGB_DRILL_DEADLINE_SECONDS "$GGB_DRILL_DEADLINE_SECONDS"
 STAGE=$GGB_STAGING_DIR
 if ! { [ -d "$STAGE" ] && [ -w "$STAGE" ]; }; then die "staging folder $STAGE is missing or not writable"; fi
+# The drill's steps run as the users of their images (70, 999, 1001, this one 1000) and share the
+# staging volume through the pod's fsGroup: what this step creates there (the record, each part's
+# folder and set) must be writable by that group, or the next steps cannot record a verdict.
+umask 0002
 
 start=$(date -u +%s)
 id=$(date -u -d "@$start" +%Y%m%dT%H%M%SZ) || die "cannot format the drill's id with this date command"

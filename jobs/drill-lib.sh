@@ -92,9 +92,14 @@ record_timed() {
 # passed. Dies when there is no drill record at all.
 drill_part_ready() {
 	[ -f "$(drill_dir)/drill" ] || die "no drill record in $(drill_dir): the fetch step did not run"
-	if ! grep -q "^$1$DRILL_TAB" "$(drill_dir)/sets" 2>/dev/null; then
-		return 1
-	fi
+	# Not drilled (grep 1) is not the same as an unreadable record (grep 2): that one says why.
+	_dpr_status=0
+	_dpr_err=$(grep -q "^$1$DRILL_TAB" "$(drill_dir)/sets" 2>&1) || _dpr_status=$?
+	case "$_dpr_status" in
+	0) ;;
+	1) return 1 ;;
+	*) die "cannot read the drill record $(drill_dir)/sets: ${_dpr_err:-grep exit $_dpr_status}" ;;
+	esac
 	if [ ! -f "$STAGE/$1/.fetch-complete" ]; then
 		record_check "$1" restore skipped 0 "the set was not fetched and verified"
 		return 1

@@ -2,7 +2,8 @@
  * The restore drill through the real engine: `pulumi up` of a GitGuardianBackupPolicy with a
  * drill on a real API server, the backup CronJobs as stored run to sets in MinIO, then the drill
  * CronJob as stored run the way the kubelet would (each container as its image's user, so the
- * scratch PostgreSQL's initdb runs). A good set gives SUCCESSFUL with its recovery time; a
+ * scratch PostgreSQL's initdb runs, and the containers share the staging volume through the pod's
+ * fsGroup as on a node). A good set gives SUCCESSFUL with its recovery time; a
  * corrupted artifact, a truncated dump, row counts that differ from the backup's record and a
  * missing key in the key Secrets each give FAILED with the reason; a set without a manifest is
  * never picked; and the live servers are never touched.
