@@ -45,9 +45,13 @@ function sinceLastSuccess(selector: string): string {
 )`;
 }
 
-/** Failed Jobs of the given CronJobs, by CronJob (kube_job_owner names a Job's CronJob). */
+/**
+ * Failed Jobs of the given CronJobs, by CronJob (kube_job_owner names a Job's CronJob). A Job
+ * whose Failed condition is true: not kube_job_status_failed, which counts failed pods and so
+ * also a Job whose retry then committed its set.
+ */
 function failedJobs(namespace: string, cronJobs: string): string {
-    return `max by (namespace, owner_name) (kube_job_status_failed{namespace="${namespace}"} * on (namespace, job_name) group_left (owner_name) kube_job_owner{namespace="${namespace}", owner_kind="CronJob", owner_name=~"${cronJobs}"}) > 0`;
+    return `max by (namespace, owner_name) (kube_job_failed{namespace="${namespace}", condition="true"} * on (namespace, job_name) group_left (owner_name) kube_job_owner{namespace="${namespace}", owner_kind="CronJob", owner_name=~"${cronJobs}"}) > 0`;
 }
 
 export function alertRules(spec: PolicySpec, alerts: AlertsSpec): RuleGroups {

@@ -72,7 +72,7 @@ export function dumpEnv(spec: PolicySpec, c: JobComponentSpec): EnvVar[] {
 }
 
 /** The staging volume: a size-limited emptyDir, or an ephemeral PVC when a storage class is given. */
-function stagingVolume(spec: PolicySpec) {
+export function stagingVolume(spec: PolicySpec) {
     if (spec.staging.storageClassName) {
         return {
             name: "staging",

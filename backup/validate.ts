@@ -210,7 +210,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         bad(partNames().join("/"), "none enabled", `enable at least one of ${andList(partNames())}`);
     }
 
-    const drill = resolveDrill(args.drill, components, f, schedule);
+    const drill = resolveDrill(args.drill, components, f, schedule, timeZone);
     const backupOnChange = resolveBackupOnChange(args.backupOnChange, components, f);
     const alerts = resolveAlerts(args.alerts, components.map((c) => ({ part: c.component, schedule: c.schedule })), timeZone, f);
     for (const c of [...components, ...(drill ? [{ component: "drill" }] : [])]) {

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { COMMON_ENV, DRILL_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
 import { containerSecurity, EnvVar, envValue, LABELS, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
 import { partNamed } from "../sources/registry";
-import { labels, s3CredentialEnv, scheduledJob } from "../backup/jobSpec";
+import { labels, s3CredentialEnv, scheduledJob, stagingVolume } from "../backup/jobSpec";
 import type { PolicySpec } from "../backup/validate";
 import { DrillSpec, REPORT_GRACE_SECONDS } from "./validate";
 
@@ -92,7 +92,9 @@ export function drillCronJobSpec(spec: PolicySpec, drill: DrillSpec, bucketName:
         ],
         volumes: [
             { name: "scripts", configMap: { name: spec.names.scripts, defaultMode: 0o444 } },
-            { name: "staging", emptyDir: { sizeLimit: spec.staging.size } },
+            // It holds every part's whole set at once: the policy's staging (an ephemeral PVC with
+            // staging.storageClassName), sized by staging.size.
+            stagingVolume(spec),
             { name: "scratch", emptyDir: { sizeLimit: drill.scratchSize } },
             { ...TMP_VOLUME },
         ],

@@ -3,6 +3,7 @@
  * a bad value fails `pulumi preview` naming the argument, the value and what is allowed.
  */
 import { FieldRules } from "../core/fields";
+import { maxIntervalHours } from "../core/schedule";
 import type { PartBackupSpec } from "../sources/part";
 import { partNamed } from "../sources/registry";
 import { DrillPick, RestoreDrill } from "./args";
@@ -39,6 +40,7 @@ export function resolveDrill(
     components: readonly PartBackupSpec[],
     f: FieldRules,
     schedule: (argument: string, value: unknown) => string,
+    timeZone: string,
 ): DrillSpec | undefined {
     if (value === undefined) return undefined;
     const d = f.object("drill", value, "allowed: an object with schedule and the drill's settings") as unknown as RestoreDrill;
@@ -57,10 +59,18 @@ export function resolveDrill(
     for (const [kind, values] of Object.entries({ requests: resources.requests ?? {}, limits: resources.limits ?? {} })) {
         for (const [k, q] of Object.entries(values)) f.quantity(`drill.resources.${kind}.${k}`, q, "allowed: a Kubernetes quantity such as 500m or 1Gi");
     }
+    const windowDays = f.ruleInt("drill.windowDays", d.windowDays, "drillWindowDays", DRILL_DEFAULTS.windowDays);
+    // A part backed up less often than the window would fail every drill between two of its runs.
+    for (const c of parts) {
+        const gap = maxIntervalHours(c.schedule, timeZone);
+        if (gap > windowDays * 24) {
+            f.bad("drill.windowDays", windowDays, `the ${c.component} schedule ${JSON.stringify(c.schedule)} leaves gaps of ${gap} h, so the drill would find no set in its window between two runs; allowed: at least ${Math.ceil(gap / 24)} (days)`);
+        }
+    }
     return {
         schedule: schedule("drill.schedule", d.schedule),
         pick: f.oneOf("drill.pick", d.pick, DrillPick, DRILL_DEFAULTS.pick),
-        windowDays: f.ruleInt("drill.windowDays", d.windowDays, "drillWindowDays", DRILL_DEFAULTS.windowDays),
+        windowDays,
         deadlineSeconds: f.ruleInt("drill.deadlineSeconds", d.deadlineSeconds, "drillDeadlineSeconds", DRILL_DEFAULTS.deadlineSeconds),
         parts,
         scratchSize: f.quantity("drill.scratchSize", d.scratchSize ?? DRILL_DEFAULTS.scratchSize),

@@ -35,7 +35,9 @@ export function resolveKotsBackup(k: Record<string, unknown>, { f, schedule }: B
     const secrets = k.secrets ?? [...KOTS_DEFAULTS.secrets];
     if (!Array.isArray(secrets)) f.bad("kots.secrets", secrets, "allowed: a list of Secret names");
     const names = (secrets as unknown[]).map((s, i) => f.k8sName(`kots.secrets[${i}]`, s));
-    const drillKeys = k.drillKeys ?? [...KOTS_DEFAULTS.drillKeys];
+    // The default asks only for the keys of Secrets this backup exports (a program that exports
+    // others has nothing to fix); keys given explicitly must name one of them.
+    const drillKeys = k.drillKeys ?? KOTS_DEFAULTS.drillKeys.filter((pair) => names.includes(pair.split("/")[0]));
     if (!Array.isArray(drillKeys)) f.bad("kots.drillKeys", drillKeys, "allowed: a list of SECRET/KEY");
     const pairs = (drillKeys as unknown[]).map((pair, i) => {
         const m = typeof pair === "string" ? /^([^/]+)\/([-._A-Za-z0-9]+)$/.exec(pair) : null;

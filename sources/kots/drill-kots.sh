@@ -19,8 +19,8 @@ drill_part_ready kots || exit 0
 scratch="$GGB_DRILL_DIR/kots"
 rm -rf "$scratch"
 mkdir -p "$scratch/app" "$scratch/secrets"
-# The key Secrets never outlive the step on the emptyDir, whatever ends it.
-trap 'rm -rf "$scratch"' EXIT
+# The key Secrets (unpacked, and the fetched set) never outlive the step, whatever ends it.
+trap 'rm -rf "$scratch" "${STAGE:?}/kots"' EXIT
 start=$(date -u +%s)
 
 # unpack ARTIFACT DIR: the fetched ARTIFACT (kots-app.tar, kots-secrets.tar, any codec) into DIR;

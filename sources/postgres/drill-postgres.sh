@@ -13,6 +13,8 @@ set -eu
 . "${0%/*}/drill-lib.sh"
 # shellcheck source=sources/postgres/pg-inventory.sh
 . "${0%/*}/pg-inventory.sh"
+# shellcheck source=sources/postgres/pg-managed.sh
+. "${0%/*}/pg-managed.sh"
 GGB_STEP=drill-postgres
 
 need GGB_STAGING_DIR
@@ -22,6 +24,7 @@ drill_part_ready postgres || exit 0
 scratch="$GGB_DRILL_DIR/postgres"
 rm -rf "$scratch"
 mkdir -p "$scratch/run"
+trap 'rm -rf "$scratch" "${STAGE:?}/postgres"' EXIT
 # The scratch server's socket folder, port and superuser: what this step hands the apply step and psql.
 run="$scratch/run"
 err="$scratch/step.err"
@@ -38,7 +41,8 @@ if [ "$TIMED_STATUS" != 0 ]; then
 	record_check postgres scratch failed "$TIMED_SECONDS" "the scratch server did not start: $(tail -n 1 "$scratch/server.log" 2>/dev/null)"
 	exit 0
 fi
-trap 'pg_ctl -D "$scratch/data" -m immediate stop >/dev/null 2>&1 || true' EXIT
+# The restored copy of production (and the fetched dump) never outlive the step on the node.
+trap 'pg_ctl -D "$scratch/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$scratch" "${STAGE:?}/postgres"' EXIT
 
 # The restore's own apply step, on the empty scratch cluster.
 timed env GGB_STAGING_DIR="$STAGE/postgres" PGHOST="$run" PGPORT=5432 PGUSER=postgres sh "${0%/*}/restore-postgres.sh" 2>"$err"
@@ -51,9 +55,10 @@ if [ ! -f "$inventory" ]; then
 	exit 0
 fi
 start=$(date -u +%s)
-# q DB SQL: tab-separated rows of SQL in database DB of the scratch server (its error in $err).
+# q DB SQL: tab-separated rows of SQL in database DB of the scratch server (its error in $err),
+# bounded by the drill's deadline like every step.
 q() {
-	psql -X -w -h "$run" -p 5432 -U postgres -A -t -F "$DRILL_TAB" -v ON_ERROR_STOP=1 -d "$(pg_conninfo_db "$1")" -c "$2" 2>"$err"
+	timeout "$(remaining)" psql -X -w -h "$run" -p 5432 -U postgres -A -t -F "$DRILL_TAB" -v ON_ERROR_STOP=1 -d "$(pg_conninfo_db "$1")" -c "$2" 2>"$err"
 }
 # lines_not_in FILE: the lines of stdin that FILE does not hold (awk: busybox images may lack comm).
 lines_not_in() {
@@ -65,8 +70,12 @@ q postgres "SELECT 'database', format('\"%s\"', replace(datname, '\"', '\"\"')) 
 	missing="listing the scratch cluster's databases failed: $(first_line "$err")"
 q postgres "SELECT 'role', format('\"%s\"', replace(rolname, '\"', '\"\"')) FROM pg_roles" >>"$scratch/have" ||
 	missing="${missing:+$missing; }listing the scratch cluster's roles failed: $(first_line "$err")"
+# The roles a managed service reserves are in its dumps but never replayed (restore-postgres.sh
+# leaves them to the service): not looked for.
 for kind in database role; do
-	awk -F "$DRILL_TAB" -v kind="$kind" '$1 == kind' "$inventory" | lines_not_in "$scratch/have" >"$scratch/missing"
+	awk -F "$DRILL_TAB" -v kind="$kind" '$1 == kind' "$inventory" |
+		reserved="$(pg_reserved_role_ere)" awk -F "$DRILL_TAB" '{ n = $2; gsub(/^"|"$/, "", n) } $1 != "role" || n !~ ENVIRON["reserved"]' |
+		lines_not_in "$scratch/have" >"$scratch/missing"
 	n=$(wc -l <"$scratch/missing" | tr -d ' ')
 	[ "$n" = 0 ] || missing="$missing${missing:+; }$n ${kind}s missing, $(head -n 1 "$scratch/missing" | cut -f 2) first"
 done
@@ -75,11 +84,13 @@ done
 awk -F "$DRILL_TAB" '$1 == "table" { print $2 }' "$inventory" | sort -u >"$scratch/dbs"
 : >"$scratch/counted"
 while IFS= read -r db; do
-	awk -F "$DRILL_TAB" -v db="$db" -v sq="'" '
-		$1 == "table" && $2 == db { lit = $3; gsub(sq, sq sq, lit); printf "SELECT %s, count(*) FROM %s;\n", sq lit sq, $3 }
+	# ONLY: a COPY holds the table's own rows, not its inheritance children's. Names go to awk
+	# through ENVIRON (awk -v would unescape a backslash in them).
+	db="$db" awk -F "$DRILL_TAB" -v sq="'" '
+		$1 == "table" && $2 == ENVIRON["db"] { lit = $3; gsub(sq, sq sq, lit); printf "SELECT %s, count(*) FROM ONLY %s;\n", sq lit sq, $3 }
 	' "$inventory" >"$scratch/count.sql"
-	if psql -X -w -h "$run" -p 5432 -U postgres -A -t -F "$DRILL_TAB" -v ON_ERROR_STOP=1 -d "$(pg_conninfo_db "$(pg_unquote "$db")")" -f "$scratch/count.sql" >"$scratch/rows" 2>"$err"; then
-		awk -F "$DRILL_TAB" -v db="$db" -v OFS="$DRILL_TAB" '{ print "table", db, $1, $2 }' "$scratch/rows" >>"$scratch/counted"
+	if timeout "$(remaining)" psql -X -w -h "$run" -p 5432 -U postgres -A -t -F "$DRILL_TAB" -v ON_ERROR_STOP=1 -d "$(pg_conninfo_db "$(pg_unquote "$db")")" -f "$scratch/count.sql" >"$scratch/rows" 2>"$err"; then
+		db="$db" awk -F "$DRILL_TAB" -v OFS="$DRILL_TAB" '{ print "table", ENVIRON["db"], $1, $2 }' "$scratch/rows" >>"$scratch/counted"
 	else
 		missing="$missing${missing:+; }counting the rows of database $db failed: $(first_line "$err")"
 	fi
@@ -91,7 +102,7 @@ if [ "$wrong" != 0 ]; then
 	first=$(head -n 1 "$scratch/wrong")
 	name=$(printf '%s' "$first" | cut -f 3)
 	db=$(printf '%s' "$first" | cut -f 2)
-	got=$(awk -F "$DRILL_TAB" -v db="$db" -v t="$name" '$2 == db && $3 == t { print $4 }' "$scratch/counted")
+	got=$(db="$db" t="$name" awk -F "$DRILL_TAB" '$2 == ENVIRON["db"] && $3 == ENVIRON["t"] { print $4 }' "$scratch/counted")
 	missing="$missing${missing:+; }$wrong of $tables tables differ from the backup's record, first $name in $db: ${got:-no} rows, recorded $(printf '%s' "$first" | cut -f 4)"
 fi
 took=$(($(date -u +%s) - start))

@@ -16,7 +16,7 @@
 # identifier), the stream is one database's data as pg_restore --data-only prints a directory
 # archive back (its COPY statements as pg_dump --quote-all-identifiers wrote them), no \connect.
 pg_inventory() {
-	inventory_db=${1:-} awk '
+	inventory_db=${1:-} awk -v sq="'" '
 		BEGIN { tab = "\t"; db = ENVIRON["inventory_db"] }
 		copy {
 			if ($0 == "\\.") { print "table" tab db tab tbl tab rows; copy = 0 } else rows++
@@ -37,7 +37,15 @@ pg_inventory() {
 		}
 		/^\\connect / {
 			arg = substr($0, 10)
-			if (arg ~ /^-reuse-previous=on /) db = (pending != "" ? pending : arg)
+			lead = "-reuse-previous=on \"dbname=" sq
+			if (index(arg, lead) == 1 && pending == "" && substr(arg, length(arg) - 1) == sq "\"") {
+				# A reconnection after the properties of the database: its name from the connection string
+				# (psql doubles quotes, libpq escapes quote and backslash), quoted as an identifier.
+				n = substr(arg, length(lead) + 1, length(arg) - length(lead) - 2)
+				gsub(/""/, "\"", n); gsub(/\\\\/, "\001", n); gsub("\\\\" sq, sq, n); gsub(/\001/, "\\", n); gsub(/"/, "\"\"", n)
+				db = "\"" n "\""
+			}
+			else if (arg ~ /^-reuse-previous=on /) db = pending
 			else if (arg ~ /^"/) db = arg
 			else db = "\"" arg "\""
 			pending = ""

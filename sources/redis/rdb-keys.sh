@@ -16,7 +16,8 @@ rdb_keys() {
 # 251, then the number of keys, length-encoded), read at the offset the check prints; a
 # database without that record (an RDB from before Redis 3.2) is listed as NUMBER:? .
 rdb_facts() {
-	_rf_check=$(redis-check-rdb "$1" 2>/dev/null) || true
+	# A snapshot the check rejects records nothing (its "keys read" would be a partial count).
+	_rf_check=$(redis-check-rdb "$1" 2>/dev/null) || return 0
 	_rf_keys=$(printf '%s\n' "$_rf_check" | sed -n 's/^\[info\] \([0-9][0-9]*\) keys read$/\1/p' | tail -n 1)
 	[ -n "$_rf_keys" ] || return 0
 	_rf_line=$_rf_keys

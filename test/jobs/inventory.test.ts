@@ -23,6 +23,10 @@ describe("postgres: the inventory of a set, in both formats", function () {
         this.timeout(900_000);
         [minio, pg] = await Promise.all([startMinio(), startPostgres()]);
         await populateSource(pg);
+        // A database with a name outside [A-Za-z0-9_] and properties of its own (pg_dumpall then
+        // reconnects to it by connection string), holding a table with an inheritance child.
+        await pg.psql(`CREATE DATABASE "ops-db"; ALTER DATABASE "ops-db" SET work_mem = '8MB';`);
+        await pg.psql(`CREATE TABLE parent (id int); CREATE TABLE child () INHERITS (parent); INSERT INTO parent SELECT generate_series(1, 7); INSERT INTO child SELECT generate_series(1, 5);`, { db: "ops-db" });
     });
     after(async () => {
         await Promise.all([minio?.destroy(), pg?.destroy()]);
@@ -42,7 +46,7 @@ describe("postgres: the inventory of a set, in both formats", function () {
                 if (db !== "postgres") want.push(["database", quoted(db)]);
                 const tables = await pg.rows(
                     `SELECT format('"%s"."%s"', replace(n.nspname, '"', '""'), replace(c.relname, '"', '""')),
-                            (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
+                            (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
                        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                       WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
                     db,
@@ -53,6 +57,7 @@ describe("postgres: the inventory of a set, in both formats", function () {
             const sort = (rows: string[][]) => rows.map((r) => r.join("\t")).sort();
             assert.deepEqual(sort(lines), sort(want));
             assert.ok(lines.some((l) => l[0] === "database" && l[1].includes("'name'")), "the hostile database name is there, quoted");
+            assert.deepEqual(lines.filter((l) => l[1] === '"ops-db"' && l[0] === "table").map((l) => [l[2], l[3]]).sort(), [['"public"."child"', "5"], ['"public"."parent"', "7"]], "a parent's own rows, not its child's");
         });
     }
 });

@@ -36,10 +36,14 @@ const args = (alerts: GitGuardianBackupPolicyArgs["alerts"] = {}): GitGuardianBa
 const constant = (series: string, value: number, minutes: number) => ({ series, values: `${value}x${minutes}` });
 const lastSuccess = (cronjob: string, at: number) => constant(`kube_cronjob_status_last_successful_time{namespace="${NS}", cronjob="${cronjob}"}`, at, 27 * 60);
 const created = (cronjob: string) => constant(`kube_cronjob_created{namespace="${NS}", cronjob="${cronjob}"}`, 0, 27 * 60);
-const failedJob = (cronjob: string, job: string) => [
-    constant(`kube_job_status_failed{namespace="${NS}", job_name="${job}", reason="BackoffLimitExceeded"}`, 1, 60),
+/** A Job of `cronjob`, as kube-state-metrics shows it: its Failed condition true (1) or false (0), and a failed pod either way. */
+const jobOf = (cronjob: string, job: string, failed: 0 | 1) => [
+    constant(`kube_job_failed{namespace="${NS}", job_name="${job}", condition="true"}`, failed, 60),
+    constant(`kube_job_failed{namespace="${NS}", job_name="${job}", condition="false"}`, 1 - failed, 60),
+    constant(`kube_job_status_failed{namespace="${NS}", job_name="${job}", reason=""}`, 1, 60),
     constant(`kube_job_owner{namespace="${NS}", job_name="${job}", owner_kind="CronJob", owner_name="${cronjob}", owner_is_controller="true"}`, 1, 60),
 ];
+const failedJob = (cronjob: string, job: string) => jobOf(cronjob, job, 1);
 
 /** The rule tests: fixed series and expectations, whatever the rules say. */
 function ruleTests(ruleFile: string) {
@@ -68,12 +72,15 @@ function ruleTests(ruleFile: string) {
                 ],
             },
             {
-                // A backup Job and a drill Job failed; another application's CronJob failed too.
+                // A backup Job and a drill Job failed; another application's CronJob failed too; a
+                // backup whose first pod failed and whose retry succeeded did not.
                 interval: "1m",
                 input_series: [
                     ...failedJob("gitguardian-backup-redis", "gitguardian-backup-redis-29431200"),
                     ...failedJob("gitguardian-backup-drill", "gitguardian-backup-drill-29431380"),
                     ...failedJob("other-app-nightly", "other-app-nightly-29431200"),
+                    // A pod of the postgres backup failed, its retry committed: not a failed backup.
+                    ...jobOf("gitguardian-backup-postgres", "gitguardian-backup-postgres-29431200", 0),
                 ],
                 alert_rule_test: [
                     {

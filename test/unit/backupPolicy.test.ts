@@ -233,6 +233,18 @@ describe("GitGuardianBackupPolicy resource graph (mocks)", function () {
         await bad({ kots: { image: "kotsadm/kotsadm:v1.124.0", drillKeys: ["gim-secrets"] } }, /argument kots\.drillKeys\[0\] = "gim-secrets" is invalid; allowed: SECRET\/KEY/);
         await bad({ alerts: { for: "10 minutes" } }, /argument alerts\.for = "10 minutes" is invalid; allowed: a Prometheus duration/);
         await bad({ alerts: { labels: { "team-name": "x" } } }, /argument alerts\.labels\.team-name = "x" is invalid/);
+        // A part backed up weekly would leave a 2-day window without a set most days.
+        await bad({ kots: { image: "kotsadm/kotsadm:v1.124.0", schedule: "@weekly" }, drill: { schedule: "@daily" } }, /argument drill\.windowDays = 2 is invalid; the kots schedule "@weekly" leaves gaps of 168 h, .*allowed: at least 7 \(days\)/);
+    });
+
+    it("kots: the drill's default keys are only those of the Secrets it exports (a program exporting others still constructs)", async () => {
+        const { resources } = await build(minioArgs({ kots: { image: "kotsadm/kotsadm:v1.124.0", secrets: ["gim-secrets"] } }));
+        const kots = backupCronJobs(resources).find((r) => r.name.endsWith("-backup-kots"))!;
+        assert.ok(kots);
+        const withDrill = await build(minioArgs({ kots: { image: "kotsadm/kotsadm:v1.124.0", secrets: ["gim-secrets"] }, drill: { schedule: "@daily" } }));
+        const drill = byType(withDrill.resources, T.cronJob).find((r) => r.name === "gitguardian-backup-drill")!;
+        const step = pod(drill).initContainers.find((c: any) => c.name === "drill-kots");
+        assert.equal(envOf(step).GGB_DRILL_KOTS_KEYS.value, "");
     });
 
     it("createBucket with an existing credentials Secret", async () => {
