@@ -369,8 +369,14 @@ describe("hostile values in every env input of every script", function () {
         assert.equal(drilled.exitCode, 0, explain(drilled));
         base[SCRIPT.drillFetch] = () => ({ ...drillEnv, GGB_STAGING_DIR: makeTempDir("hostile-drill"), GGB_DRILL_PARTS: "postgres,redis" });
         base[SCRIPT.drillReport] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_STAGING_DIR: reportRecord });
+        // Each run gets a copy of the record: a part's step removes its fetched set when it ends.
+        const recordCopy = () => {
+            const dir = makeTempDir("hostile-drill-copy");
+            fs.cpSync(partsRecord, dir, { recursive: true });
+            return dir;
+        };
         for (const script of Object.values(PART_SCRIPT.drill)) {
-            base[script] = () => ({ GGB_STAGING_DIR: partsRecord, GGB_DRILL_DIR: makeTempDir("hostile-scratch"), GGB_DRILL_KOTS_KEYS: "kotsadm-encryption/k" });
+            base[script] = () => ({ GGB_STAGING_DIR: recordCopy(), GGB_DRILL_DIR: makeTempDir("hostile-scratch"), GGB_DRILL_KOTS_KEYS: "kotsadm-encryption/k" });
         }
         base[SCRIPT.fetch] = () => ({ ...minio.env(), GGB_S3_PREFIX: setPrefix, GGB_COMPONENT: "redis", GGB_BACKUP_ID: redisSet.backupId, GGB_STAGING_DIR: makeTempDir("hostile-fetch") });
         base[PART_SCRIPT.restorePostgres] = () => ({ ...pg.env(), GGB_STAGING_DIR: pgFetched.staging, GGB_OVERWRITE: "false", GGB_PG_JOBS: "2" });
