@@ -45,6 +45,16 @@ export function s3CredentialEnv(spec: PolicySpec, generatedSecret = spec.names.c
     ];
 }
 
+/** Where the sets are, as the steps that list the bucket read it (the retention job, the drill): bucket, prefix, region, endpoint. */
+export function bucketLocationEnv(spec: PolicySpec, bucketName: pulumi.Input<string>): EnvVar<pulumi.Input<string>>[] {
+    return [
+        envValue(S3_ENV.bucket.name, bucketName),
+        envValue(S3_ENV.prefix.name, spec.prefix),
+        envValue(S3_ENV.region.name, spec.bucket.region),
+        ...(spec.bucket.endpoint ? [envValue(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
+    ];
+}
+
 /** Env of the S3 steps. */
 export function s3Env(spec: PolicySpec, component: string, bucketName: pulumi.Input<string>): EnvVar<pulumi.Input<string>>[] {
     return [

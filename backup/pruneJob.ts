@@ -7,9 +7,9 @@
  * It carries the backup CronJobs' labels, so a restore suspends it while it reads a set.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MOUNT, PRUNE_ENV, S3_ENV, SCRIPT } from "../core/contract";
+import { MOUNT, PRUNE_ENV, SCRIPT } from "../core/contract";
 import { containerSecurity, EnvVar, envValue, LABELS, PRUNE_COMPONENT, scriptCommand, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
-import { labels, s3CredentialEnv, scheduledJob } from "./jobSpec";
+import { bucketLocationEnv, labels, s3CredentialEnv, scheduledJob } from "./jobSpec";
 import { PolicySpec } from "./validate";
 
 /** The policy's labels (a restore suspends the CronJobs that carry them), its own component. */
@@ -20,10 +20,7 @@ function pruneLabels(spec: PolicySpec): { [k: string]: string } {
 /** The env of the retention job: where the sets are, the rule, and its own key (none with IRSA). */
 export function pruneEnv(spec: PolicySpec, bucketName: pulumi.Input<string>): EnvVar<pulumi.Input<string>>[] {
     return [
-        envValue(S3_ENV.bucket.name, bucketName),
-        envValue(S3_ENV.prefix.name, spec.prefix),
-        envValue(S3_ENV.region.name, spec.bucket.region),
-        ...(spec.bucket.endpoint ? [envValue(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
+        ...bucketLocationEnv(spec, bucketName),
         envValue(PRUNE_ENV.retentionDays.name, String(spec.retentionDays)),
         envValue(PRUNE_ENV.keepLast.name, String(spec.keepLast)),
         // Every part the policy backs up; a part disabled later keeps its sets until it is listed again.

@@ -10,10 +10,10 @@
  * under `<prefix>/drills/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { COMMON_ENV, DRILL_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
+import { COMMON_ENV, DRILL_ENV, MOUNT, SCRIPT } from "../core/contract";
 import { containerSecurity, EnvVar, envValue, LABELS, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
 import { partNamed } from "../sources/registry";
-import { labels, s3CredentialEnv, scheduledJob, stagingVolume } from "../backup/jobSpec";
+import { bucketLocationEnv, labels, s3CredentialEnv, scheduledJob, stagingVolume } from "../backup/jobSpec";
 import type { PolicySpec } from "../backup/validate";
 import { DrillSpec, REPORT_GRACE_SECONDS } from "./validate";
 
@@ -34,10 +34,7 @@ function drillEnv(spec: PolicySpec, drill: DrillSpec): EnvVar[] {
 /** The env of the steps that reach the bucket: where the sets are, and the drill's own key (none with IRSA). */
 function bucketEnv(spec: PolicySpec, bucketName: pulumi.Input<string>): EnvVar<pulumi.Input<string>>[] {
     return [
-        envValue(S3_ENV.bucket.name, bucketName),
-        envValue(S3_ENV.prefix.name, spec.prefix),
-        envValue(S3_ENV.region.name, spec.bucket.region),
-        ...(spec.bucket.endpoint ? [envValue(S3_ENV.endpoint.name, spec.bucket.endpoint)] : []),
+        ...bucketLocationEnv(spec, bucketName),
         ...s3CredentialEnv(spec, spec.names.drillCredentialsSecret),
     ];
 }

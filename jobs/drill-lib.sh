@@ -115,6 +115,28 @@ part_field() {
 	sed -n "s/^$2=//p" "$STAGE/$1/.set" 2>/dev/null | sed -n '1p'
 }
 
+# drill_part_begin PART: the opening of a part's drill step. Checks its variables, sets STAGE and
+# SCRATCH (the part's own folder on the scratch volume, made empty), and makes the step remove
+# that folder and the part's fetched set whenever it ends (drill_part_end), so no copy of
+# production stays on the node; exits 0 at once when PART is not drilled (drill_part_ready).
+drill_part_begin() {
+	need GGB_STAGING_DIR
+	need_drill_dir
+	STAGE=$GGB_STAGING_DIR
+	DRILL_PART=$1
+	drill_part_ready "$DRILL_PART" || exit 0
+	SCRATCH="$GGB_DRILL_DIR/$DRILL_PART"
+	rm -rf "$SCRATCH"
+	mkdir -p "$SCRATCH"
+	trap drill_part_end EXIT
+}
+
+# drill_part_end: removes the step's scratch folder and its part's fetched set (its EXIT trap;
+# a step that starts a server stops it first, then calls this).
+drill_part_end() {
+	rm -rf "${SCRATCH:?}" "${STAGE:?}/${DRILL_PART:?}"
+}
+
 # reason_of FILE: the reason a step died with (its last `step: reason` line), for a check's detail.
 reason_of() {
 	# shellcheck disable=SC2016 # sed's $ (the last line), not the shell's

@@ -6,7 +6,7 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { LABELS, PART_OF } from "../core/pod";
-import { at, backupCronJobs, Findings, isUnknown, k8sKind, notApplicable, PackResource, stackValidation, Verdict } from "./model";
+import { at, isUnknown, k8sKind, PackResource, requireBesideBackups, stackValidation, Verdict } from "./model";
 
 export const ALERTS_DECLARED = "gitguardian-backup-alerts";
 
@@ -22,16 +22,11 @@ function watchesBackups(r: PackResource): boolean {
 }
 
 export function checkAlertsDeclared(resources: PackResource[]): Verdict {
-    const backups = backupCronJobs(resources);
-    if (backups.length === 0) return notApplicable("the stack declares no backup");
-    const f = new Findings();
-    if (!resources.some(watchesBackups)) {
-        f.report(
-            `The stack backs GitGuardian up (${backups.length} backup CronJobs) but declares no alert for when they stop. Declare \`alerts: {}\` in GitGuardianBackupPolicy args (a PrometheusRule: stale backups against the recovery point, failed backup Jobs, failed or overdue drills), or a PrometheusRule of your own on ${FRESHNESS_METRIC}.`,
-            backups[0].resource.urn,
-        );
-    }
-    return f.verdict();
+    return requireBesideBackups(
+        resources,
+        watchesBackups,
+        (n) => `The stack backs GitGuardian up (${n} backup CronJobs) but declares no alert for when they stop. Declare \`alerts: {}\` in GitGuardianBackupPolicy args (a PrometheusRule: stale backups against the recovery point, failed backup Jobs, failed or overdue drills), or a PrometheusRule of your own on ${FRESHNESS_METRIC}.`,
+    );
 }
 
 export const alertsDeclaredPolicy: StackValidationPolicy = {

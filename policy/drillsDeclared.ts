@@ -6,25 +6,22 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { DRILL_COMPONENT } from "../drill/drillJob";
 import { LABELS } from "../core/pod";
-import { asWorkload, backupCronJobs, Findings, isPackageLabeled, labelsOf, notApplicable, PackResource, stackValidation, Verdict } from "./model";
+import { asWorkload, isPackageLabeled, labelsOf, PackResource, requireBesideBackups, stackValidation, Verdict } from "./model";
 
 export const DRILLS_DECLARED = "gitguardian-backup-drills";
 
+/** A drill CronJob of this package (its component label). */
+function isDrill(r: PackResource): boolean {
+    const w = asWorkload(r);
+    return w !== undefined && w.kind === "CronJob" && isPackageLabeled(w) && labelsOf(w)[LABELS.component] === DRILL_COMPONENT;
+}
+
 export function checkDrillsDeclared(resources: PackResource[]): Verdict {
-    const backups = backupCronJobs(resources);
-    if (backups.length === 0) return notApplicable("the stack declares no backup");
-    const f = new Findings();
-    const drills = resources.filter((r) => {
-        const w = asWorkload(r);
-        return w !== undefined && w.kind === "CronJob" && isPackageLabeled(w) && labelsOf(w)[LABELS.component] === DRILL_COMPONENT;
-    });
-    if (drills.length === 0) {
-        f.report(
-            `The stack backs GitGuardian up (${backups.length} backup CronJobs) but never restores a set to see that it works. Declare \`drill: { schedule: "0 5 * * *" }\` in GitGuardianBackupPolicy args: a CronJob that restores the latest sets into scratch servers, checks them and writes its result next to them.`,
-            backups[0].resource.urn,
-        );
-    }
-    return f.verdict();
+    return requireBesideBackups(
+        resources,
+        isDrill,
+        (n) => `The stack backs GitGuardian up (${n} backup CronJobs) but never restores a set to see that it works. Declare \`drill: { schedule: "0 5 * * *" }\` in GitGuardianBackupPolicy args: a CronJob that restores the latest sets into scratch servers, checks them and writes its result next to them.`,
+    );
 }
 
 export const drillsDeclaredPolicy: StackValidationPolicy = {

@@ -332,6 +332,18 @@ export function backupCronJobs(resources: PackResource[]): BackupCronJob[] {
     return resources.map(asBackupCronJob).filter((b): b is BackupCronJob => b !== undefined);
 }
 
+/**
+ * A stack that backs GitGuardian up also has what `present` looks for (a drill, alert rules):
+ * one finding, `missing(number of backup CronJobs)`, on the first backup CronJob when it does not.
+ */
+export function requireBesideBackups(resources: PackResource[], present: (r: PackResource) => boolean, missing: (backups: number) => string): Verdict {
+    const backups = backupCronJobs(resources);
+    if (backups.length === 0) return notApplicable("the stack declares no backup");
+    const f = new Findings();
+    if (!resources.some(present)) f.report(missing(backups.length), backups[0].resource.urn);
+    return f.verdict();
+}
+
 /** The schedule of a CronJob as Kubernetes would run it. */
 export type ScheduleState =
     | { ok: true; schedule: string; timeZone: string }

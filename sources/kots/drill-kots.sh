@@ -12,15 +12,10 @@ set -eu
 . "${0%/*}/drill-lib.sh"
 GGB_STEP=drill-kots
 
-need GGB_STAGING_DIR
-need_drill_dir
-STAGE=$GGB_STAGING_DIR
-drill_part_ready kots || exit 0
-scratch="$GGB_DRILL_DIR/kots"
-rm -rf "$scratch"
+# The key Secrets, unpacked and fetched, never outlive the step, whatever ends it (drill_part_end).
+drill_part_begin kots
+scratch=$SCRATCH
 mkdir -p "$scratch/app" "$scratch/secrets"
-# The key Secrets (unpacked, and the fetched set) never outlive the step, whatever ends it.
-trap 'rm -rf "$scratch" "${STAGE:?}/kots"' EXIT
 start=$(date -u +%s)
 
 # unpack ARTIFACT DIR: the fetched ARTIFACT (kots-app.tar, kots-secrets.tar, any codec) into DIR;

@@ -17,14 +17,9 @@ set -eu
 . "${0%/*}/pg-managed.sh"
 GGB_STEP=drill-postgres
 
-need GGB_STAGING_DIR
-need_drill_dir
-STAGE=$GGB_STAGING_DIR
-drill_part_ready postgres || exit 0
-scratch="$GGB_DRILL_DIR/postgres"
-rm -rf "$scratch"
+drill_part_begin postgres
+scratch=$SCRATCH
 mkdir -p "$scratch/run"
-trap 'rm -rf "$scratch" "${STAGE:?}/postgres"' EXIT
 # The scratch server's socket folder, port and superuser: what this step hands the apply step and psql.
 run="$scratch/run"
 err="$scratch/step.err"
@@ -41,8 +36,8 @@ if [ "$TIMED_STATUS" != 0 ]; then
 	record_check postgres scratch failed "$TIMED_SECONDS" "the scratch server did not start: $(tail -n 1 "$scratch/server.log" 2>/dev/null)"
 	exit 0
 fi
-# The restored copy of production (and the fetched dump) never outlive the step on the node.
-trap 'pg_ctl -D "$scratch/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$scratch" "${STAGE:?}/postgres"' EXIT
+# The server goes before its data does (drill_part_end).
+trap 'pg_ctl -D "$scratch/data" -m immediate stop >/dev/null 2>&1 || true; drill_part_end' EXIT
 
 # The restore's own apply step, on the empty scratch cluster.
 timed env GGB_STAGING_DIR="$STAGE/postgres" PGHOST="$run" PGPORT=5432 PGUSER=postgres sh "${0%/*}/restore-postgres.sh" 2>"$err"

@@ -13,14 +13,9 @@ set -eu
 . "${0%/*}/drill-lib.sh"
 GGB_STEP=drill-redis
 
-need GGB_STAGING_DIR
-need_drill_dir
-STAGE=$GGB_STAGING_DIR
-drill_part_ready redis || exit 0
-scratch="$GGB_DRILL_DIR/redis"
-rm -rf "$scratch"
+drill_part_begin redis
+scratch=$SCRATCH
 mkdir -p "$scratch/data"
-trap 'rm -rf "$scratch" "${STAGE:?}/redis"' EXIT
 err="$scratch/step.err"
 socket="$scratch/redis.sock"
 # scratch_cli ARGS...: redis-cli on the scratch server's socket, which has no password (a
@@ -38,8 +33,8 @@ start=$(date -u +%s)
 redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --dir "$scratch/data" --appendonly yes --save '' \
 	--logfile "$scratch/server.log" --daemonize no </dev/null >/dev/null 2>&1 &
 server=$!
-# The restored copy of production (and the fetched snapshot) never outlive the step on the node.
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$scratch" "${STAGE:?}/redis"' EXIT
+# The server goes before its data does (drill_part_end).
+trap 'kill "$server" 2>/dev/null || true; drill_part_end' EXIT
 loaded=""
 while :; do
 	if ! kill -0 "$server" 2>/dev/null; then break; fi
@@ -64,7 +59,7 @@ keyspace=$(scratch_cli INFO keyspace | tr -d '\r' | sed -n 's/^db\([0-9][0-9]*\)
 expired=$(scratch_cli INFO persistence | tr -d '\r' | sed -n 's/^rdb_last_load_keys_expired:\([0-9][0-9]*\)$/\1/p')
 scratch_cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
 wait "$server" 2>/dev/null || true
-trap 'rm -rf "$scratch" "${STAGE:?}/redis"' EXIT
+trap drill_part_end EXIT
 total=$(printf '%s\n' "$keyspace" | awk 'NF == 2 { n += $2 } END { print n + 0 }')
 per_db=$(printf '%s\n' "$keyspace" | awk 'NF == 2 { printf "%sdb%s %s", sep, $1, $2; sep = ", " }')
 record_check redis load passed "$took" "the scratch server loaded $total keys${per_db:+ ($per_db)}"
