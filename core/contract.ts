@@ -25,6 +25,10 @@ export const MOUNT = {
     staging: "/staging",
     /** A restore drill's scratch servers (their data and Unix sockets): an emptyDir of the drill pod. */
     drill: "/drill",
+    /** The encryption tool (age), copied from its image by an init container: an emptyDir. */
+    tools: "/ggb-tools",
+    /** The age identity of a restore's or a drill's fetch step: a Secret volume of that container only. */
+    identity: "/ggb-identity",
 } as const;
 
 /** The shared scripts (jobs/, and the generated rules.sh); each part's own are named in its descriptor. */
@@ -97,13 +101,24 @@ export const CODEC_ENV = {
     compressionLevel: v("GGB_COMPRESSION_LEVEL", "compressor level", { optional: true }),
 } as const;
 
+/**
+ * Variables of the encryption codec (jobs/codec.sh): the upload step encrypts to the
+ * recipients, the restore's and the drill's fetch steps decrypt with the identity file. The
+ * private key never reaches a backup container.
+ */
+export const ENCRYPTION_ENV = {
+    recipients: v("GGB_ENCRYPTION_RECIPIENTS", "age recipients every artifact is encrypted to, one a line (value rule ageRecipient); unset or empty: not encrypted", { optional: true }),
+    ageBin: v("GGB_AGE", "age command (default the one the encryption tool image's init container copied, /ggb-tools/age)", { optional: true }),
+    identityFile: v("GGB_AGE_IDENTITY_FILE", "file holding the age identity (private key) that decrypts the set: a Secret volume of the fetch container only", { optional: true }),
+} as const;
+
 /** Variables every restore apply step reads. */
 export const RESTORE_ENV = {
     overwrite: v("GGB_OVERWRITE", "true to restore into a non-empty target", { optional: true }),
 } as const;
 
 /** The variables every part shares (each part's own are in its descriptor; sources/registry.ts joins them). */
-export const SHARED_ENV: readonly EnvVarSpec[] = [...Object.values(COMMON_ENV), ...Object.values(S3_ENV), ...Object.values(CODEC_ENV), ...Object.values(RESTORE_ENV), ...Object.values(PRUNE_ENV), ...Object.values(DRILL_ENV)];
+export const SHARED_ENV: readonly EnvVarSpec[] = [...Object.values(COMMON_ENV), ...Object.values(S3_ENV), ...Object.values(CODEC_ENV), ...Object.values(ENCRYPTION_ENV), ...Object.values(RESTORE_ENV), ...Object.values(PRUNE_ENV), ...Object.values(DRILL_ENV)];
 
 /** The shape of a backup id: a UTC timestamp, sortable as text. */
 export const BACKUP_ID_PATTERN = /^[0-9]{8}T[0-9]{6}Z$/;

@@ -9,11 +9,18 @@
 import { BACKUP_ID_PATTERN, Component } from "./contract";
 import { passesRule, VALUE_RULES } from "./valueRules";
 
-export const MANIFEST_FORMAT_VERSION = 1;
+/** The version jobs/upload.sh writes: 2 has the codec chain and the recipients of each artifact. */
+export const MANIFEST_FORMAT_VERSION = 2;
+/** The versions this package reads: sets written before encryption stay restorable. */
+export const MANIFEST_READ_VERSIONS: readonly number[] = [1, 2];
 export const MANIFEST_FILE = "manifest.json";
 
 export const Compression = { Gzip: "gzip", Zstd: "zstd", None: "none" } as const;
 export type Compression = (typeof Compression)[keyof typeof Compression];
+
+/** The codec after compression: age (to X25519 recipients), or none. */
+export const Encryption = { Age: "age", None: "none" } as const;
+export type Encryption = (typeof Encryption)[keyof typeof Encryption];
 
 /** One file of a set. */
 export interface Artifact {
@@ -25,7 +32,12 @@ export interface Artifact {
     size: number;
     /** Hex sha256 of the object as stored. */
     sha256: string;
+    /** The first codec applied (the dump step's). */
     compression: Compression;
+    /** The codec applied after it, in the upload step. */
+    encryption: Encryption;
+    /** The age recipients (public keys, their own fingerprints) it is encrypted to; empty when not encrypted. */
+    recipients: string[];
 }
 
 export interface Manifest {
@@ -91,9 +103,10 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
         fail(`not JSON (${(e as Error).message})`);
     }
     const m = obj(raw, "manifest");
-    if (m.formatVersion !== MANIFEST_FORMAT_VERSION) {
-        fail(`formatVersion ${JSON.stringify(m.formatVersion)} is not supported (this package reads ${MANIFEST_FORMAT_VERSION})`);
+    if (typeof m.formatVersion !== "number" || !MANIFEST_READ_VERSIONS.includes(m.formatVersion)) {
+        fail(`formatVersion ${JSON.stringify(m.formatVersion)} is not supported (this package reads ${MANIFEST_READ_VERSIONS.join(" and ")})`);
     }
+    const version = m.formatVersion;
     const component = str(m, "component", "manifest") as Component;
     if (!passesRule("partName", component)) fail(`component ${JSON.stringify(component)} is not a part name; ${VALUE_RULES.partName.allowed}`);
     if (parts && !parts.includes(component)) fail(`component ${JSON.stringify(component)} is not one of ${parts.join(", ")}`);
@@ -113,12 +126,12 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
         if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) fail(`${where}.size must be a byte count, got ${JSON.stringify(size)}`);
         const sha256 = str(o, "sha256", where);
         if (!/^[0-9a-f]{64}$/.test(sha256)) fail(`${where}.sha256 must be 64 hex digits, got ${JSON.stringify(sha256)}`);
-        const compression = str(o, "compression", where) as Compression;
-        if (!Object.values(Compression).includes(compression)) fail(`${where}.compression ${JSON.stringify(compression)} is not gzip, zstd or none`);
-        return { name: str(o, "name", where), key: str(o, "key", where), size, sha256, compression };
+        const { compression, encryption, recipients } = version === 1 ? { compression: str(o, "compression", where), encryption: Encryption.None, recipients: [] } : codecChain(o, where);
+        if (!Object.values(Compression).includes(compression as Compression)) fail(`${where}.compression ${JSON.stringify(compression)} is not gzip, zstd or none`);
+        return { name: str(o, "name", where), key: str(o, "key", where), size, sha256, compression: compression as Compression, encryption, recipients };
     });
     return {
-        formatVersion: MANIFEST_FORMAT_VERSION,
+        formatVersion: version,
         component,
         backupId,
         startedAt: isoTime(m, "startedAt"),
@@ -131,6 +144,25 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
     };
 }
 
+/** Version 2's codecs (compression, then encryption or nothing) and recipients of an artifact. */
+function codecChain(o: Record<string, unknown>, where: string): { compression: string; encryption: Encryption; recipients: string[] } {
+    const codecs = o.codecs;
+    if (!Array.isArray(codecs) || codecs.length < 1 || codecs.length > 2 || !codecs.every((c) => typeof c === "string")) {
+        fail(`${where}.codecs must be [compression] or [compression, encryption], got ${JSON.stringify(codecs)}`);
+    }
+    const encryption = (codecs[1] ?? Encryption.None) as Encryption;
+    if (codecs.length === 2 && encryption !== Encryption.Age) fail(`${where}.codecs ${JSON.stringify(codecs)}: the encryption is not age`);
+    const recipients = o.recipients ?? [];
+    if (!Array.isArray(recipients) || !recipients.every((r) => passesRule("ageRecipient", r))) fail(`${where}.recipients must be age recipients, got ${JSON.stringify(recipients)}`);
+    if ((encryption === Encryption.Age) !== (recipients.length > 0)) fail(`${where}: an artifact is encrypted exactly when it names recipients (codecs ${JSON.stringify(codecs)}, ${recipients.length} recipients)`);
+    return { compression: codecs[0], encryption, recipients: recipients as string[] };
+}
+
+/** Whether any artifact of the set is encrypted, and to which recipients (each once). */
+export function setRecipients(m: Manifest): string[] {
+    return [...new Set(m.artifacts.flatMap((a) => a.recipients))];
+}
+
 /**
  * A manifest as JSON, fields in the order given (default: the order jobs/upload.sh writes). The
  * reference writer of the format: the readers of both languages are tested on its output in
@@ -138,7 +170,8 @@ export function parseManifest(text: string, parts?: readonly string[]): Manifest
  */
 export function manifestJson(m: Manifest, order?: readonly (keyof Manifest)[]): string {
     const fields = order ?? (["formatVersion", "component", "backupId", "startedAt", "finishedAt", "format", "tool", "server", "details", "artifacts"] as const);
-    return JSON.stringify(Object.fromEntries(fields.map((f) => [f, m[f]])), null, 2) + "\n";
+    const stored = (f: keyof Manifest) => (f !== "artifacts" ? m[f] : m.artifacts.map((a) => ({ name: a.name, key: a.key, size: a.size, sha256: a.sha256, codecs: a.encryption === Encryption.None ? [a.compression] : [a.compression, a.encryption], recipients: a.recipients })));
+    return JSON.stringify(Object.fromEntries(fields.map((f) => [f, f === "formatVersion" ? MANIFEST_FORMAT_VERSION : stored(f)])), null, 2) + "\n";
 }
 
 /** Total stored bytes of a set. */

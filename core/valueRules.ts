@@ -60,6 +60,8 @@ export const VALUE_RULES = {
     drillWindowDays: { pattern: "[1-9][0-9]{0,2}", range: [1, 365], maxLength: 3, allowed: "allowed: a whole number of days from 1 to 365", what: "a number of days (1 to 365)" },
     /** The seconds a drill may take, its recovery time objective's ceiling (a day at most). */
     drillDeadlineSeconds: { pattern: "[1-9][0-9]{1,4}", range: [60, 86400], maxLength: 5, allowed: "allowed: a whole number of seconds from 60 to 86400", what: "a number of seconds (60 to 86400)" },
+    /** An age X25519 recipient (a public key, bech32): what a set is encrypted to, and its fingerprint in the manifest. */
+    ageRecipient: { pattern: "age1[02-9ac-hj-np-z]{58}", maxLength: 62, allowed: "allowed: an age X25519 recipient (age1 and 58 bech32 characters, as age-keygen prints it)", what: "an age X25519 recipient (age1...)" },
     connectTimeout: { pattern: "[1-9][0-9]{0,3}", range: [1, 9999], maxLength: 4, allowed: "allowed: a whole number of seconds from 1 to 9999", what: "a number of seconds (1 to 9999)" },
     gzipLevel: { pattern: "[1-9]", range: [1, 9], maxLength: 1, allowed: "allowed: a gzip level from 1 to 9", what: "a gzip level (1 to 9)" },
     zstdLevel: { pattern: "[1-9][0-9]?", range: [1, 19], maxLength: 2, allowed: "allowed: a zstd level from 1 to 19", what: "a zstd level (1 to 19)" },

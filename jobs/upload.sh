@@ -7,6 +7,9 @@
 #
 # Artifacts go under <prefix>/<component>/<backupId>/<run>/, <run> being random per upload: a
 # second run with the same backup id never touches the objects the first one's manifest names.
+#
+# With GGB_ENCRYPTION_RECIPIENTS, each artifact is encrypted with age to those recipients on its
+# way to the bucket (jobs/codec.sh): the size and sha256 are of the ciphertext, as stored.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "${0%/*}/lib.sh"
@@ -14,11 +17,16 @@ GGB_STEP=upload
 
 need GGB_STAGING_DIR
 STAGE=$GGB_STAGING_DIR
-aws_pid="" connected="" WORK=""
+aws_pid="" age_pid="" connected="" WORK=""
 
 # abort_upload: kills the aws CLI of the artifact in flight before its input ends, so the
 # object is never completed (a started multipart upload is left to the bucket's lifecycle rule).
 abort_upload() {
+	if [ -n "$age_pid" ]; then
+		kill -KILL "$age_pid" 2>/dev/null || true
+		wait "$age_pid" 2>/dev/null || true
+		age_pid=""
+	fi
 	if [ -n "$aws_pid" ]; then
 		kill -KILL "$aws_pid" 2>/dev/null || true
 		wait "$aws_pid" 2>/dev/null || true
@@ -40,6 +48,11 @@ CONNECT_TIMEOUT=$(connect_timeout)
 trap '' PIPE
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/upload.XXXXXX") || die "cannot create a work folder in ${TMPDIR:-/tmp}"
 s3_stream_settings "$WORK"
+encryption_recipients "$WORK/recipients"
+if [ -n "$ENCRYPTED_TO" ]; then
+	age_command
+	log "artifacts are encrypted with age to $ENCRYPTED_TO"
+fi
 run=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 [ -n "$run" ] || die "cannot read /dev/urandom"
 
@@ -78,11 +91,27 @@ receive() {
 	# sees the end of its input (and completes the object) only then.
 	exec 9>"$WORK/relay"
 	log "uploading $name to s3://$GGB_S3_BUCKET/$key as it is dumped"
-	tee_status=0
-	tee_err=$(tee "$WORK/sum" "$WORK/count" <&5 2>&1 >&9 5<&- 6<&-) || tee_status=$?
-	exec 5<&-
+	tee_status=0 age_status=0
+	if [ -n "$ENCRYPTED_TO" ]; then
+		# age between the dump's bytes and the copy: what is counted and uploaded is the ciphertext.
+		rm -f "$WORK/sealed"
+		mkfifo "$WORK/sealed" || die "cannot create a FIFO in $WORK"
+		"$AGE" -R "$WORK/recipients" <&5 >"$WORK/sealed" 2>"$WORK/age.err" 5<&- 6<&- 9>&- &
+		age_pid=$!
+		exec 5<&-
+		tee_err=$(tee "$WORK/sum" "$WORK/count" <"$WORK/sealed" 2>&1 >&9 6<&-) || tee_status=$?
+		wait "$age_pid" || age_status=$?
+		age_pid=""
+	else
+		tee_err=$(tee "$WORK/sum" "$WORK/count" <&5 2>&1 >&9 5<&- 6<&-) || tee_status=$?
+		exec 5<&-
+	fi
 	wait "$sha_pid" || true
 	wait "$wc_pid" || true
+	if [ "$age_status" != 0 ]; then
+		abort_upload
+		die "encrypting $name with age failed: $(first_line "$WORK/age.err")"
+	fi
 	if [ "$tee_status" != 0 ]; then
 		# The copy broke: the aws CLI stopped reading (its error says why), or tee failed.
 		abort_upload
@@ -107,8 +136,14 @@ receive() {
 	[ "${#sha}" = 64 ] || die "no checksum of $name was computed"
 	case "$size" in "" | *[!0-9]*) die "no size of $name was computed" ;; esac
 	log "uploaded $name ($size bytes, sha256 $sha)"
-	line=$(printf '    {"name":"%s","key":"%s","size":%s,"sha256":"%s","compression":"%s"}' \
-		"$(json_str "$name")" "$(json_str "$key")" "$size" "$sha" "$codec")
+	# The codec chain in the order applied, then the recipients (checked names, no quoting needed).
+	if [ -n "$ENCRYPTED_TO" ]; then
+		chain="\"$codec\",\"age\"" to="\"$(printf '%s' "$ENCRYPTED_TO" | sed 's/,/","/g')\""
+	else
+		chain="\"$codec\"" to=""
+	fi
+	line=$(printf '    {"name":"%s","key":"%s","size":%s,"sha256":"%s","codecs":[%s],"recipients":[%s]}' \
+		"$(json_str "$name")" "$(json_str "$key")" "$size" "$sha" "$chain" "$to")
 	if [ "$count" = 0 ]; then
 		artifacts=$line
 	else
@@ -166,7 +201,7 @@ fi
 
 manifest=$(
 	printf '{\n'
-	printf '  "formatVersion": 1,\n'
+	printf '  "formatVersion": 2,\n'
 	printf '  "component": "%s",\n' "$GGB_COMPONENT"
 	printf '  "backupId": "%s",\n' "$backupId"
 	printf '  "startedAt": "%s",\n' "$(json_str "$startedAt")"

@@ -20,9 +20,10 @@ PULUMI_YAML_VERSION="${GGB_PULUMI_YAML_VERSION:-v1.25.0}"                       
 RCLONE_VERSION="${GGB_RCLONE_VERSION:-v1.76.0}"                                             # github.com/rclone/rclone (npm run bench's comparison S3 client)
 PROMETHEUS_VERSION="${GGB_PROMETHEUS_VERSION:-v0.316.0}"                                    # github.com/prometheus/prometheus (promtool: the alert rules' tests)
 PROMETHEUS_OPERATOR_VERSION="${GGB_PROMETHEUS_OPERATOR_VERSION:-v0.88.0}"                   # github.com/prometheus-operator/prometheus-operator (its PrometheusRule CRD)
+AGE_VERSION="${GGB_AGE_VERSION:-v1.3.2}"                                                     # filippo.io/age (the encryption tool the encrypted sets' tests copy into the jobs)
 # --------------------------------------------------------------------------
 
-TOOLS=(minio kwok kube kubectl pulumi pulumi-resource-kubernetes pulumi-language-yaml) # `all`: what the tests need, in build order
+TOOLS=(age minio kwok kube kubectl pulumi pulumi-resource-kubernetes pulumi-language-yaml) # `all`: what the tests need, in build order
 BENCH_TOOLS=(rclone)                                                           # built only when named (npm run bench)
 ALERT_TOOLS=(promtool prometheus-crds)                                         # built when named: scripts/test.sh builds them beside the suites
 CACHE="${GGB_CACHE:-$HOME/.cache/pulumi-gitguardian-backup}"
@@ -47,6 +48,7 @@ tool_key() {
     minio) echo "$MINIO_VERSION" ;;
     rclone) echo "$RCLONE_VERSION" ;;
     promtool) echo "$PROMETHEUS_VERSION" ;;
+    age) echo "$AGE_VERSION" ;;
     prometheus-crds) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     kube) echo "$KUBE_VERSION" ;;
@@ -62,6 +64,7 @@ tool_bins() {
   case "$1" in
     kube) echo "kube-apiserver kube-controller-manager" ;;
     prometheus-crds) echo "monitoring.coreos.com_prometheusrules.yaml" ;;
+    age) echo "age age-keygen" ;;
     *) echo "$1" ;;
   esac
 }
@@ -71,6 +74,7 @@ tool_estimate() {
     minio) echo "about 3 min" ;;
     rclone) echo "about 3 min" ;;
     promtool) echo "about 5 min" ;;
+    age) echo "about 20 s" ;;
     prometheus-crds) echo "seconds" ;;
     kwok) echo "about 2 min" ;;
     kube) echo "about 8 min" ;;
@@ -335,6 +339,16 @@ verify_pulumi-language-yaml() {
 }
 
 # ---- build one tool atomically ---------------------------------------------
+
+# age and age-keygen, statically linked (CGO off) as an encryption tool image must hold them: the
+# jobs copy the binary from that image into their aws-cli and database images.
+build_age() {
+  GOBIN="$1" CGO_ENABLED=0 nice go install -trimpath "filippo.io/age/cmd/...@$AGE_VERSION"
+}
+verify_age() {
+  "$1/age" --version >/dev/null
+  "$1/age-keygen" --version >/dev/null
+}
 
 # promtool, which `promtool test rules` the alert rules with.
 build_promtool() {

@@ -27,14 +27,22 @@ const FIELD_ORDERS: readonly (keyof Manifest)[][] = [
 
 /** The manifest's JSON with its fields and every artifact's fields in a given order, plus fields no reader knows. */
 function reordered(m: Manifest, order: readonly (keyof Manifest)[], i: number): string {
-    const artifactOrders = [["name", "key", "size", "sha256", "compression"], ["sha256", "compression", "size", "key", "name"], ["key", "name", "compression", "sha256", "size"]];
-    const artifacts = m.artifacts.map((a) => ({
-        ...Object.fromEntries(artifactOrders[i % 3].map((f) => [f, a[f as keyof typeof a]])),
-        // A later manifest version adds fields (encryption, row counts): readers ignore them.
-        [`futureField${i}`]: { recipients: ["age1example"] },
+    const artifactOrders = [["name", "key", "size", "sha256", "codecs", "recipients"], ["sha256", "recipients", "codecs", "size", "key", "name"], ["key", "name", "codecs", "sha256", "size", "recipients"]];
+    const obj = JSON.parse(manifestJson(m, order)) as Record<string, unknown> & { artifacts: Record<string, unknown>[] };
+    obj.artifacts = obj.artifacts.map((a) => ({
+        ...Object.fromEntries(artifactOrders[i % 3].map((f) => [f, a[f]])),
+        // A later manifest version adds fields (row counts, say): readers ignore them.
+        [`futureField${i}`]: { rows: [1, 2] },
     }));
-    const obj: Record<string, unknown> = JSON.parse(manifestJson({ ...m, artifacts: artifacts as unknown as Manifest["artifacts"] }, order));
     return JSON.stringify({ ...obj, [`unknownTopLevel${i}`]: [1, 2, 3] }, null, i % 2 ? 0 : 4);
+}
+
+/** A manifest as version 1 wrote it (one "compression" per artifact, no codecs or recipients): sets made before encryption. */
+function versionOne(m: Manifest): string {
+    const obj = JSON.parse(manifestJson(m)) as Record<string, unknown> & { artifacts: Record<string, unknown>[] };
+    obj.formatVersion = 1;
+    obj.artifacts = m.artifacts.map((a) => ({ name: a.name, key: a.key, size: a.size, sha256: a.sha256, compression: a.compression }));
+    return JSON.stringify(obj, null, 2);
 }
 
 describe("manifest contract: the TypeScript and the sh readers on each other's manifests", function () {
@@ -56,10 +64,10 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
         for (const f of files) {
             const key = `${prefix}/${component}/${backupId}/run0/${f.name}`;
             await minio.put(key, f.data);
-            artifacts.push({ name: f.name, key, size: f.data.length, sha256: createHash("sha256").update(f.data).digest("hex"), compression: f.compression });
+            artifacts.push({ name: f.name, key, size: f.data.length, sha256: createHash("sha256").update(f.data).digest("hex"), compression: f.compression, encryption: "none" as const, recipients: [] });
         }
         const m: Manifest = {
-            formatVersion: 1,
+            formatVersion: 2,
             component,
             backupId,
             startedAt: "2026-11-27T02:00:00Z",
@@ -86,7 +94,7 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
                 try {
                     assert.equal(result.exitCode, 0, explain(result));
                     const lines = fs.readFileSync(path.join(staging, ".artifacts"), "utf8").trim().split("\n");
-                    assert.deepEqual(lines, manifest.artifacts.map((a) => `${a.name} ${a.key} ${a.size} ${a.sha256} ${a.compression}`));
+                    assert.deepEqual(lines, manifest.artifacts.map((a) => `${a.name} ${a.key} ${a.size} ${a.sha256} ${a.compression} none -`));
                     assert.equal(fs.readFileSync(path.join(staging, ".set"), "utf8"), `component=redis\nbackupId=${backupId}\nformat=rdb\ndetail.rolePasswords=excluded\ndetail.twoLines=first second\n`);
                 } finally {
                     removeTempDir(staging);
@@ -94,6 +102,24 @@ describe("manifest contract: the TypeScript and the sh readers on each other's m
             }
         });
     }
+
+    it("restore-fetch.sh and parseManifest read a version 1 manifest (a set made before encryption)", async () => {
+        const prefix = uniquePrefix("contract-v1");
+        const rdb = Buffer.from("REDIS0011-not-a-real-snapshot");
+        const { backupId, manifest } = await putSet(prefix, "redis", [{ name: "dump.rdb.gz", data: gzipSync(rdb), compression: "gzip" }], versionOne);
+        const { result, staging } = await fetchSet({ component: "redis", minio, prefix, backupId, shell: "bash" });
+        try {
+            assert.equal(result.exitCode, 0, explain(result));
+            const [a] = manifest.artifacts;
+            assert.equal(fs.readFileSync(path.join(staging, ".artifacts"), "utf8"), `${a.name} ${a.key} ${a.size} ${a.sha256} gzip none -\n`);
+            assert.deepEqual(fs.readFileSync(path.join(staging, a.name)), gzipSync(rdb));
+        } finally {
+            removeTempDir(staging);
+        }
+        const read = parseManifest(versionOne(manifest), ["redis"]);
+        assert.equal(read.formatVersion, 1);
+        assert.deepEqual(read.artifacts.map((x) => [x.compression, x.encryption, x.recipients]), [["gzip", "none", []]]);
+    });
 
     it("restore-fetch.sh refuses a manifest whose artifact names the upload step would refuse (leading '.', twice the same)", async () => {
         const prefix = uniquePrefix("contract-names");

@@ -33,6 +33,11 @@ const CASES: Record<ValueRuleName, { good: string[]; bad: string[] }> = {
     drillWindowDays: { good: ["1", "2", "365"], bad: ["0", "366", "02", "1.5", "7d", ""] },
     drillDeadlineSeconds: { good: ["60", "3600", "86400"], bad: ["59", "86401", "0", "600s", "6e2", ""] },
     gzipLevel: { good: ["1", "9"], bad: ["0", "10", "19"] },
+    ageRecipient: {
+        good: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", "age1y3ulyqfrmzdvjyp9rjl7d0r4ptfr8v6wydzn8dne95yhc7ffzyuq49kr8s"],
+        // bech32 has no b, i, o or 1 after the separator; a private key is no recipient.
+        bad: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8", "age1bl3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", "AGE-SECRET-KEY-1QL3Z7HJY54PW3HYWW5AYYFG7ZQGVC7W3J2ELW8ZMRJ2KG5SFN9AQMCAC8P", "ssh-ed25519 AAAA", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p "],
+    },
     zstdLevel: { good: ["1", "3", "19"], bad: ["0", "20", "22"] },
 };
 

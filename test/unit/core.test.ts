@@ -65,7 +65,7 @@ describe("manifest", () => {
         assert.deepEqual(parseManifest(manifest({ details: { rolePasswords: "excluded" } })).details, { rolePasswords: "excluded" });
     });
     for (const [what, over, message] of [
-        ["a newer format", { formatVersion: 2 }, /formatVersion 2 is not supported/],
+        ["a newer format", { formatVersion: 3 }, /formatVersion 3 is not supported/],
         ["an unknown component", { component: "mysql" }, /component "mysql" is not one of postgres, redis, kots/],
         ["a bad id", { backupId: "yesterday" }, /backupId "yesterday" is not a UTC id/],
         ["no artifacts", { artifacts: [] }, /artifacts must be a non-empty array/],
@@ -77,6 +77,27 @@ describe("manifest", () => {
     ] as const) {
         it(`refuses ${what}`, () => assert.throws(() => parseManifest(manifest(over), ["postgres", "redis", "kots"]), message));
     }
+    describe("version 2: the codec chain and the recipients", () => {
+        const R1 = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        const v2 = (artifact: object) => manifest({ formatVersion: 2, artifacts: [{ name: "dumpall.sql.gz", key: "k", size: 10, sha256: "a".repeat(64), ...artifact }] });
+        it("reads an encrypted artifact and one that is not", () => {
+            const enc = parseManifest(v2({ codecs: ["gzip", "age"], recipients: [R1] })).artifacts[0];
+            assert.deepEqual([enc.compression, enc.encryption, enc.recipients], ["gzip", "age", [R1]]);
+            const plain = parseManifest(v2({ codecs: ["zstd"], recipients: [] })).artifacts[0];
+            assert.deepEqual([plain.compression, plain.encryption, plain.recipients], ["zstd", "none", []]);
+        });
+        for (const [what, artifact, message] of [
+            ["no codecs", { compression: "gzip" }, /codecs must be \[compression\] or \[compression, encryption\]/],
+            ["three codecs", { codecs: ["gzip", "age", "age"], recipients: [R1] }, /codecs must be/],
+            ["an unknown encryption", { codecs: ["gzip", "gpg"], recipients: [R1] }, /the encryption is not age/],
+            ["an unknown compression first", { codecs: ["age"], recipients: [] }, /compression "age" is not gzip, zstd or none/],
+            ["encrypted to nobody", { codecs: ["gzip", "age"], recipients: [] }, /encrypted exactly when it names recipients/],
+            ["recipients of a plain artifact", { codecs: ["gzip"], recipients: [R1] }, /encrypted exactly when it names recipients/],
+            ["a private key for a recipient", { codecs: ["gzip", "age"], recipients: ["AGE-SECRET-KEY-1X"] }, /recipients must be age recipients/],
+        ] as const) {
+            it(`refuses ${what}`, () => assert.throws(() => parseManifest(v2(artifact)), message));
+        }
+    });
     it("refuses text that is not JSON", () => assert.throws(() => parseManifest("{"), /invalid manifest: not JSON/));
     it("keeps an artifact's key inside its set: a run folder or none, no dot parts, the listed name", () => {
         const set = setKeyPrefix("gg", "postgres", "20261127T020000Z");
