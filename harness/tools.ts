@@ -8,7 +8,7 @@ import * as path from "node:path";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const BUILD_SH = path.join(REPO_ROOT, "scripts/tools/build.sh");
-type Tool = "minio" | "rclone" | "kube" | "kubectl" | "kwok" | "promtool" | "prometheus-crds";
+type Tool = "minio" | "rclone" | "kube" | "kubectl" | "kwok" | "promtool" | "prometheus-crds" | "age";
 const built = new Map<Tool, Promise<string>>();
 
 /** The folder build.sh printed for `tool`, or undefined with its exit code and stderr. */
@@ -55,4 +55,9 @@ export async function promtoolBin(): Promise<string> {
 /** The Prometheus Operator's PrometheusRule CRD manifest, from its Go module. */
 export async function prometheusRuleCrdFile(): Promise<string> {
     return path.join(await toolDir("prometheus-crds"), "monitoring.coreos.com_prometheusrules.yaml");
+}
+
+/** age and age-keygen, statically linked (as the jobs copy age from an encryption tool image). */
+export async function ageDir(): Promise<string> {
+    return toolDir("age");
 }

@@ -75,10 +75,15 @@ while read -r name key size sha codec encryption recipients extra; do
 	fi
 	: "$key"
 done <"$STAGE/.artifacts"
+# refuse REASON: dies before any download, leaving nothing an apply step could take for a set.
+refuse() {
+	rm -f "$STAGE/.set"
+	die "$1"
+}
 # An encrypted set is refused before its first download when nothing here can decrypt it.
 if [ -n "$encrypted" ]; then
-	[ -n "${GGB_AGE_IDENTITY_FILE:-}" ] || die "set $set_key is encrypted to $encrypted: give the restore (or the drill) the age identity of one of them"
-	[ -r "$GGB_AGE_IDENTITY_FILE" ] || die "the age identity file $GGB_AGE_IDENTITY_FILE is not readable"
+	[ -n "${GGB_AGE_IDENTITY_FILE:-}" ] || refuse "set $set_key is encrypted to $encrypted: give the restore (or the drill) the age identity of one of them"
+	[ -r "$GGB_AGE_IDENTITY_FILE" ] || refuse "the age identity file $GGB_AGE_IDENTITY_FILE is not readable"
 	age_command
 fi
 

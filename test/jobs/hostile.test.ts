@@ -51,6 +51,8 @@ const hostile = (raw: string): Hostile => ({
 /** Regex source of a literal text. */
 const lit = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const ANY = /.*/;
+/** A shell's words for a command it cannot find: "not found" (busybox, dash), "command not found" (bash); the shells rotate. */
+const NOT_FOUND = /(command )?not found/;
 const UTC_ID = /\d{8}T\d{6}Z/;
 /** A whole stderr line: the template's text and string values literally, RegExp values as patterns. */
 function line(strings: TemplateStringsArray, ...values: (string | number | RegExp)[]): RegExp {
@@ -120,8 +122,8 @@ const listingChecks = (failed: (c: Context) => string | RegExp, jq = true): Reco
         AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
         AWS_DEFAULT_REGION: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
         GGB_S3_ENDPOINT: both(refused((_h, c) => line`${failed(c)}${ANY}`)),
-        GGB_AWS: both(refused((h, c) => line`${failed(c)}${ANY}${h.firstWord}: not found`)),
-        ...(jq ? { GGB_JQ: both(refused((h, c) => line`${failed(c)}${ANY}${h.firstWord}: not found`)) } : {}),
+        GGB_AWS: both(refused((h, c) => line`${failed(c)}${ANY}${h.firstWord}: ${NOT_FOUND}`)),
+        ...(jq ? { GGB_JQ: both(refused((h, c) => line`${failed(c)}${ANY}${h.firstWord}: ${NOT_FOUND}`)) } : {}),
     };
 };
 
@@ -248,9 +250,12 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
             AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${noManifest(c)}fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden`)),
             AWS_DEFAULT_REGION: both(refused((h, c) => line`${noManifest(c)}Provided region_name '${h.firstLine}${ANY}`)),
             GGB_S3_ENDPOINT: both(refused((h, c) => line`${noManifest(c)}Bad value for --endpoint-url "${h.firstLine}${ANY}`)),
-            GGB_AWS: both(refused((h, c) => line`${noManifest(c)}${ANY}${h.firstWord}: not found`)),
+            GGB_AWS: both(refused((h, c) => line`${noManifest(c)}${ANY}${h.firstWord}: ${NOT_FOUND}`)),
             // The manifest reader: refused before it reads anything, with what to do.
             GGB_JQ: both(refused(() => line`restore-fetch: jq is not in this image (the amazon/aws-cli image has it); set fetchImage to an image with the aws CLI and jq`)),
+            // Read only for an encrypted set; the baseline's is not (test/jobs/encryption.test.ts has those).
+            GGB_AGE: both(() => ({ works: () => undefined })),
+            GGB_AGE_IDENTITY_FILE: both(() => ({ works: () => undefined })),
         };
     })(),
     [PART_SCRIPT.restorePostgres]: {
@@ -297,7 +302,11 @@ const EXPECTED: Record<string, Record<string, Rule[]>> = {
             AWS_SECRET_ACCESS_KEY: both(refused((_h, c) => line`${uploadFailed(c)}upload failed: - to s3://${ANY}/dump.rdb.gz An error occurred (SignatureDoesNotMatch) when calling the PutObject operation: ${ANY}`)),
             AWS_DEFAULT_REGION: both(refused((h, c) => line`${uploadFailed(c)}Provided region_name '${h.firstLine}${ANY}`)),
             GGB_S3_ENDPOINT: both(refused((h, c) => line`${uploadFailed(c)}Bad value for --endpoint-url "${h.firstLine}${ANY}`)),
-            GGB_AWS: both(refused((h, c) => line`${uploadFailed(c)}${ANY}${h.firstWord}: not found`)),
+            GGB_AWS: both(refused((h, c) => line`${uploadFailed(c)}${ANY}${h.firstWord}: ${NOT_FOUND}`)),
+            // Blanks, commas and newlines separate recipients: the first word is checked, and refused.
+            GGB_ENCRYPTION_RECIPIENTS: both(refused((h) => line`upload: a recipient of GGB_ENCRYPTION_RECIPIENTS '${h.firstWord}' is not ${VALUE_RULES.ageRecipient.what}`)),
+            // Read only when the baseline's set is encrypted, which it is not (test/jobs/encryption.test.ts runs age).
+            GGB_AGE: both(() => ({ works: () => undefined })),
         };
     })(),
 };
