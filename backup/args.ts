@@ -5,6 +5,7 @@
  * optional fields checked at construction (see validate.ts).
  */
 import { RestoreDrill } from "../drill/args";
+import { BackupEncryption, DrillDecryption, RestoreDecryption } from "../encryption/args";
 import { BackupAlerts } from "../alerts/args";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKeyRef } from "../core/args";
@@ -12,6 +13,7 @@ import { KotsBackup } from "../sources/kots/args";
 import { PostgresBackup, PostgresFormat, PostgresRolePasswords } from "../sources/postgres/args";
 import { RedisBackup } from "../sources/redis/args";
 
+export { BackupEncryption, DrillDecryption, RestoreDecryption };
 export { SecretKeyRef, KotsBackup, PostgresBackup, PostgresFormat, PostgresRolePasswords, RedisBackup };
 
 /** Compressor of the artifacts. */
@@ -198,6 +200,12 @@ export interface GitGuardianBackupPolicyArgs {
     tolerations?: Toleration[];
     /** Extra annotations of the ServiceAccount (e.g. for another workload identity). */
     serviceAccountAnnotations?: { [key: string]: string };
+    /**
+     * Client-side encryption of every artifact with age, in the pod before it leaves it, to
+     * public keys only: the cluster can write sets it cannot read. Omit for none (the sets are
+     * then protected by the bucket's own encryption and access rules alone).
+     */
+    encryption?: BackupEncryption;
     /**
      * A scheduled restore drill of the sets these backups make, into scratch servers of its own
      * pod (never the live ones); its result goes to `<prefix>/drills/<id>.json`. Omit for none.

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CODEC_ENV, COMMON_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
 import { API_TOKEN_MOUNT, API_TOKEN_VOLUME, BACKUP_APP_NAME, backupComponentLabel, containerSecurity, EnvVar, envSecret, envValue, LABELS, PART_OF, PolicyRule, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
 import { partNamed } from "../sources/registry";
+import { encryptEnv, toolCopyContainer, TOOLS_MOUNT, TOOLS_VOLUME } from "../encryption/pod";
 import type { BackupPart } from "../sources/part";
 import { JobComponentSpec, PolicySpec } from "./validate";
 
@@ -160,8 +161,11 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
     const resources = spec.resources;
     // A part that talks to the API server runs as its own ServiceAccount, its token in its dump container only.
     const partAccount = spec.names.partServiceAccount[c.component];
+    const encryption = spec.encryption;
     return scheduledJob(spec, spec.names.cronJob[c.component], labels(spec, c.component), c.schedule, {
         serviceAccountName: partAccount ?? spec.names.serviceAccount,
+        // With encryption, age comes from the tool image first (no stock job image has it).
+        ...(encryption ? { initContainers: [toolCopyContainer(encryption)] } : {}),
         // Dump and upload run side by side: the dump streams each artifact to the upload over
         // FIFOs on the staging volume (jobs/lib.sh), so the upload ends seconds after the dump.
         // The dump comes first: the kubelet starts containers in order, and it connects at once.
@@ -179,8 +183,9 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
                 name: "upload",
                 image: spec.uploaderImage,
                 command: scriptCommand(SCRIPT.upload),
-                env: s3Env(spec, c.component, bucketName),
-                volumeMounts: mounts,
+                // It encrypts: the recipients (public keys) and age reach the upload step only.
+                env: [...s3Env(spec, c.component, bucketName), ...(encryption ? encryptEnv(encryption) : [])],
+                volumeMounts: encryption ? [...mounts, TOOLS_MOUNT] : mounts,
                 resources,
                 securityContext: containerSecurity(UPLOADER_UID),
             },
@@ -190,6 +195,7 @@ export function cronJobSpec(spec: PolicySpec, c: JobComponentSpec, bucketName: p
             stagingVolume(spec),
             { ...TMP_VOLUME },
             ...(partAccount ? [API_TOKEN_VOLUME] : []),
+            ...(encryption ? [{ ...TOOLS_VOLUME }] : []),
         ],
     });
 }

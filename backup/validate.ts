@@ -11,6 +11,7 @@ import { SHARED_DEFAULTS } from "../core/defaults";
 import { isTimeZone, SCHEDULE_ALLOWED, scheduleProblem } from "../core/schedule";
 import { andList, FieldRules, PATTERNS, plainHttpWarning, quantityBytes } from "../core/fields";
 import { DrillSpec, resolveDrill } from "../drill/validate";
+import { EncryptionSpec, resolveEncryption } from "../encryption/validate";
 import { AlertsSpec, resolveAlerts } from "../alerts/validate";
 import {
     BucketCredentials,
@@ -83,6 +84,8 @@ export interface PolicySpec {
     components: JobComponentSpec[];
     /** The restore drill, when one is declared. */
     drill?: DrillSpec;
+    /** Client-side encryption of the artifacts, when declared. */
+    encryption?: EncryptionSpec;
     /** The alert rules, when declared. */
     alerts?: AlertsSpec;
     /** The backups `pulumi up` runs when the triggers change: the parts, and a hash of the triggers. */
@@ -210,7 +213,8 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         bad(partNames().join("/"), "none enabled", `enable at least one of ${andList(partNames())}`);
     }
 
-    const drill = resolveDrill(args.drill, components, f, schedule, timeZone);
+    const encryption = resolveEncryption(args.encryption, f);
+    const drill = resolveDrill(args.drill, components, f, schedule, timeZone, encryption);
     const backupOnChange = resolveBackupOnChange(args.backupOnChange, components, f);
     const alerts = resolveAlerts(args.alerts, components.map((c) => ({ part: c.component, schedule: c.schedule })), timeZone, f);
     for (const c of [...components, ...(drill ? [{ component: "drill" }] : [])]) {
@@ -263,6 +267,7 @@ export function resolvePolicy(name: string, args: GitGuardianBackupPolicyArgs): 
         credentials,
         components,
         drill,
+        encryption,
         alerts,
         backupOnChange,
         compression,

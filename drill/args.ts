@@ -4,6 +4,7 @@
  * Pulumi language gets the same API.
  */
 import type { ResourceRequirements } from "../backup/args";
+import type { DrillDecryption } from "../encryption/args";
 
 /** Which complete set of each part a drill restores (AWS Backup's LATEST_WITHIN_WINDOW / RANDOM_WITHIN_WINDOW). */
 export const DrillPick = { Latest: "latest", Random: "random" } as const;
@@ -31,4 +32,6 @@ export interface RestoreDrill {
     scratchSize?: string;
     /** Resources of each scratch server's container. Default requests 250m/512Mi, limits 2 CPU/4Gi. */
     resources?: ResourceRequirements;
+    /** The age identity the drill decrypts the sets with. Required when the policy's backups are encrypted, refused otherwise. */
+    decryption?: DrillDecryption;
 }

@@ -9,6 +9,7 @@
  * and the pod has no ServiceAccount token. Its only identity is the bucket's: read the sets, write
  * under `<prefix>/drills/`.
  */
+import { decryptEnv, decryptMounts, identityVolume, toolCopyContainer, TOOLS_VOLUME } from "../encryption/pod";
 import * as pulumi from "@pulumi/pulumi";
 import { COMMON_ENV, DRILL_ENV, MOUNT, SCRIPT } from "../core/contract";
 import { containerSecurity, EnvVar, envValue, LABELS, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
@@ -58,6 +59,8 @@ export function drillCronJobSpec(spec: PolicySpec, drill: DrillSpec, bucketName:
     const job = scheduledJob(spec, spec.names.drillCronJob, { ...labels(spec), [LABELS.component]: DRILL_COMPONENT }, drill.schedule, {
         serviceAccountName: spec.names.drillServiceAccount,
         initContainers: [
+            // The sets are decrypted where they are fetched: age comes from the tool image first.
+            ...(spec.encryption ? [toolCopyContainer(spec.encryption)] : []),
             {
                 name: "fetch",
                 image: spec.uploaderImage,
@@ -67,8 +70,9 @@ export function drillCronJobSpec(spec: PolicySpec, drill: DrillSpec, bucketName:
                     envValue(DRILL_ENV.pick.name, drill.pick),
                     envValue(DRILL_ENV.windowDays.name, String(drill.windowDays)),
                     ...bucketEnv(spec, bucketName),
+                    ...(drill.decryption ? decryptEnv() : []),
                 ],
-                volumeMounts: mounts,
+                volumeMounts: drill.decryption ? [...mounts, ...decryptMounts()] : mounts,
                 resources: uploaderResources,
                 securityContext: containerSecurity(UPLOADER_UID),
             },
@@ -94,6 +98,7 @@ export function drillCronJobSpec(spec: PolicySpec, drill: DrillSpec, bucketName:
             stagingVolume(spec),
             { name: "scratch", emptyDir: { sizeLimit: drill.scratchSize } },
             { ...TMP_VOLUME },
+            ...(drill.decryption ? [{ ...TOOLS_VOLUME }, identityVolume(drill.decryption.identitySecret)] : []),
         ],
         // A drill is not retried (a retry would hide a flaky restore; the next one runs on schedule),
         // and the deadline leaves the report step time to write a TIMED_OUT result.

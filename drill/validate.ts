@@ -2,6 +2,7 @@
  * Validation and defaults of the drill argument, at construction like the rest of the policy's:
  * a bad value fails `pulumi preview` naming the argument, the value and what is allowed.
  */
+import { EncryptionSpec, resolveDrillDecryption } from "../encryption/validate";
 import { FieldRules } from "../core/fields";
 import { maxIntervalHours } from "../core/schedule";
 import type { PartBackupSpec } from "../sources/part";
@@ -29,6 +30,8 @@ export interface DrillSpec {
     parts: PartBackupSpec[];
     scratchSize: string;
     resources: { requests: { [k: string]: string }; limits: { [k: string]: string } };
+    /** The identity's Secret, when the sets are encrypted. */
+    decryption?: { identitySecret: { name: string; key: string } };
 }
 
 /**
@@ -41,6 +44,7 @@ export function resolveDrill(
     f: FieldRules,
     schedule: (argument: string, value: unknown) => string,
     timeZone: string,
+    encryption?: EncryptionSpec,
 ): DrillSpec | undefined {
     if (value === undefined) return undefined;
     const d = f.object("drill", value, "allowed: an object with schedule and the drill's settings") as unknown as RestoreDrill;
@@ -74,6 +78,7 @@ export function resolveDrill(
         deadlineSeconds: f.ruleInt("drill.deadlineSeconds", d.deadlineSeconds, "drillDeadlineSeconds", DRILL_DEFAULTS.deadlineSeconds),
         parts,
         scratchSize: f.quantity("drill.scratchSize", d.scratchSize ?? DRILL_DEFAULTS.scratchSize),
+        decryption: resolveDrillDecryption(d.decryption, encryption, f),
         resources: {
             requests: { ...DRILL_DEFAULTS.resources.requests, ...(resources.requests ?? {}) },
             limits: { ...DRILL_DEFAULTS.resources.limits, ...(resources.limits ?? {}) },

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KotsInstall, KotsRestore } from "../sources/kots/args";
 import { PostgresRestore } from "../sources/postgres/args";
 import { RedisRestore } from "../sources/redis/args";
+import type { RestoreDecryption } from "../encryption/args";
 
 export { KotsInstall, KotsRestore, PostgresRestore, RedisRestore };
 
@@ -76,4 +77,10 @@ export interface GitGuardianRestoreArgs {
      * Jobs still verify sha256 before they touch a target).
      */
     verify?: string;
+    /**
+     * The age identity that decrypts sets made with `GitGuardianBackupPolicy.encryption`. The
+     * plan step checks it against each chosen set's recipients before anything is changed.
+     * Omit for sets that are not encrypted.
+     */
+    decryption?: RestoreDecryption;
 }

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { COMMON_ENV, MOUNT, S3_ENV, SCRIPT } from "../core/contract";
 import { containerSecurity, envSecret, envValue, LABELS, PART_OF, scriptCommand, scriptMounts, TMP_VOLUME, UPLOADER_UID } from "../core/pod";
 import type { RestoreSpec } from "./validate";
+import { decryptEnv, decryptMounts, identityVolume, toolCopyContainer, TOOLS_VOLUME } from "../encryption/pod";
 
 /** Fixed object names in the namespace (the RBAC rules name them). */
 export const RESTORE_NAMES = {
@@ -100,6 +101,11 @@ export function restoreJob(spec: RestoreSpec, component: string, backupId: strin
         ...extra.map((e) => e.volume),
     ];
     const resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } };
+    // Encrypted sets are decrypted by the fetch step, age copied from the tool image before it;
+    // the identity's Secret is mounted in the fetch container alone (the plan step checked both).
+    const d = spec.decryption;
+    const decrypts = d?.identitySecret && d.toolImage ? { identitySecret: d.identitySecret, toolImage: d.toolImage, agePath: d.agePath } : undefined;
+    if (decrypts) volumes.push({ ...TOOLS_VOLUME }, identityVolume(decrypts.identitySecret));
     return {
         apiVersion: "batch/v1",
         kind: "Job",
@@ -120,12 +126,13 @@ export function restoreJob(spec: RestoreSpec, component: string, backupId: strin
                     enableServiceLinks: false,
                     securityContext: { runAsNonRoot: true, fsGroup: apply.runAsUser, seccompProfile: { type: "RuntimeDefault" } },
                     initContainers: [
+                        ...(decrypts ? [toolCopyContainer(decrypts)] : []),
                         {
                             name: "fetch",
                             image: spec.fetchImage,
                             command: scriptCommand(SCRIPT.fetch),
-                            env: fetchEnv(spec, component, backupId),
-                            volumeMounts: mounts,
+                            env: [...fetchEnv(spec, component, backupId), ...(decrypts ? decryptEnv() : [])],
+                            volumeMounts: decrypts ? [...mounts, ...decryptMounts()] : mounts,
                             resources,
                             securityContext: containerSecurity(UPLOADER_UID),
                             // The script's last stderr line (its one-line reason) becomes the termination message.

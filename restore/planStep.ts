@@ -8,6 +8,7 @@ import { quantityBytes } from "../core/fields";
 import { partNamed } from "../sources/registry";
 import { missingAccessReason, restoreAccessChecks } from "./permissions";
 import type { RestoreStep } from "./step";
+import { decryptionProblems } from "../encryption/age";
 
 /** Step 1: resolve and verify. */
 export const planStep: RestoreStep = {
@@ -48,6 +49,8 @@ export const planStep: RestoreStep = {
                 problems.push(`${c} set ${set.backupId} is ${set.bytes} bytes, more than stagingSize ${ctx.spec.stagingSize} (${room} bytes): its restore Job downloads it whole onto the staging volume; raise stagingSize`);
             }
         }
+        // An encrypted set needs an identity that is one of its recipients, found before any change.
+        problems.push(...(await decryptionProblems(ctx, sets)));
         if (problems.length) throw new Error(problems.join("; "));
         for (const [c, s] of sets) ctx.sets.set(c, s);
         for (const c of ctx.spec.components) problems.push(...((await partNamed(c)?.restore?.preflight?.(ctx)) ?? []));

@@ -69,7 +69,7 @@ export class GitGuardianRestore extends pulumi.dynamic.Resource {
             (sharedProvider ??= restoreProvider()),
             name,
             { ...props, runId: undefined, status: undefined, restored: undefined, steps: undefined, checksumsVerified: undefined, completedAt: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "kubeconfig", "kotsLicense", "kotsSharedPassword"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "kubeconfig", "kotsLicense", "kotsSharedPassword", "ageIdentity"] },
             "gitguardian-backup",
             "GitGuardianRestore",
         );
@@ -116,6 +116,8 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
             kots.install = { ...(install.waitDuration !== undefined ? { waitDuration: install.waitDuration } : {}) };
         }
     }
+    const { identity: _identity, ...decryptionSettings } = args.decryption ?? {};
+    const decryption = args.decryption === undefined ? undefined : decryptionSettings;
     const props: Record<string, pulumi.Input<unknown>> = {
         restoreName: name,
         namespace: args.namespace,
@@ -134,6 +136,8 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
         verify: args.verify,
         setWindowHours: args.setWindowHours,
         allowSetsApart: args.allowSetsApart,
+        decryption: decryption,
+        ageIdentity: args.decryption?.identity === undefined ? undefined : pulumi.secret(args.decryption.identity),
     };
     // Validate now what is known now (plain values); check() validates everything once resolved.
     const plain = (v: unknown) => v === undefined || (!pulumi.Output.isInstance(v) && !(v instanceof Promise) && !hasUnknown(v));
@@ -152,6 +156,7 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
             storage: plain(props.storage) && known.storage ? known.storage : { bucketName: "stand-in", ambientIdentity: true },
             kotsLicense: "kind: License",
             kotsSharedPassword: "stand-in",
+            ageIdentity: props.ageIdentity === undefined ? undefined : "AGE-SECRET-KEY-1STANDIN",
             kubeconfig: known.kubeconfig ?? undefined,
             triggers: known.triggers ?? undefined,
         };

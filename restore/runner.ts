@@ -67,6 +67,8 @@ export interface RunnerDeps {
     kotsEnv: Record<string, string>;
     kotsLicense?: string;
     kotsSharedPassword?: string;
+    /** age identity given as a value (decryption.identity). */
+    ageIdentity?: string;
     /** Steps to run instead of restorePlan(spec) (tests). */
     steps?: RestoreStep[];
 }
@@ -144,6 +146,7 @@ export async function runRestore(spec: RestoreSpec, deps: RunnerDeps): Promise<R
         kotsEnv: deps.kotsEnv,
         kotsLicense: deps.kotsLicense,
         kotsSharedPassword: deps.kotsSharedPassword,
+        ageIdentity: deps.ageIdentity,
         memo: record.memo,
         saveMemo: save,
         progress: (m) => say(m),

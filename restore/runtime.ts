@@ -13,6 +13,7 @@
  *
  * Secrets (kubeconfig, KOTS license and password) are inputs only: never outputs, logs or errors.
  */
+import { AGE_SECRET_KEY } from "../encryption/validate";
 import type * as pulumiTypes from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -28,7 +29,7 @@ import { RestoreInputs, RestoreSpec, hasUnknown, resolveRestore } from "./valida
 type DynamicProvider = pulumiTypes.dynamic.ResourceProvider;
 
 /** Props never returned as outputs. */
-export const SECRET_INPUTS = ["kubeconfig", "kotsLicense", "kotsSharedPassword"] as const;
+export const SECRET_INPUTS = ["kubeconfig", "kotsLicense", "kotsSharedPassword", "ageIdentity"] as const;
 
 export interface Logger {
     info(message: string): void;
@@ -88,6 +89,7 @@ export async function defaultStore(spec: RestoreSpec, executor: RestoreExecutor)
 export function redactor(inputs: Partial<RestoreInputs>): (text: string) => string {
     const values = new Set<string>();
     if (inputs.kotsSharedPassword) values.add(inputs.kotsSharedPassword);
+    if (inputs.ageIdentity) values.add(inputs.ageIdentity.trim());
     if (inputs.kotsLicense) {
         values.add(inputs.kotsLicense.trim());
         for (const line of inputs.kotsLicense.split("\n")) {
@@ -104,7 +106,8 @@ export function redactor(inputs: Partial<RestoreInputs>): (text: string) => stri
     return (text: string) => {
         let out = text;
         for (const v of sorted) out = out.split(v).join("[secret]");
-        return out;
+        // Any age private key, the Secret-held one too, should a tool ever print one.
+        return out.replace(new RegExp(AGE_SECRET_KEY.source, "g"), "[secret]");
     };
 }
 
@@ -171,6 +174,7 @@ export function makeRuntime(deps: RuntimeDeps = {}): Required<Pick<DynamicProvid
                 kotsEnv,
                 kotsLicense: inputs.kotsLicense,
                 kotsSharedPassword: inputs.kotsSharedPassword,
+                ageIdentity: inputs.ageIdentity,
             });
             return { id: id ?? `${spec.namespace}/${outcome.runId}`, outs: { ...publicInputs(inputs as unknown as Record<string, unknown>), ...outcome } };
         } catch (e) {

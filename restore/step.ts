@@ -7,6 +7,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import type { Artifact } from "../core/manifest";
 import type { ProgressRecord, RestoreExecutor } from "./executor";
 import { decodeArtifact, readTar, TarEntry } from "./tar";
+import { decryptedInProvider } from "../encryption/age";
 import type { ResolvedSet } from "./resolve";
 import type { ObjectStore } from "../core/objectStore";
 import type { RestoreSpec } from "./validate";
@@ -40,6 +41,8 @@ export interface StepContext {
     kotsEnv: Record<string, string>;
     kotsLicense?: string;
     kotsSharedPassword?: string;
+    /** age identity given as a value (decryption.identity); else the plan step reads decryption.identitySecret. */
+    ageIdentity?: string;
     /** Values remembered across a failure (saved at once). */
     memo: ProgressRecord["memo"];
     saveMemo(): Promise<void>;
@@ -95,7 +98,7 @@ export function restoreSection<T>(spec: RestoreSpec, part: string): T {
 /** The entries of a tar artifact of a part's set, read and decoded in the provider (checked first). */
 export async function verifiedTar(ctx: StepContext, part: string, stem: string): Promise<{ artifact: Artifact; entries: TarEntry[] }> {
     const { artifact, data } = await verifiedArtifact(ctx, part, stem);
-    return { artifact, entries: readTar(decodeArtifact(artifact, data)) };
+    return { artifact, entries: readTar(decodeArtifact(artifact, await decryptedInProvider(ctx, part, artifact, data))) };
 }
 
 /** Runs a part's restore Job to its end (its deadline plus the time to schedule it). */

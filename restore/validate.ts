@@ -4,6 +4,8 @@
  * bad value and what is allowed, in the words of GitGuardianBackupPolicy for the shared
  * arguments (see sharedRules.ts).
  */
+import type { RestoreDecryption } from "../encryption/args";
+import { AGE_SECRET_KEY, DecryptionSpec, resolveDecryption } from "../encryption/validate";
 import { BackupSelector, parseSelector } from "../core/backupSet";
 import { andList, ArgumentError, FieldRules } from "../core/fields";
 import { RESTORE_TYPE } from "../core/types";
@@ -41,6 +43,10 @@ export interface RestoreInputs {
     stagingSize?: string;
     jobTimeoutSeconds?: number;
     verify?: string;
+    /** The decryption's plain settings; the identity value is the top-level secret ageIdentity. */
+    decryption?: Omit<RestoreDecryption, "identity">;
+    /** age identity (secret), from decryption.identity. */
+    ageIdentity?: string;
 }
 
 export interface StorageSpec {
@@ -74,6 +80,8 @@ export interface RestoreSpec {
     setWindowHours: number;
     allowSetsApart: boolean;
     triggers: { [key: string]: string };
+    /** How encrypted sets are decrypted, when given (checked against the sets at the plan step). */
+    decryption?: DecryptionSpec;
 }
 
 /** The engine's placeholder for a value not known yet (preview). */
@@ -159,6 +167,10 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
     if (typeof triggers !== "object" || triggers === null || Array.isArray(triggers) || Object.values(triggers).some((v) => typeof v !== "string")) {
         bad("triggers", triggers, "allowed: a map of strings");
     }
+    if (inputs.ageIdentity !== undefined && (typeof inputs.ageIdentity !== "string" || !AGE_SECRET_KEY.test(inputs.ageIdentity))) {
+        bad("decryption.identity", "[secret]", "allowed: an age identity (AGE-SECRET-KEY-1…, as age-keygen writes it)");
+    }
+    const decryption = resolveDecryption(inputs.decryption, inputs.ageIdentity !== undefined, f);
     if (inputs.kubeconfig !== undefined && (typeof inputs.kubeconfig !== "string" || inputs.kubeconfig.trim() === "")) {
         bad("kubeconfig", "[secret]", "allowed: the content of a kubeconfig file, or unset for the ambient one");
     }
@@ -179,5 +191,6 @@ export function resolveRestore(inputs: RestoreInputs): RestoreSpec {
         setWindowHours,
         allowSetsApart,
         triggers: { ...triggers },
+        decryption,
     };
 }

@@ -49,6 +49,7 @@ describe("component provider schema (gitguardian-backup)", function () {
             ["nodeSelector", "object", false],
             ["tolerations", "array", false],
             ["serviceAccountAnnotations", "object", false],
+            ["encryption", t("BackupEncryption"), false],
             ["drill", t("RestoreDrill"), false],
             ["alerts", t("BackupAlerts"), false],
             ["backupOnChange", t("BackupOnChange"), false],
@@ -92,7 +93,13 @@ describe("component provider schema (gitguardian-backup)", function () {
         const drill = schema.types["gitguardian-backup:index:RestoreDrill"];
         assert.deepEqual([...drill.required], ["schedule"]);
         assert.equal(drill.properties.pick.$ref, t("DrillPick"));
-        assert.deepEqual(Object.keys(drill.properties).sort(), ["deadlineSeconds", "parts", "pick", "resources", "schedule", "scratchSize", "windowDays"]);
+        assert.deepEqual(Object.keys(drill.properties).sort(), ["deadlineSeconds", "decryption", "parts", "pick", "resources", "schedule", "scratchSize", "windowDays"]);
+        assert.equal(drill.properties.decryption.$ref, t("DrillDecryption"));
+        const encryption = schema.types["gitguardian-backup:index:BackupEncryption"];
+        assert.deepEqual(Object.keys(encryption.properties).sort(), ["agePath", "recipients", "recipientsSecret", "toolImage"]);
+        assert.deepEqual([...encryption.required], ["toolImage"]);
+        assert.equal(encryption.properties.recipients.items.type, "string");
+        assert.equal(encryption.properties.recipientsSecret.$ref, t("SecretKeyRef"));
         const existing = schema.types["gitguardian-backup:index:ExistingBucket"];
         assert.deepEqual([...existing.required], ["name"]);
         assert.match(existing.properties.endpoint.description, /S3-compatible store/);
