@@ -154,10 +154,19 @@ async function materialise(spec: k8s.V1PodSpec, namespace: string, sources: PodS
         }
         if (v.configMap) {
             await writeConfigMap("", v.configMap, v.configMap.defaultMode ?? 0o644, namespace, sources, dir);
+        } else if (v.secret) {
+            // As the kubelet writes a secret volume: each item a file of defaultMode, owned by the fsGroup.
+            for (const item of v.secret.items ?? []) {
+                const value = await sources.secretValue(namespace, v.secret.secretName!, item.key).catch(() => undefined);
+                if (value === undefined) throw new PodStartError("FailedMount", `secret "${v.secret.secretName}" key "${item.key}" not found`);
+                const file = path.join(dir, item.path);
+                fs.writeFileSync(file, value, { mode: item.mode ?? v.secret.defaultMode ?? 0o644 });
+                if (fsGroup !== undefined) fs.chownSync(file, 0, fsGroup);
+            }
         } else if (v.projected) {
             await project(v.name, v.projected, spec.serviceAccountName ?? "default", namespace, sources, dir);
         } else if (!v.emptyDir && !v.ephemeral) {
-            throw new Error(`volume ${v.name}: only configMap, projected, emptyDir, ephemeral and persistentVolumeClaim volumes are run here`);
+            throw new Error(`volume ${v.name}: only configMap, secret (with items), projected, emptyDir, ephemeral and persistentVolumeClaim volumes are run here`);
         }
         dirs.set(v.name, dir);
     }

@@ -79,6 +79,9 @@ while [ -n "$rest" ]; do
 	# The restore's own fetch step, as a restore runs it; its reason is the check's detail.
 	timed env GGB_COMPONENT="$part" GGB_BACKUP_ID="$chosen" GGB_STAGING_DIR="$STAGE/$part" sh "${0%/*}/restore-fetch.sh" 2>"$work/fetch.err"
 	record_phase "$part" fetch "$TIMED_SECONDS" recovery
-	record_timed "$part" fetch "$(wc -l 2>/dev/null <"$STAGE/$part/.fetch-complete" | tr -d ' ') artifacts, each size and sha256 as the manifest says" "$work/fetch.err" || true
+	# Encrypted ones are said so: the fetch decrypted them (age authenticated every byte).
+	decrypted=$(grep -c ' restore-fetch: decrypted ' "$work/fetch.err" 2>/dev/null || true)
+	[ "$decrypted" != 0 ] || decrypted=""
+	record_timed "$part" fetch "$(wc -l 2>/dev/null <"$STAGE/$part/.fetch-complete" | tr -d ' ') artifacts, each size and sha256 as the manifest says${decrypted:+, $decrypted decrypted}" "$work/fetch.err" || true
 done
 log "drill $id: sets picked and fetched"

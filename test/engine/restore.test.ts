@@ -13,6 +13,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import * as assert from "node:assert/strict";
 import { GitGuardianRestore } from "../../restore/restore";
+import { generateIdentity, identityToRecipient } from "age-encryption";
+import * as path from "node:path";
+import { ageDir } from "../../harness/tools";
 import { JobPodKubelet, runJobPods } from "../../harness/jobPods";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { MinioServer, startMinio } from "../../harness/minio";
@@ -187,6 +190,54 @@ describe("GitGuardianRestore through pulumi up", function () {
         const destroyed = await stack.destroy({ onOutput: () => undefined });
         assert.equal(destroyed.summary.result, "succeeded");
         await stack.workspace.removeStack("engine-resume");
+    });
+
+    it("encrypted sets: an identity that is none of their recipients is refused at the plan step; the recipient's restores them, the KOTS artifacts decrypted in the provider", async () => {
+        const [alice, mallory] = await Promise.all([generateIdentity(), generateIdentity()]);
+        const age = path.join(await ageDir(), "age");
+        const encrypted = await makeBackupSets({ minio, pg, redis, kots: true, namespace: NS, uploadEnv: { GGB_ENCRYPTION_RECIPIENTS: await identityToRecipient(alice), GGB_AGE: age } });
+        for (const [name, key] of [["restore-age", alice], ["wrong-age", mallory]]) {
+            await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: { "key.txt": `# created by age-keygen\n${key}\n` } } });
+        }
+        // The Jobs' pods get age from the tool image: here the statically built one, bound where it is.
+        const ageKubelet = runJobPods(kube.admin(), { namespaces: [NS], claims: { [`${NS}/redis-data-redis-master-0`]: redisData }, pathPrefix: [path.dirname(age)] });
+        await kubelet.stop();
+        const program = (identitySecret: string, identity?: string) => async () => {
+            const restore = new GitGuardianRestore("restore-encrypted", {
+                namespace: NS,
+                storage: { bucketName: minio.bucket, prefix: encrypted.prefix, endpoint: minio.endpoint, credentialsSecret: { name: "backup-s3" } },
+                backupId: `at-or-before:${new Date().toISOString()}`,
+                postgres: { host: "127.0.0.1", port: target.port, passwordSecret: { name: "postgresql", key: "postgres-password" }, overwrite: encrypted.ids.postgres },
+                redis: { statefulSet: "redis-master", readyTimeoutSeconds: 120, overwrite: encrypted.ids.redis },
+                kots: { appSlug: APP_SLUG, deploy: false, kotsCommand: kots.bin, timeoutSeconds: 120, overwrite: encrypted.ids.kots },
+                kubeconfig: pulumi.secret(kube.kubeconfig),
+                decryption: { identitySecret: { name: identitySecret, key: "key.txt" }, toolImage: "registry.example/age:1.3.2", agePath: age, ...(identity ? { identity: pulumi.secret(identity) } : {}) },
+            });
+            return { status: restore.status };
+        };
+        try {
+            await target.psql("INSERT INTO incidents (title) VALUES ('written after the restores')", { db: "gg" });
+            const runsBefore = ageKubelet.runs.length;
+            const wrong = await engine.stack("gitguardian-restore", "engine-encrypted", program("wrong-age"));
+            await assert.rejects(wrong.up({ onOutput: () => undefined }), new RegExp(`step 1/\\d "plan" failed: .*postgres set ${encrypted.ids.postgres} is encrypted to ${await identityToRecipient(alice)}; the identity in Secret ${NS}/wrong-age key key\\.txt is for ${await identityToRecipient(mallory)}, not one of them: nothing was changed`));
+            assert.equal(ageKubelet.runs.length, runsBefore, "no Job ran");
+            assert.deepEqual(await target.rows("SELECT count(*) FROM incidents", "gg"), [["501"]], "the target untouched");
+            await wrong.destroy({ onOutput: () => undefined });
+            await wrong.workspace.removeStack("engine-encrypted");
+
+            const stack = await engine.stack("gitguardian-restore", "engine-encrypted", program("restore-age", alice));
+            const up = await stack.up({ onOutput: () => undefined });
+            assert.equal(up.outputs.status.value, "complete");
+            assert.deepEqual(ageKubelet.runs.slice(runsBefore).map((r) => r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")), ["encryption-tool=0 fetch=0 restore-postgres=0", "encryption-tool=0 fetch=0 restore-redis=0"]);
+            await assertDataBack();
+            assert.ok(kots.calls().some((c) => c.argv[0] === "upload"), "the decrypted KOTS archive was uploaded");
+            for (const key of [alice, mallory]) assert.ok(!engine.backendText().includes(key), "no age identity in the state");
+            await stack.destroy({ onOutput: () => undefined });
+            await stack.workspace.removeStack("engine-encrypted");
+        } finally {
+            await ageKubelet.stop();
+            kubelet = runJobPods(kube.admin(), { namespaces: [NS], claims: { [`${NS}/redis-data-redis-master-0`]: redisData } });
+        }
     });
 
     it("destroy touches nothing in the cluster", async () => {

@@ -45,10 +45,11 @@ export async function seed(pg: PostgresServer, redis: RedisServer): Promise<void
 }
 
 /** One backup set per requested component, made by the jobs scripts, under a fresh prefix. */
-export async function makeBackupSets(opts: { minio: MinioServer; pg?: PostgresServer; redis?: RedisServer; kots?: boolean; namespace: string; prefix?: string }): Promise<BackupSets> {
+/** Sets of the parts given, made by the job scripts; `uploadEnv` reaches their upload steps (encryption's recipients, say). */
+export async function makeBackupSets(opts: { minio: MinioServer; pg?: PostgresServer; redis?: RedisServer; kots?: boolean; namespace: string; prefix?: string; uploadEnv?: Record<string, string> }): Promise<BackupSets> {
     const prefix = opts.prefix ?? uniquePrefix("restore");
     const ids: BackupSets["ids"] = {};
-    const common = { minio: opts.minio, prefix, uploadShell: "bash" as const };
+    const common = { minio: opts.minio, prefix, uploadShell: "bash" as const, uploadEnv: opts.uploadEnv };
     if (opts.pg) {
         const run = await backupOk({ ...common, component: Component.Postgres, dumpShell: "busybox", dumpEnv: { ...opts.pg.env(), GGB_PG_FORMAT: "sql", GGB_COMPRESSION: "gzip" }, backupId: nextBackupId() });
         ids.postgres = run.backupId;
