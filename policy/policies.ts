@@ -6,6 +6,8 @@ import type { Policies } from "@pulumi/policy";
 import { alertsDeclaredPolicy } from "./alertsDeclared";
 import { bucketSecurePolicy } from "./bucketSecure";
 import { drillsDeclaredPolicy } from "./drillsDeclared";
+import { encryptionDeclaredPolicy } from "./encryptionDeclared";
+import { noPrivateKeyPolicy } from "./noPrivateKey";
 import { jobHygienePolicy } from "./jobHygiene";
 import { maxIntervalPolicy } from "./maxInterval";
 import { noInlineSecretsPolicy } from "./noInlineSecrets";
@@ -27,4 +29,6 @@ export const policies: Policies = [
     jobHygienePolicy,
     drillsDeclaredPolicy,
     alertsDeclaredPolicy,
+    encryptionDeclaredPolicy,
+    noPrivateKeyPolicy,
 ];

@@ -40,15 +40,20 @@ const NAMES = [
     "gitguardian-backup-job-hygiene",
     "gitguardian-backup-drills",
     "gitguardian-backup-alerts",
+    "gitguardian-backup-encryption",
+    "gitguardian-backup-no-private-key",
 ];
 
+/** The encryption policy's advice: one per backup CronJob in clear. */
+const ENCRYPTION_ADVICE = (n: number) => Array.from({ length: n }, () => ["gitguardian-backup-encryption", analyzerPb.EnforcementLevel.ADVISORY]);
+
 describe("the gitguardian-backup pack", () => {
-    it("has its eight policies under their stable names, each with a config schema whose defaults the checks use", () => {
+    it("has its ten policies under their stable names, each with a config schema whose defaults the checks use", () => {
         assert.equal(PACK_NAME, "gitguardian-backup");
         assert.deepEqual(policies.map((p) => p.name), NAMES);
         assert.deepEqual(
             policies.map((p) => p.enforcementLevel),
-            ["mandatory", "mandatory", "mandatory", "mandatory", "mandatory", "advisory", "advisory", "advisory"],
+            ["mandatory", "mandatory", "mandatory", "mandatory", "mandatory", "advisory", "advisory", "advisory", "advisory", "mandatory"],
         );
         const defaults = (i: number) => Object.fromEntries(Object.entries(policies[i].configSchema!.properties).map(([k, v]) => [k, (v as { default?: unknown }).default]));
         // Written out from the "Config (default)" column of policy/README.md's Policies table,
@@ -63,9 +68,11 @@ describe("the gitguardian-backup pack", () => {
             { maxBackoffLimit: 6 },
             {},
             {},
+            {},
+            {},
         ];
         for (const [i, expected] of documented.entries()) assert.deepEqual(defaults(i), expected, `${NAMES[i]}: config schema defaults`);
-        const usedByChecks = [SCHEDULE_REQUIRED_DEFAULTS, MAX_INTERVAL_DEFAULTS, {}, RETENTION_DEFAULTS, NO_INLINE_SECRETS_DEFAULTS, JOB_HYGIENE_DEFAULTS, {}, {}];
+        const usedByChecks = [SCHEDULE_REQUIRED_DEFAULTS, MAX_INTERVAL_DEFAULTS, {}, RETENTION_DEFAULTS, NO_INLINE_SECRETS_DEFAULTS, JOB_HYGIENE_DEFAULTS, {}, {}, {}, {}];
         for (const [i, expected] of documented.entries()) assert.deepEqual(usedByChecks[i], expected, `${NAMES[i]}: defaults the check applies`);
         for (const p of policies) assert.equal("enforcementLevel" in p.configSchema!.properties, false, p.name);
     });
@@ -96,7 +103,7 @@ describe("the gitguardian-backup pack", () => {
             env: { ...process.env, GGB_POLICY_PACK_SERVE: "" },
         });
         assert.equal(r.status, 0, r.stderr);
-        assert.equal(r.stdout.trim(), "8 function");
+        assert.equal(r.stdout.trim(), "10 function");
         const runner = "/x/node_modules/@pulumi/pulumi/cmd/run-policy-pack";
         assert.equal(startedByEngine(["node", runner, "."], {}, `${runner}/run.js`), true, "the runner requires the pack folder");
         assert.equal(startedByEngine(["node", `${runner}/index.js`], {}, "/x/my-pack/index.js"), false, "another pack composes our policies");
@@ -194,7 +201,7 @@ describe("the gitguardian-backup pack", () => {
             const regs = await record(component(goodArgs("existingBucket", { schedule: "@weekly", redis: { enabled: false, host: "r" } })));
             const stack = await analyzeStack(regs);
             // The drills and alerts policies advise (these args declare neither).
-            assert.deepEqual(stack.map((d: any) => [d.policy, d.level]), [["gitguardian-backup-schedule-required", LEVEL.MANDATORY], ["gitguardian-backup-drills", LEVEL.ADVISORY], ["gitguardian-backup-alerts", LEVEL.ADVISORY]]);
+            assert.deepEqual(stack.map((d: any) => [d.policy, d.level]), [["gitguardian-backup-schedule-required", LEVEL.MANDATORY], ["gitguardian-backup-drills", LEVEL.ADVISORY], ["gitguardian-backup-alerts", LEVEL.ADVISORY], ...ENCRYPTION_ADVICE(2)]);
             assert.match(stack[0].message, /^no scheduled backup of redis: GitGuardianBackupPolicy "gg" has no redis backup/);
 
             const cronJob = regs.find((r) => r.type === "kubernetes:batch/v1:CronJob")!;
@@ -214,14 +221,14 @@ describe("the gitguardian-backup pack", () => {
             req.getPolicyconfigMap().set("gitguardian-backup-schedule-required", cfg(LEVEL.ADVISORY, {}));
             await call("configure", req);
             assert.deepEqual(await analyze(cronJob), []);
-            assert.deepEqual((await analyzeStack(regs)).map((d: any) => [d.policy, d.level]), [["gitguardian-backup-schedule-required", LEVEL.ADVISORY], ["gitguardian-backup-drills", LEVEL.ADVISORY], ["gitguardian-backup-alerts", LEVEL.ADVISORY]]);
+            assert.deepEqual((await analyzeStack(regs)).map((d: any) => [d.policy, d.level]), [["gitguardian-backup-schedule-required", LEVEL.ADVISORY], ["gitguardian-backup-drills", LEVEL.ADVISORY], ["gitguardian-backup-alerts", LEVEL.ADVISORY], ...ENCRYPTION_ADVICE(2)]);
             await call("configure", new analyzerPb.ConfigureAnalyzerRequest());
         });
 
         it("in preview, passes the component and defers only what is unknown (the TLS policy built from the bucket ARN)", async () => {
             const regs = await record(component(goodArgs("createBucket")), { preview: true });
             const stack = await analyzeStack(regs);
-            assert.deepEqual(stack.map((d: any) => [d.policy, d.level]), [["gitguardian-backup-bucket-secure", LEVEL.ADVISORY], ["gitguardian-backup-drills", LEVEL.ADVISORY], ["gitguardian-backup-alerts", LEVEL.ADVISORY]]);
+            assert.deepEqual(stack.map((d: any) => [d.policy, d.level]), [["gitguardian-backup-bucket-secure", LEVEL.ADVISORY], ["gitguardian-backup-drills", LEVEL.ADVISORY], ["gitguardian-backup-alerts", LEVEL.ADVISORY], ...ENCRYPTION_ADVICE(3)]);
             assert.match(stack[0].message, /^can't run policy 'gitguardian-backup-bucket-secure' from policy pack 'gitguardian-backup@v[\d.]+' during preview: string value at \.policy can't be known during preview/);
             for (const r of regs.filter((x) => x.type.startsWith("kubernetes:"))) assert.deepEqual(await analyze(r), [], r.name);
         });

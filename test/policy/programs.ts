@@ -26,8 +26,13 @@ export function goodArgs(mode: "createBucket" | "existingBucket", extra: Partial
     };
 }
 
-/** What a stack adds to good args to pass the advisory policies too: a daily drill and the alert rules. */
-export const OBSERVED: Partial<GitGuardianBackupPolicyArgs> = { drill: { schedule: "0 5 * * *" }, alerts: {} };
+/** An age recipient (a public key) for the programs that encrypt. */
+export const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+/** The encryption of a program that encrypts (the drill then needs its identity's Secret). */
+export const ENCRYPTED: Pick<GitGuardianBackupPolicyArgs, "encryption"> = { encryption: { recipients: [RECIPIENT], toolImage: "registry.example/age:1.3.2" } };
+
+/** What a stack adds to good args to pass the advisory policies too: encryption, a daily drill and the alert rules. */
+export const OBSERVED: Partial<GitGuardianBackupPolicyArgs> = { ...ENCRYPTED, drill: { schedule: "0 5 * * *", decryption: { identitySecret: { name: "drill-age", key: "identity" } } }, alerts: {} };
 
 export function component(args: GitGuardianBackupPolicyArgs, opts?: pulumi.ComponentResourceOptions, name = "gg"): () => GitGuardianBackupPolicy {
     return () => new GitGuardianBackupPolicy(name, args, opts);

@@ -93,7 +93,8 @@ describe(SCHEDULE_REQUIRED, () => {
             rawBackups();
         });
         // Only the advisory ones: hand-written backups have no drill of this package, nor its alert rules.
-        assert.deepEqual((await evaluate(kept)).violations.map((v) => v.policy), ["gitguardian-backup-drills", "gitguardian-backup-alerts"]);
+        // Advisory only: no drill, no alert rules, and each hand-written CronJob writes in clear.
+        assert.deepEqual((await evaluate(kept)).violations.map((v) => v.policy), ["gitguardian-backup-drills", "gitguardian-backup-alerts", ...Array(3).fill("gitguardian-backup-encryption")]);
         const other = await runProgram(() => gitGuardianWorkloads("payments"));
         const verdict = checkScheduleRequired(other);
         assert.deepEqual(verdict.violations, []);
