@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
-scripts/tools/build.sh minio rclone >/dev/null
+scripts/tools/build.sh minio rclone age >/dev/null
 exec node dist/scripts/bench.js

@@ -7,6 +7,8 @@
  *   GGB_BENCH_UPLINK_MBPS  rate of the throttled uplink of the last comparison (default 40 MB/s)
  *   GGB_BENCH_ROUNDS  rounds of the backup comparison (default 3; ratios are per round, the
  *                     median is reported: this machine's speed drifts by 10-20 % between runs)
+ *   GGB_BENCH_ONLY    `encryption`: only the encrypted job against the unencrypted one (pgbench
+ *                     and hex data), and the restore's decryption cost
  *
  * Prints wall time, CPU time (of the job's processes; "machine" adds the servers') and peak RSS
  * (summed over a process tree, sampled from /proc) of: raw `pg_dumpall > /dev/null`; the same
@@ -28,7 +30,7 @@ import { runJob } from "../harness/jobRunner";
 import { MinioServer, startMinio } from "../harness/minio";
 import { PG_BIN, pgBin, PostgresServer, startPostgres } from "../harness/postgres";
 import { makeTempDir, removeTempDir } from "../harness/proc";
-import { rcloneBin } from "../harness/tools";
+import { ageDir, rcloneBin } from "../harness/tools";
 import { startUplink } from "./uplink";
 
 interface Measure {
@@ -145,9 +147,10 @@ interface JobRun {
 }
 
 /** The backup job as the CronJob's pod runs it: the dump and upload steps side by side. */
-async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string, format: "sql" | "directory", compression: "gzip" | "zstd", endpoint = minio.endpoint): Promise<JobRun> {
+async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string, format: "sql" | "directory", compression: "gzip" | "zstd", endpoint = minio.endpoint, uploadEnv: Record<string, string> = {}): Promise<JobRun> {
     const staging = makeTempDir("bench-staging");
-    const prefix = `bench-${label}-${format}-${compression}`;
+    const encrypted = uploadEnv.GGB_ENCRYPTION_RECIPIENTS !== undefined;
+    const prefix = `bench-${label}-${format}-${compression}${encrypted ? "-age" : ""}`;
     try {
         const pids: { dump?: number; upload?: number } = {};
         let dumpPeak = 0;
@@ -158,7 +161,7 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
         }, 25);
         const common = { GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging };
         const whole = await measure(
-            `${label}: backup job ${format}/${compression}, streamed`,
+            `${label}: backup job ${format}/${compression}${encrypted ? "/age" : ""}, streamed`,
             async () => {
                 const [dump, upload] = await Promise.all([
                     runJob(PART_SCRIPT.dump.postgres, {
@@ -167,7 +170,7 @@ async function streamedJob(pg: PostgresServer, minio: MinioServer, label: string
                         timeoutMs: 3_600_000,
                         onSpawn: (pid) => (pids.dump = pid),
                     }),
-                    runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), ...common, GGB_S3_PREFIX: prefix }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
+                    runJob(SCRIPT.upload, { shell: "bash", env: { ...minio.env({ GGB_S3_ENDPOINT: endpoint }), ...common, GGB_S3_PREFIX: prefix, ...uploadEnv }, timeoutMs: 3_600_000, onSpawn: (pid) => (pids.upload = pid) }),
                 ]);
                 for (const r of [dump, upload]) if (r.exitCode !== 0) throw new Error(`${label}: ${r.script} failed: ${r.stderr.slice(-500)}`);
             },
@@ -310,10 +313,70 @@ async function compareBackups(pg: PostgresServer, minio: MinioServer, label: str
     return last!;
 }
 
+/**
+ * The encrypted backup job (age in the upload step, to one recipient) against the same job
+ * unencrypted, on the same database, alternating within each round; then the restore's fetch
+ * step of each set (download, verify, and for the encrypted one, decrypt with age).
+ */
+async function compareEncryption(pg: PostgresServer, minio: MinioServer, label: string, rounds: number): Promise<void> {
+    const dir = await ageDir();
+    const keys = makeTempDir("bench-age");
+    try {
+        const keyFile = path.join(keys, "key.txt");
+        await execa(path.join(dir, "age-keygen"), ["-o", keyFile]);
+        const recipient = (await execa(path.join(dir, "age-keygen"), ["-y", keyFile])).stdout.trim();
+        const age = { GGB_ENCRYPTION_RECIPIENTS: recipient, GGB_AGE: path.join(dir, "age") };
+        const wall: number[] = [];
+        const cpu: number[] = [];
+        for (let round = 1; round <= rounds; round++) {
+            console.log(`  round ${round} of ${rounds}`);
+            // Which goes first alternates: the machine's drift then lands on both.
+            const runPlain = () => streamedJob(pg, minio, label, "sql", "zstd");
+            const runSealed = () => streamedJob(pg, minio, label, "sql", "zstd", minio.endpoint, age);
+            let plain: JobRun, sealed: JobRun;
+            if (round % 2) {
+                plain = await runPlain();
+                sealed = await runSealed();
+            } else {
+                sealed = await runSealed();
+                plain = await runPlain();
+            }
+            wall.push(sealed.whole.wallS / plain.whole.wallS);
+            cpu.push(sealed.whole.cpuS / plain.whole.cpuS);
+        }
+        const show = (what: string, xs: number[]) => console.log(`  => ${what}: ${median(xs).toFixed(2)}x (median of ${xs.map((x) => x.toFixed(2)).join(", ")})  (goal <= 1.10x)`);
+        show(`${label}: backup job encrypted (age) / unencrypted, wall`, wall);
+        show(`${label}: backup job encrypted (age) / unencrypted, CPU of the job's processes`, cpu);
+        const fetch: Record<string, Measure> = {};
+        for (const [what, prefix, env] of [["unencrypted", `bench-${label}-sql-zstd`, {}], ["encrypted", `bench-${label}-sql-zstd-age`, { GGB_AGE: age.GGB_AGE, GGB_AGE_IDENTITY_FILE: keyFile }]] as const) {
+            const staging = makeTempDir("bench-fetch");
+            try {
+                const id = (await minio.list(`${prefix}/postgres/`)).filter((k) => k.endsWith("/manifest.json")).sort().pop()!.split("/")[2];
+                let pid: number | undefined;
+                fetch[what] = await measure(
+                    `${label}: restore fetch and verify, ${what}${what === "encrypted" ? " (then age -d)" : ""}`,
+                    async () => {
+                        const r = await runJob(SCRIPT.fetch, { shell: "bash", env: { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: id, ...env }, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) });
+                        if (r.exitCode !== 0) throw new Error(`fetch ${what} failed: ${r.stderr.slice(-500)}`);
+                    },
+                    () => (pid ? [pid] : []),
+                );
+            } finally {
+                removeTempDir(staging);
+            }
+        }
+        console.log(`  => ${label}: restore fetch encrypted / unencrypted: ${(fetch.encrypted.wallS / fetch.unencrypted.wallS).toFixed(2)}x wall, ${(fetch.encrypted.cpuS / fetch.unencrypted.cpuS).toFixed(2)}x CPU (the decryption's cost)`);
+    } finally {
+        removeTempDir(keys);
+    }
+}
+
 async function main(): Promise<void> {
     const scale = Number(process.env.GGB_BENCH_SCALE ?? 70);
     const small = Number(process.env.GGB_BENCH_SMALL ?? 10);
     const rounds = Number(process.env.GGB_BENCH_ROUNDS ?? 3);
+    const only = process.env.GGB_BENCH_ONLY;
+    if (only !== undefined && only !== "encryption") throw new Error(`GGB_BENCH_ONLY=${only}: the one section that runs alone is encryption`);
     console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     const minio = await startMinio({ bucket: "bench" });
     const servers: { destroy(): Promise<void> }[] = [minio];
@@ -329,6 +392,11 @@ async function main(): Promise<void> {
             console.log(`  database size ${size}`);
             const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
             if (name === "small") {
+                if (only === "encryption") {
+                    await pg.destroy();
+                    servers.pop();
+                    continue;
+                }
                 await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv);
                 rss.push([`${name} (scale ${s}, ${size})`, await streamedJob(pg, minio, name, "sql", "zstd")]);
                 await pg.destroy();
@@ -336,7 +404,14 @@ async function main(): Promise<void> {
                 continue;
             }
 
+            if (only === "encryption") {
+                await compareEncryption(pg, minio, name, rounds);
+                await pg.destroy();
+                servers.pop();
+                continue;
+            }
             const last = await compareBackups(pg, minio, name, rounds);
+            await compareEncryption(pg, minio, name, rounds);
             rss.push([`${name} (scale ${s}, ${size})`, last]);
             await compareUploadParts(minio, (await minio.list("bench-large-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
             const rawNow = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, true);
@@ -385,7 +460,12 @@ async function main(): Promise<void> {
         console.log(`\nhex database: ${rows} rows of 256 hex digits (about as large as scale ${scale}, compresses about 2:1)`);
         await pg.psql(`CREATE TABLE payloads AS SELECT g AS id, ${Array.from({ length: 8 }, (_, i) => `md5((g * ${i + 1})::text || random()::text)`).join(" || ")} AS payload FROM generate_series(1, ${rows}) g`);
         console.log(`  database size ${(await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim()}`);
+        if (only === "encryption") {
+            await compareEncryption(pg, minio, "hex", rounds);
+            return;
+        }
         await compareBackups(pg, minio, "hex", rounds);
+        await compareEncryption(pg, minio, "hex", rounds);
         await compareUploadParts(minio, (await minio.list("bench-hex-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
 
         // In production S3 is remote: the upload is bound by the node's uplink, not by its CPU
