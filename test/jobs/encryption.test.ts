@@ -133,6 +133,19 @@ describe("encryption: age in the upload and fetch steps, on real servers", funct
         }
     });
 
+    it("key rotation: a recipient removed reads the sets made for it, not the newer ones; the one kept reads both", async () => {
+        const prefix = uniquePrefix("enc-rotation");
+        const before = await postgresSet(prefix, encrypted(alice, bob));
+        const after = await postgresSet(prefix, encrypted(bob));
+        const fetchWith = (id: string, who: Identity) => fetchSet({ component: Component.Postgres, minio, prefix, backupId: id, shell: "bash", env: { GGB_AGE: age, GGB_AGE_IDENTITY_FILE: who.file } });
+        for (const [id, who, ok] of [[before.backupId, alice, true], [after.backupId, alice, false], [before.backupId, bob, true], [after.backupId, bob, true]] as const) {
+            const { result, staging } = await fetchWith(id, who);
+            removeTempDir(staging);
+            if (ok) assert.equal(result.exitCode, 0, explain(result));
+            else assertFailed(result, "restore-fetch", new RegExp(`does not decrypt .*: it is encrypted to ${bob.recipient}; refusing to restore`));
+        }
+    });
+
     describe("what fails in the fetch step, before the target is touched", () => {
         let prefix: string;
         let backupId: string;
@@ -185,6 +198,16 @@ describe("encryption: age in the upload and fetch steps, on real servers", funct
             const prefix = uniquePrefix("enc-bad-recipient");
             const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: "busybox", uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "none" }, uploadEnv: { GGB_ENCRYPTION_RECIPIENTS: `${alice.recipient}\n${alice.secret}`, GGB_AGE: age } });
             assertFailed(run.upload, "upload", /a recipient of GGB_ENCRYPTION_RECIPIENTS 'AGE-SECRET-KEY-1[^']*' is not an age X25519 recipient/);
+            await assertNoManifest(minio, prefix);
+            removeTempDir(run.staging);
+        });
+        it("an age that does not run in the upload image (a dynamically linked one, its loader missing), saying it must be static", async () => {
+            const prefix = uniquePrefix("enc-dynamic-age");
+            const fake = path.join(keys, "age-dynamic");
+            // What exec of a binary linked against a loader the image lacks gives: "not found".
+            fs.writeFileSync(fake, "#!/lib/ld-musl-x86_64.so.1\n", { mode: 0o755 });
+            const run = await backup({ component: Component.Redis, minio, prefix, dumpShell: "busybox", uploadShell: "bash", dumpEnv: { ...redis.env(), GGB_COMPRESSION: "none" }, uploadEnv: { GGB_ENCRYPTION_RECIPIENTS: alice.recipient, GGB_AGE: fake } });
+            assertFailed(run.upload, "upload", /age-dynamic does not run in this image \(.*\): the age of encryption\.toolImage must be statically linked/);
             await assertNoManifest(minio, prefix);
             removeTempDir(run.staging);
         });
