@@ -96,6 +96,7 @@ encryption_recipients() {
 	done <<_RECIPIENTS_
 $_er_lines
 _RECIPIENTS_
+	# shellcheck disable=SC2034 # read by upload.sh
 	ENCRYPTED_TO=$_er_to
 }
 
