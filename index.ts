@@ -18,6 +18,9 @@ export { BackupSet, groupSets, selectSet, parseSelector } from "./core/backupSet
 export { scheduleProblem, maxIntervalHours } from "./core/schedule";
 export * from "./restore/args";
 export { GitGuardianRestore, RestoredComponentOutput } from "./restore/restore";
+// The plugin's schema of GitGuardianRestore is inferred from this class, and the analyzer finds
+// classes by following the imports of the package's entry point (this file).
+export type { GitGuardianRestoreSchema, RestoreStepReport } from "./plugin/restoreSchema";
 export { RESTORE_ROLE_RULES, restoreRoleRules, RestoreRbacNames } from "./restore/rbac";
 export { restoreSteps } from "./restore/sequence";
 export { PolicyRule } from "./core/pod";

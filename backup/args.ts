@@ -8,8 +8,10 @@ import { RestoreDrill } from "../drill/args";
 import { BackupEncryption, DrillDecryption, RestoreDecryption } from "../encryption/args";
 import { BackupAlerts } from "../alerts/args";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretKeyRef } from "../core/args";
+import { S3CredentialsSecret, SecretKeyRef } from "../core/args";
 import { KotsBackup } from "../sources/kots/args";
+
+export { S3CredentialsSecret };
 import { PostgresBackup, PostgresFormat, PostgresRolePasswords } from "../sources/postgres/args";
 import { RedisBackup } from "../sources/redis/args";
 
@@ -33,16 +35,6 @@ export const ObjectLockMode = {
     Compliance: "COMPLIANCE",
 } as const;
 export type ObjectLockMode = (typeof ObjectLockMode)[keyof typeof ObjectLockMode];
-
-/** A Kubernetes Secret with static S3 credentials. */
-export interface S3CredentialsSecret {
-    /** Secret name, in the backup namespace. */
-    name: string;
-    /** Key of the access key id. Default `AWS_ACCESS_KEY_ID`. */
-    accessKeyIdKey?: string;
-    /** Key of the secret access key. Default `AWS_SECRET_ACCESS_KEY`. */
-    secretAccessKeyKey?: string;
-}
 
 /** IAM Roles for Service Accounts: the job ServiceAccount assumes a role through the cluster's OIDC provider. */
 export interface Irsa {

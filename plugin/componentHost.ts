@@ -1,26 +1,36 @@
 /**
  * The package as a Pulumi provider plugin (`pulumi-resource-gitguardian-backup`): serves
- * GitGuardianBackupPolicy to every Pulumi language through Construct, with a schema that
- * @pulumi/pulumi infers from the TypeScript Args interfaces (backup/args.ts, sources/<part>/args.ts).
- * Dynamic providers cannot cross languages (pulumi/pulumi#5455); components can.
+ * GitGuardianBackupPolicy to every Pulumi language through Construct, and GitGuardianRestore as a
+ * custom resource (plugin/provider.ts), with a schema that @pulumi/pulumi infers from the
+ * TypeScript Args interfaces (backup/args.ts, sources/<part>/args.ts, restore/args.ts).
+ * Dynamic providers cannot cross languages (pulumi/pulumi#5455); a plugin's resources can.
  */
-import { ComponentProvider, componentProviderHost } from "@pulumi/pulumi/provider/experimental/provider";
+import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/provider";
+import { main } from "@pulumi/pulumi/provider";
 import { GitGuardianBackupPolicy } from "../backup/backupPolicy";
 import { packageRoot } from "../core/paths";
+import { PluginProvider } from "./provider";
+import { GitGuardianRestoreSchema } from "./restoreSchema";
 
 /** The package name of the schema: types are `gitguardian-backup:index:<Class>`. */
 export const PLUGIN_NAME = "gitguardian-backup";
 
-export const COMPONENTS = [GitGuardianBackupPolicy];
+export const COMPONENTS = [GitGuardianBackupPolicy, GitGuardianRestoreSchema];
 
 /** The provider, for tests that read its schema without an engine. */
-export function componentProvider(): ComponentProvider {
-    return new ComponentProvider({ name: PLUGIN_NAME, components: COMPONENTS, dirname: packageRoot() });
+export function pluginProvider(): PluginProvider {
+    return new PluginProvider({ component: new ComponentProvider({ name: PLUGIN_NAME, components: COMPONENTS, dirname: packageRoot() }) });
 }
 
 /** Serves the plugin over gRPC to the engine that started this process. */
-export function serve(): Promise<void> {
-    return componentProviderHost({ name: PLUGIN_NAME, components: COMPONENTS, dirname: packageRoot() });
+export function serve(args: string[] = process.argv.slice(2)): Promise<void> {
+    // pulumi.log reaches the engine through this variable: the restore's plan and warnings are
+    // then shown with the update, as they are from the dynamic resource.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parseArgs } = require("@pulumi/pulumi/provider/internals") as { parseArgs(a: string[]): { engineAddress: string } | undefined };
+    const engine = parseArgs(args)?.engineAddress;
+    if (engine && !process.env.PULUMI_NODEJS_ENGINE) process.env.PULUMI_NODEJS_ENGINE = engine;
+    return main(pluginProvider(), args);
 }
 
 if (require.main === module) {

@@ -3,6 +3,7 @@
  * bucket, prefix, images) follow the same rules and error messages as GitGuardianBackupPolicy.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { S3CredentialsSecret } from "../core/args";
 import { KotsInstall, KotsRestore } from "../sources/kots/args";
 import { PostgresRestore } from "../sources/postgres/args";
 import { RedisRestore } from "../sources/redis/args";
@@ -24,7 +25,7 @@ export interface RestoreStorage {
      * Secret in the namespace with static S3 credentials. The restore Jobs read it through
      * secretKeyRef; the provider reads it to list and verify the sets.
      */
-    credentialsSecret?: { name: string; accessKeyIdKey?: string; secretAccessKeyKey?: string };
+    credentialsSecret?: S3CredentialsSecret;
     /**
      * ServiceAccount the restore Jobs run as when there is no credentials Secret: the one whose
      * IRSA role (or other pod identity) reaches the bucket. `GitGuardianBackupPolicy.storage`

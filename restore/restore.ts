@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { ArgumentError } from "../core/fields";
 import { GitGuardianRestoreArgs } from "./args";
 import { RestoreInputs, hasUnknown, resolveRestore } from "./validate";
-import type { RestoreOutcome, StepReport } from "./runner";
+import type { RestoredComponent, RestoreOutcome, StepReport } from "./runner";
 
 /** Where the runtime is: this folder's runtime.js (absolute), else through the package name. */
 const RUNTIME_PATH = path.join(__dirname, "runtime.js");
@@ -41,13 +41,8 @@ export function restoreProvider(runtimePath: string = RUNTIME_PATH, runtimePacka
 
 let sharedProvider: pulumi.dynamic.ResourceProvider | undefined;
 
-/** What a restore reports per component. */
-export interface RestoredComponentOutput {
-    backupId: string;
-    bytes: number;
-    artifacts: number;
-    checksumsVerified: number;
-}
+/** What a restore reports per component (the schema's RestoredComponent). */
+export type RestoredComponentOutput = RestoredComponent;
 
 export class GitGuardianRestore extends pulumi.dynamic.Resource {
     /** Id of the run that restored (or is restoring). */
@@ -80,25 +75,26 @@ export class GitGuardianRestore extends pulumi.dynamic.Resource {
 export type GitGuardianRestoreOutputs = RestoreOutcome;
 
 /**
- * The resource's props from the args: validated now for what is known (a preview fails fast),
- * the license read from licenseFile, the secrets made Pulumi secrets.
+ * The resource's props from the args, in every language: the disabled parts dropped, the license
+ * read from licenseFile, the secret values passed through `secret` (pulumi.secret here, the
+ * engine's secret marker in the plugin). The TypeScript resource and the plugin's both use it.
  */
-export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record<string, pulumi.Input<unknown>> {
+export function restoreInputs<S>(name: string, args: GitGuardianRestoreArgs, secret: (value: pulumi.Input<string>) => S): Record<string, pulumi.Input<unknown> | S> {
     const who = `GitGuardianRestore "${name}"`;
     if (!args || typeof args !== "object") throw new ArgumentError(who, "args", args, "allowed: an object with namespace, storage, backupId and at least one of postgres, redis, kots");
     const enabled = <T extends { enabled?: boolean }>(c: T | undefined): Omit<T, "enabled"> | undefined => {
-        if (c === undefined || c.enabled === false) return undefined;
+        if (c === undefined || c === null || c.enabled === false) return undefined;
         const { enabled: _e, ...rest } = c;
         return rest;
     };
     const kotsArgs = enabled(args.kots);
     let kots: Record<string, unknown> | undefined;
-    let license: pulumi.Input<string> | undefined;
-    let sharedPassword: pulumi.Input<string> | undefined;
+    let license: S | undefined;
+    let sharedPassword: S | undefined;
     if (kotsArgs) {
         const { install, ...rest } = kotsArgs;
         kots = { ...rest };
-        if (install !== undefined) {
+        if (install !== undefined && install !== null) {
             if ((install.licenseFile === undefined) === (install.license === undefined)) {
                 throw new ArgumentError(who, "kots.install", Object.keys(install), "set exactly one of kots.install.licenseFile and kots.install.license");
             }
@@ -110,15 +106,14 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
                 } catch (e) {
                     throw new ArgumentError(who, "kots.install.licenseFile", install.licenseFile, `allowed: a readable license file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message} at ${file})`);
                 }
-                license = pulumi.secret(text);
-            } else license = pulumi.secret(install.license!);
-            sharedPassword = pulumi.secret(install.sharedPassword);
+                license = secret(text);
+            } else license = secret(install.license!);
+            sharedPassword = secret(install.sharedPassword);
             kots.install = { ...(install.waitDuration !== undefined ? { waitDuration: install.waitDuration } : {}) };
         }
     }
-    const { identity: _identity, ...decryptionSettings } = args.decryption ?? {};
-    const decryption = args.decryption === undefined ? undefined : decryptionSettings;
-    const props: Record<string, pulumi.Input<unknown>> = {
+    const { identity, ...decryptionSettings } = args.decryption ?? {};
+    return {
         restoreName: name,
         namespace: args.namespace,
         storage: args.storage,
@@ -128,7 +123,7 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
         kots,
         kotsLicense: license,
         kotsSharedPassword: sharedPassword,
-        kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
+        kubeconfig: args.kubeconfig === undefined || args.kubeconfig === null ? undefined : secret(args.kubeconfig),
         triggers: args.triggers,
         fetchImage: args.fetchImage,
         stagingSize: args.stagingSize,
@@ -136,9 +131,17 @@ export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record
         verify: args.verify,
         setWindowHours: args.setWindowHours,
         allowSetsApart: args.allowSetsApart,
-        decryption: decryption,
-        ageIdentity: args.decryption?.identity === undefined ? undefined : pulumi.secret(args.decryption.identity),
+        decryption: args.decryption === undefined || args.decryption === null ? undefined : decryptionSettings,
+        ageIdentity: identity === undefined || identity === null ? undefined : secret(identity),
     };
+}
+
+/**
+ * The resource's props from the args (restoreInputs), validated now for what is known (a preview
+ * fails fast).
+ */
+export function restoreProps(name: string, args: GitGuardianRestoreArgs): Record<string, pulumi.Input<unknown>> {
+    const props = restoreInputs(name, args, (v) => pulumi.secret(v));
     // Validate now what is known now (plain values); check() validates everything once resolved.
     const plain = (v: unknown) => v === undefined || (!pulumi.Output.isInstance(v) && !(v instanceof Promise) && !hasUnknown(v));
     const known: Record<string, unknown> = {};

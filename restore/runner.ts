@@ -25,10 +25,15 @@ export interface StepReport {
     detail: string;
 }
 
+/** What a restore reports of one component (`postgres`, `redis`, `kots`). */
 export interface RestoredComponent {
+    /** Id of the set restored. */
     backupId: string;
+    /** Bytes of its artifacts, as stored. */
     bytes: number;
+    /** Artifacts restored. */
     artifacts: number;
+    /** sha256 checksums of its artifacts compared with its manifest. */
     checksumsVerified: number;
 }
 

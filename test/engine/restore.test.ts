@@ -14,6 +14,7 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import * as assert from "node:assert/strict";
 import { GitGuardianRestore } from "../../restore/restore";
 import { generateIdentity, identityToRecipient } from "age-encryption";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { ageDir } from "../../harness/tools";
 import { JobPodKubelet, runJobPods } from "../../harness/jobPods";
@@ -52,7 +53,7 @@ describe("GitGuardianRestore through pulumi up", function () {
         redisData = makeTempDir("redis-pvc");
         sets = await makeBackupSets({ minio, pg, redis, kots: true, namespace: NS });
         await prepareNamespace(kube, minio, NS, { replicas: 2, pgPassword: PG_PASSWORD });
-        engine = startEngine({ kubernetes: false });
+        engine = startEngine({ kubernetes: false, yaml: true });
         apps = kube.admin().makeApiClient(k8s.AppsV1Api);
         core = kube.admin().makeApiClient(k8s.CoreV1Api);
         kubelet = runJobPods(kube.admin(), { namespaces: [NS], claims: { [`${NS}/redis-data-redis-master-0`]: redisData } });
@@ -237,6 +238,118 @@ describe("GitGuardianRestore through pulumi up", function () {
         } finally {
             await ageKubelet.stop();
             kubelet = runJobPods(kube.admin(), { namespaces: [NS], claims: { [`${NS}/redis-data-redis-master-0`]: redisData } });
+        }
+    });
+
+    /**
+     * The same restore as a YAML program: GitGuardianRestore is served by this package's plugin
+     * (pulumi-resource-gitguardian-backup on PATH) as a custom resource, not by a dynamic provider.
+     */
+    const yamlRestore = (dir: string, extra = "") => {
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.yaml"),
+            `name: gitguardian-restore-yaml
+runtime: yaml
+config:
+  kubeconfig: { type: string, secret: true }
+  kotsLicense: { type: string, secret: true }
+  kotsPassword: { type: string, secret: true }
+resources:
+  restore-yaml:
+    type: gitguardian-backup:index:GitGuardianRestore
+    properties:
+      namespace: ${NS}
+      storage:
+        bucketName: ${minio.bucket}
+        prefix: ${sets.prefix}
+        endpoint: ${minio.endpoint}
+        credentialsSecret: { name: backup-s3 }
+      backupId: latest
+      postgres:
+        host: 127.0.0.1
+        port: ${target.port}
+        passwordSecret: { name: postgresql, key: postgres-password }
+        overwrite: "${sets.ids.postgres}"
+      redis: { statefulSet: redis-master, readyTimeoutSeconds: 120, overwrite: "${sets.ids.redis}" }
+      kots:
+        appSlug: ${APP_SLUG}
+        install: { license: \${kotsLicense}, sharedPassword: \${kotsPassword} }
+        deploy: true
+        databaseHostOverride: postgresql.gitguardian.svc
+        kotsCommand: ${kots.bin}
+        timeoutSeconds: 120
+        overwrite: "${sets.ids.kots}"
+      kubeconfig: \${kubeconfig}
+${extra}
+outputs:
+  status: \${restore-yaml.status}
+  restored: \${restore-yaml.restored}
+  checksumsVerified: \${restore-yaml.checksumsVerified}
+`,
+        );
+    };
+    const yamlStack = async (dir: string, name: string) => {
+        const stack = await engine.stackOfFolder(dir, name);
+        await stack.setAllConfig({
+            kubeconfig: { value: kube.kubeconfig, secret: true },
+            kotsLicense: { value: TEST_LICENSE, secret: true },
+            kotsPassword: { value: TEST_SHARED_PASSWORD, secret: true },
+        });
+        return stack;
+    };
+
+    it("a YAML program restores through the plugin's GitGuardianRestore: the data is back, no secret in plain text in state or events, a second up does nothing", async () => {
+        const dir = makeTempDir("yaml-restore");
+        try {
+            yamlRestore(dir);
+            const stack = await yamlStack(dir, "yaml-restore");
+            await target.psql("INSERT INTO incidents (title) VALUES ('written before the YAML restore')", { db: "gg" });
+            kots.reset();
+            const runsBefore = kubelet.runs.length;
+            const events: EngineEvent[] = [];
+            const up = await stack.up({ onEvent: (e) => void events.push(e), onOutput: () => undefined });
+            assert.equal(up.summary.result, "succeeded");
+            assert.equal(up.outputs.status.value, "complete");
+            assert.equal(up.outputs.restored.value.postgres.backupId, sets.ids.postgres);
+            assert.equal(up.outputs.restored.value.kots.backupId, sets.ids.kots);
+            assert.ok(up.outputs.checksumsVerified.value >= 3);
+            assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "upload"]);
+            assert.deepEqual(kubelet.runs.slice(runsBefore).map((r) => r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")), ["fetch=0 restore-postgres=0", "fetch=0 restore-redis=0"]);
+            await assertDataBack();
+            // The plugin's resource, not the dynamic provider's.
+            const state = await stack.exportStack();
+            const resource = (state.deployment.resources as { type: string; provider?: string }[]).find((r) => r.type === "gitguardian-backup:index:GitGuardianRestore");
+            assert.ok(resource, "a gitguardian-backup:index:GitGuardianRestore in the state");
+            assert.match(resource.provider ?? "", /pulumi:providers:gitguardian-backup::/);
+            assertNoSecret(engine.backendText(), "the state and history");
+            assertNoSecret(JSON.stringify(events), "the engine's event log");
+            assertNoSecret(up.stdout, "the up output");
+
+            const again = await stack.up({ onOutput: () => undefined });
+            assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+            assert.equal(kots.calls().length, 2, "no second restore");
+            await stack.destroy({ onOutput: () => undefined });
+            await stack.workspace.removeStack("yaml-restore");
+        } finally {
+            removeTempDir(dir);
+        }
+    });
+
+    it("a bad restore argument fails the preview with the same message in TypeScript and in YAML", async () => {
+        const message = /GitGuardianRestore "restore-yaml": argument verify = "sha1" is invalid; allowed: "checksum" \(download and compare sha256\) or "size"/;
+        const ts = await engine.stack("gitguardian-restore", "engine-bad", async () => {
+            new GitGuardianRestore("restore-yaml", { namespace: NS, storage: { bucketName: minio.bucket, ambientIdentity: true }, backupId: "latest", postgres: { host: "postgresql", passwordSecret: { name: "postgresql", key: "postgres-password" } }, verify: "sha1" });
+        });
+        await assert.rejects(ts.preview({ onOutput: () => undefined }), message);
+        await ts.workspace.removeStack("engine-bad");
+        const dir = makeTempDir("yaml-restore-bad");
+        try {
+            yamlRestore(dir, "      verify: sha1");
+            const stack = await yamlStack(dir, "yaml-bad");
+            await assert.rejects(stack.preview({ onOutput: () => undefined }), message);
+            await stack.workspace.removeStack("yaml-bad");
+        } finally {
+            removeTempDir(dir);
         }
     });
 

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { componentProvider } from "../../plugin/componentHost";
+import { pluginProvider } from "../../plugin/componentHost";
 
 const TOKEN = "gitguardian-backup:index:GitGuardianBackupPolicy";
 const t = (name: string) => `#/types/gitguardian-backup:index:${name}`;
@@ -15,7 +15,7 @@ describe("component provider schema (gitguardian-backup)", function () {
     this.timeout(120_000);
     let schema: any;
     before(async () => {
-        schema = JSON.parse(await componentProvider().getSchema());
+        schema = JSON.parse(await pluginProvider().getSchema());
     });
 
     it("names the package and the component", () => {
@@ -105,8 +105,9 @@ describe("component provider schema (gitguardian-backup)", function () {
         assert.match(existing.properties.endpoint.description, /S3-compatible store/);
     });
 
-    it("names no type so that a generated SDK would double its Args suffix (BackupStorageArgsArgs)", () => {
-        const doubled = Object.keys(schema.types).filter((token) => /Args$/.test(token.split(":").pop()!));
+    it("names no type so that a generated SDK would double its Args or Output suffix (BackupStorageArgsArgs, RestoredComponentOutputOutput)", () => {
+        // Go names an output type <Type>Output, every SDK an input type <Type>Args.
+        const doubled = Object.keys(schema.types).filter((token) => /(Args|Output)$/.test(token.split(":").pop()!));
         assert.deepEqual(doubled, []);
         // The README's examples in the other languages use the names the generators make of these.
         const readme = fs.readFileSync(path.join(__dirname, "..", "..", "..", "README.md"), "utf8");
@@ -119,5 +120,44 @@ describe("component provider schema (gitguardian-backup)", function () {
     it("is what the README documents: every input of the schema appears in the README's argument table", () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "..", "..", "README.md"), "utf8");
         for (const name of Object.keys(schema.resources[TOKEN].inputProperties)) assert.ok(readme.includes(`\`${name}`), `README documents ${name}`);
+    });
+
+    describe("GitGuardianRestore, a custom resource of the plugin", () => {
+        const R = "gitguardian-backup:index:GitGuardianRestore";
+        it("is a custom resource (not a component) with every argument of GitGuardianRestoreArgs, documented", () => {
+            const r = schema.resources[R];
+            assert.ok(r, "the schema serves GitGuardianRestore");
+            assert.equal(r.isComponent, undefined);
+            assert.equal(schema.resources["gitguardian-backup:index:GitGuardianRestoreSchema"], undefined, "the analyzer's class is not a resource of the plugin");
+            assert.deepEqual(
+                Object.keys(r.inputProperties).sort(),
+                ["allowSetsApart", "backupId", "decryption", "fetchImage", "jobTimeoutSeconds", "kots", "kubeconfig", "namespace", "postgres", "redis", "setWindowHours", "stagingSize", "storage", "triggers", "verify"],
+            );
+            assert.deepEqual([...r.requiredInputs].sort(), ["backupId", "namespace", "storage"]);
+            for (const [name, p] of Object.entries<any>(r.inputProperties)) assert.ok(p.description?.length > 10, `${name} has a description`);
+            assert.equal(r.inputProperties.storage.$ref, t("RestoreStorage"));
+            assert.equal(schema.types["gitguardian-backup:index:RestoreStorage"].properties.credentialsSecret.$ref, t("S3CredentialsSecret"));
+            assert.match(r.description, /Brings GitGuardian back from the bucket/);
+        });
+        it("has the TypeScript resource's outputs", () => {
+            const r = schema.resources[R];
+            const dynamic = ["runId", "status", "restored", "steps", "checksumsVerified", "completedAt"];
+            assert.deepEqual(Object.keys(r.properties).sort(), [...dynamic].sort());
+            assert.equal(r.properties.restored.additionalProperties.$ref, t("RestoredComponent"));
+            assert.equal(r.properties.steps.items.$ref, t("RestoreStepReport"));
+            assert.deepEqual(Object.keys(schema.types["gitguardian-backup:index:RestoreStepReport"].properties).sort(), ["bytes", "detail", "durationMs", "name", "status"]);
+        });
+        it("marks every secret argument secret, and backupId and triggers replace-on-change", () => {
+            const r = schema.resources[R];
+            assert.equal(r.inputProperties.kubeconfig.secret, true);
+            assert.equal(schema.types["gitguardian-backup:index:KotsInstall"].properties.license.secret, true);
+            assert.equal(schema.types["gitguardian-backup:index:KotsInstall"].properties.sharedPassword.secret, true);
+            assert.equal(schema.types["gitguardian-backup:index:RestoreDecryption"].properties.identity.secret, true);
+            const secrets = (o: any): string[] => Object.entries<any>(o ?? {}).filter(([, p]) => p.secret).map(([n]) => n);
+            assert.deepEqual(secrets(r.inputProperties), ["kubeconfig"]);
+            assert.equal(r.inputProperties.backupId.replaceOnChanges, true);
+            assert.equal(r.inputProperties.triggers.replaceOnChanges, true);
+            assert.deepEqual(Object.keys(r.inputProperties).filter((n) => r.inputProperties[n].replaceOnChanges).sort(), ["backupId", "triggers"]);
+        });
     });
 });
