@@ -273,7 +273,7 @@ resources:
       redis: { statefulSet: redis-master, readyTimeoutSeconds: 120, overwrite: "${sets.ids.redis}" }
       kots:
         appSlug: ${APP_SLUG}
-        install: { license: \${kotsLicense}, sharedPassword: \${kotsPassword} }
+        install: { license: "\${kotsLicense}", sharedPassword: "\${kotsPassword}" }
         deploy: true
         databaseHostOverride: postgresql.gitguardian.svc
         kotsCommand: ${kots.bin}
