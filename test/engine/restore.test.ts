@@ -25,7 +25,7 @@ import { FakeKots, makeFakeKots } from "../../harness/fakeKots";
 import { Engine, startEngine } from "../../harness/pulumi";
 import { makeTempDir, removeTempDir } from "../../harness/proc";
 import { RedisServer, startRedis } from "../../harness/redis";
-import { APP_SLUG, BackupSets, KOTS_SECRETS, makeBackupSets, prepareNamespace, seed, TEST_LICENSE, TEST_SHARED_PASSWORD } from "../restore/support";
+import { APP_SLUG, assertSeedRestored, BackupSets, KOTS_SECRETS, makeBackupSets, prepareNamespace, seed, TEST_LICENSE, TEST_SHARED_PASSWORD } from "../restore/support";
 
 const NS = "gitguardian";
 const PG_PASSWORD = "engine-pg-password-in-a-secret";
@@ -88,16 +88,7 @@ describe("GitGuardianRestore through pulumi up", function () {
     };
 
     /** The seeded data, in the target PostgreSQL and in a Redis started on the PVC's folder. */
-    async function assertDataBack(): Promise<void> {
-        assert.deepEqual(await target.rows("SELECT count(*), min(title), max(id) FROM incidents", "gg"), [["500", "incident 1", "500"]]);
-        const server = await startRedis({ dir: redisData });
-        try {
-            assert.equal(Number(await server.command("DBSIZE")), 51);
-            assert.equal(String(await server.command("GET", "gg:key:42")), "value-42");
-        } finally {
-            await server.destroy();
-        }
-    }
+    const assertDataBack = () => assertSeedRestored(target, redisData);
 
     /** Texts that must never be stored or logged in plain text. */
     const secrets = () => [kube.adminToken, TEST_SHARED_PASSWORD, TEST_LICENSE.split("\n").find((l) => l.includes("signature")) ?? TEST_LICENSE, minio.secretKey, PG_PASSWORD, ...Object.values(KOTS_SECRETS).flatMap((s) => Object.values(s))];

@@ -12,7 +12,7 @@ import { KubeCluster, NEVER_READY_LABEL } from "../../harness/kube";
 import { sleep } from "../../harness/proc";
 import { MinioServer } from "../../harness/minio";
 import { PostgresServer } from "../../harness/postgres";
-import { RedisServer } from "../../harness/redis";
+import { RedisServer, startRedis } from "../../harness/redis";
 import { backupOk, nextBackupId, uniquePrefix } from "../jobs/support";
 
 export const APP_SLUG = "gitguardian";
@@ -192,5 +192,17 @@ export async function prepareNamespace(kube: KubeCluster, minio: MinioServer, ns
     });
     if (!o.neverReady) {
         await waitFor(kube, `StatefulSet ${ns}/redis-master ready`, async () => ((await apps.readNamespacedStatefulSet({ name: "redis-master", namespace: ns })).status?.readyReplicas ?? 0) === replicas);
+    }
+}
+
+/** What seed() wrote is back: in the target PostgreSQL, and in a Redis started on the restored data folder (the PVC's). */
+export async function assertSeedRestored(target: PostgresServer, redisDir: string): Promise<void> {
+    assert.deepEqual(await target.rows("SELECT count(*), min(title), max(id) FROM incidents", "gg"), [["500", "incident 1", "500"]]);
+    const server = await startRedis({ dir: redisDir });
+    try {
+        assert.equal(Number(await server.command("DBSIZE")), 51);
+        assert.equal(String(await server.command("GET", "gg:key:42")), "value-42");
+    } finally {
+        await server.destroy();
     }
 }
