@@ -25,6 +25,8 @@ export interface GoReport {
     outputs?: Record<string, unknown>;
     secretOutputs?: string[];
     stdout: string;
+    /** The diagnostic events' messages (up only). */
+    diagnostics?: string[];
 }
 
 export interface GoRun {
@@ -37,6 +39,8 @@ export interface GoRun {
 export interface GoProgram {
     /** The generated SDK module (go.mod and gitguardianbackup/). */
     readonly sdkDir: string;
+    /** Builds a `main.go` of the user's own (the README's) against the generated SDK; throws with the compiler's errors. */
+    compile(mainGo: string): Promise<void>;
     /** `up`, `preview` or `destroy` of stack `stack` with this configuration. */
     run(action: "up" | "preview" | "destroy", stack: string, config: Record<string, { value: string; secret?: boolean }>): Promise<GoRun>;
 }
@@ -76,6 +80,14 @@ export async function buildGoProgram(engine: Engine, workDir: string): Promise<G
     await go(["build", "-trimpath", "-o", bin, "."], programDir, { GOFLAGS: "-mod=mod" });
     return {
         sdkDir,
+        async compile(mainGo) {
+            const dir = fs.mkdtempSync(path.join(workDir, "main-"));
+            for (const f of ["go.mod", "go.sum"]) fs.copyFileSync(path.join(programDir, f), path.join(dir, f));
+            fs.writeFileSync(path.join(dir, "main.go"), mainGo);
+            await go(["mod", "edit", `-replace=${GO_SDK_MODULE}=${sdkDir}`], dir);
+            await go(["vet", "."], dir, { GOFLAGS: "-mod=mod" });
+            await go(["build", "-trimpath", "-o", path.join(dir, "main"), "."], dir, { GOFLAGS: "-mod=mod" });
+        },
         async run(action, stack, config) {
             const r = await execa(bin, [action], { env: { ...engine.env, GGB_STACK: stack, GGB_CONFIG: JSON.stringify(config) }, extendEnv: false, reject: false });
             return { exitCode: r.exitCode ?? -1, stderr: r.stderr, report: r.exitCode === 0 ? (JSON.parse(r.stdout) as GoReport) : undefined };

@@ -24,12 +24,8 @@ export function pluginProvider(): PluginProvider {
 
 /** Serves the plugin over gRPC to the engine that started this process. */
 export function serve(args: string[] = process.argv.slice(2)): Promise<void> {
-    // pulumi.log reaches the engine through this variable: the restore's plan and warnings are
-    // then shown with the update, as they are from the dynamic resource.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parseArgs } = require("@pulumi/pulumi/provider/internals") as { parseArgs(a: string[]): { engineAddress: string } | undefined };
-    const engine = parseArgs(args)?.engineAddress;
-    if (engine && !process.env.PULUMI_NODEJS_ENGINE) process.env.PULUMI_NODEJS_ENGINE = engine;
+    // main() also connects pulumi.log to the engine: the restore's progress shows with the update
+    // (test/engine/go.test.ts and restore.test.ts read it back).
     return main(pluginProvider(), args);
 }
 

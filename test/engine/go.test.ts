@@ -21,6 +21,7 @@ import { MinioServer, startMinio } from "../../harness/minio";
 import { PostgresServer, startPostgres } from "../../harness/postgres";
 import { makeTempDir, removeTempDir } from "../../harness/proc";
 import { Engine, startEngine } from "../../harness/pulumi";
+import { readmeExample } from "../../harness/readme";
 import { RedisServer, startRedis } from "../../harness/redis";
 import { runStoredCronJob } from "../../harness/storedPods";
 import { kubectlDir } from "../../harness/tools";
@@ -135,6 +136,7 @@ describe("a Go program deploys the backups and restores them through the real en
         assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "upload"]);
         assert.deepEqual(kubelet.runs.slice(runsBefore).map((r) => r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")), ["fetch=0 restore-postgres=0", "fetch=0 restore-redis=0"]);
         await assertSeedRestored(target, redisData);
+        assert.match((restored.diagnostics ?? []).join("\n"), /GitGuardianRestore "restore-go": /, "the plugin's restore logs to the engine");
         assertNoSecret(engine.backendText(), "the state and history");
         assertNoSecret(deployed.stdout + restored.stdout, "the program's output");
 
@@ -142,6 +144,10 @@ describe("a Go program deploys the backups and restores them through the real en
         assert.deepEqual(Object.keys(again.changes ?? {}), ["same"]);
         assert.equal(kots.calls().length, 2, "no second restore");
         assert.equal(ok(await goProgram.run("destroy", "go", config({ restore: "true", kotsOverwrite: ids.kots }))).result, "succeeded");
+    });
+
+    it("the README's Go main.go compiles against the generated SDK", async () => {
+        await goProgram.compile(readmeExample("go", "// Go: main.go"));
     });
 
     it("a bad restore argument fails the preview with the TypeScript message", async () => {

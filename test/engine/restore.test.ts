@@ -307,6 +307,9 @@ outputs:
             assert.deepEqual(kots.calls().map((c) => c.argv[0]), ["install", "upload"]);
             assert.deepEqual(kubelet.runs.slice(runsBefore).map((r) => r.containers.map((c) => `${c.name}=${c.exitCode}`).join(" ")), ["fetch=0 restore-postgres=0", "fetch=0 restore-redis=0"]);
             await assertDataBack();
+            // The restore's progress reaches the update's output, as from the dynamic resource.
+            const said = events.flatMap((e) => (e.diagnosticEvent ? [e.diagnosticEvent.message] : [])).join("\n");
+            assert.match(said, /GitGuardianRestore "restore-yaml": /, "the plugin's restore logs to the engine");
             // The plugin's resource, not the dynamic provider's.
             const state = await stack.exportStack();
             const resource = (state.deployment.resources as { type: string; provider?: string }[]).find((r) => r.type === "gitguardian-backup:index:GitGuardianRestore");

@@ -12,6 +12,8 @@ import * as path from "node:path";
 import { KubeCluster, startKube } from "../../harness/kube";
 import { makeTempDir, removeTempDir } from "../../harness/proc";
 import { Engine, startEngine } from "../../harness/pulumi";
+import { readmeExample } from "../../harness/readme";
+import { TEST_LICENSE } from "../restore/support";
 
 const NS = "gitguardian";
 const PACK_DIR = path.resolve(__dirname, "..", "..", "..", "policy");
@@ -112,6 +114,26 @@ describe("a YAML program deploys the component through the real engine", functio
         const stack = await stackFor("yaml-no-redis");
         await assert.rejects(stack.preview({ policyPacks: [engine.policyPackExecutable(PACK_DIR)], onOutput: () => undefined }), /gitguardian-backup-schedule-required[\s\S]*no scheduled backup of redis/);
         await stack.workspace.removeStack("yaml-no-redis");
+    });
+
+    it("the README's YAML program (backups and a restore) previews through the real engine: the plugin checks every argument", async () => {
+        const readmeDir = makeTempDir("yaml-readme");
+        try {
+            fs.writeFileSync(path.join(readmeDir, "Pulumi.yaml"), readmeExample("yaml", "# YAML: Pulumi.yaml"));
+            const stack = await engine.stackOfFolder(readmeDir, "yaml-readme");
+            await stack.setAllConfig({
+                "kubernetes:kubeconfig": { value: kube.kubeconfig, secret: true },
+                kotsLicense: { value: TEST_LICENSE, secret: true },
+                kotsPassword: { value: "a password", secret: true },
+            });
+            const preview = await stack.preview({ onOutput: () => undefined });
+            assert.match(preview.stdout, /gitguardian-backup:index:GitGuardianRestore restore create/);
+            // The stack, the restore, the component and its 8 objects (2 ServiceAccounts, the scripts' ConfigMap, the kots Role and RoleBinding, 3 CronJobs).
+            assert.equal(preview.changeSummary.create, 11, preview.stdout);
+            await stack.workspace.removeStack("yaml-readme");
+        } finally {
+            removeTempDir(readmeDir);
+        }
     });
 
     it("bad input gets the same clear error as in TypeScript", async () => {
