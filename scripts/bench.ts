@@ -10,15 +10,19 @@
  *   GGB_BENCH_ONLY    `encryption`: only the encrypted job against the unencrypted one (pgbench
  *                     and hex data), and the restore's decryption cost
  *
- * Prints wall time, CPU time (of the job's processes; "machine" adds the servers') and peak RSS
- * (summed over a process tree, sampled from /proc) of: raw `pg_dumpall > /dev/null`; the same
- * into a pipe; the whole backup job as the CronJob's pod runs it (dump and upload containers
- * side by side, streaming) and as the staged design ran it (dump to the volume, then upload),
- * on pgbench data (compresses about 120:1), on hex data of the same size (about 2:1), and on
- * hex data uploaded through a throttled uplink (a network-bound upload, as to a remote S3);
- * gzip vs zstd; sql vs directory format for backup and restore; the upload step's parts alone
- * (the aws CLI against rclone, the GNU userland's fan-out against busybox's); and the peak RSS of
- * the dump pipeline at two sizes.
+ * On each dataset (pgbench data, compresses about 120:1; hex text of the same size, about 2:1;
+ * each at two sizes; and the large hex data uploaded through a throttled uplink, as to a remote
+ * S3), in the same rounds: the floors (raw `pg_dumpall > /dev/null`; `pg_dumpall | zstd >
+ * /dev/null`, the dump and our compressor), our backup job as the CronJob's pod runs it (dump and
+ * upload containers side by side) and as the staged design ran it, and the pipelines people run
+ * today, reimplemented from their command lines (the Zalando operator's logical backup, the
+ * runbook's gzip-then-upload, pg_back's per-database files): a table of medians per dataset with
+ * wall time, CPU of the pipeline's processes, the servers' CPU apart, peak RSS (summed over the
+ * process tree, sampled from /proc) and stored bytes. Then restores (ours of the sql and the
+ * directory sets, against `aws s3 cp - | gunzip | psql` and `pg_restore -j` from a local file),
+ * gzip vs zstd, age encryption, the upload step's parts alone (the aws CLI against rclone, GNU
+ * against busybox fan-out), and the peak RSS of the job's containers at two sizes. The output
+ * ends with the goals, one line each, met or MISSED.
  */
 import { execa } from "execa";
 import { PART_SCRIPT } from "../sources";
@@ -138,6 +142,20 @@ function ratio(label: string, a: number, b: number, goal?: string): void {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The goals of issue 18, each a ratio from this run and its limit; printed last, one line each. */
+const goals: { what: string; value: number; limit: number; strict: boolean }[] = [];
+/** A goal: `value` ≤ `limit` (or < with `strict`). */
+function goal(what: string, value: number, limit: number, strict = false): void {
+    goals.push({ what, value, limit, strict });
+}
+function printGoals(): void {
+    console.log("\ngoals (ratios from this run):");
+    for (const g of goals) {
+        const met = g.strict ? g.value < g.limit : g.value <= g.limit;
+        console.log(`  ${met ? "met   " : "MISSED"} ${g.what}: ${g.value.toFixed(2)}x (goal ${g.strict ? "<" : "<="} ${g.limit}x)`);
+    }
+}
+
 interface JobRun {
     whole: Measure;
     /** Peak RSS of the dump container's tree (shell + pg_dumpall/pg_dump + compressor). */
@@ -214,26 +232,42 @@ async function stagedJob(pg: PostgresServer, minio: MinioServer, label: string, 
 /**
  * The pipelines people run today, reimplemented from their command lines, uploading to the same
  * MinIO (issue 18): the Zalando postgres-operator's logical backup (`pg_dumpall | pigz | aws s3
- * cp - --expected-size <sum of pg_database_size / 5>`: streamed, no checksum, no manifest) and
- * the runbook's (`pg_dumpall | gzip > file`, then `aws s3 cp file`). Returns the measure and the
- * bytes each stored.
+ * cp - --expected-size <sum of pg_database_size / 5>`: streamed, no checksum, no manifest), the
+ * runbook's (`pg_dumpall | gzip > file`, then `aws s3 cp file`), and pg_back's way (a `pg_dump
+ * -Fc` file per database and the globals, a sha256 file beside each, then one recursive upload).
+ * Returns the measure, the bytes each stored and the key of its (first) object.
  */
-async function peerBackup(pg: PostgresServer, minio: MinioServer, peer: "zalando" | "runbook", endpoint = minio.endpoint): Promise<{ m: Measure; bytes: number }> {
+type Peer = "zalando" | "runbook" | "pgback";
+const PEER_LABEL: Record<Peer, string> = {
+    zalando: "Zalando logical backup (pg_dumpall | pigz | aws s3 cp -)",
+    runbook: "runbook (pg_dumpall | gzip > file; aws s3 cp file)",
+    pgback: "pg_back way (pg_dump -Fc per database, sha256 files, aws s3 cp --recursive)",
+};
+async function peerBackup(pg: PostgresServer, minio: MinioServer, peer: Peer, endpoint = minio.endpoint): Promise<{ m: Measure; bytes: number; key: string }> {
     const work = makeTempDir(`bench-${peer}`);
     try {
-        const key = `bench-${peer}/${Date.now()}/dumpall.sql.gz`;
+        const prefix = `bench-${peer}/${Date.now()}`;
+        const key = peer === "pgback" ? `${prefix}/postgres.dump` : `${prefix}/dumpall.sql.gz`;
         const url = `s3://${minio.bucket}/${key}`;
         const aws = `/usr/bin/aws --endpoint-url ${endpoint}`;
         const expected = (await pg.psql("SELECT (sum(pg_database_size(datname)) / 5)::bigint FROM pg_database")).trim();
-        const script =
-            peer === "zalando"
-                ? `set -o pipefail; pg_dumpall | pigz | ${aws} s3 cp - "${url}" --expected-size ${expected}`
-                : `set -e; pg_dumpall | gzip > "$1/dumpall.sql.gz"; ${aws} s3 cp "$1/dumpall.sql.gz" "${url}"`;
+        const scripts: Record<Peer, string> = {
+            zalando: `set -o pipefail; pg_dumpall | pigz | ${aws} s3 cp - "${url}" --expected-size ${expected}`,
+            runbook: `set -e; pg_dumpall | gzip > "$1/dumpall.sql.gz"; ${aws} s3 cp "$1/dumpall.sql.gz" "${url}"`,
+            pgback: [
+                "set -e",
+                `for db in $(psql -Atc "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate" postgres); do pg_dump -Fc -f "$1/$db.dump" "$db"; done`,
+                `pg_dumpall --globals-only > "$1/pg_globals.sql"`,
+                `cd "$1"; for f in *; do sha256sum "$f" > "$f.sha256"; done`,
+                `${aws} s3 cp --only-show-errors --recursive "$1" "s3://${minio.bucket}/${prefix}/"`,
+            ].join("\n"),
+        };
         const env = { ...pg.env(), ...minio.env(), PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: work } as Record<string, string>;
-        const label = peer === "zalando" ? "peer: Zalando logical backup (pg_dumpall | pigz | aws s3 cp -)" : "peer: runbook (pg_dumpall | gzip > file; aws s3 cp file)";
-        const m = await command(label, "/bin/bash", ["-c", script, peer, work], env);
-        const head = await minio.aws(["s3api", "head-object", "--bucket", minio.bucket, "--key", key, "--output", "json"]);
-        return { m, bytes: Number((JSON.parse(head.stdout.toString()) as { ContentLength: number }).ContentLength) };
+        const m = await command(`peer: ${PEER_LABEL[peer]}`, "/bin/bash", ["-c", scripts[peer], peer, work], env);
+        const listed = await minio.aws(["s3", "ls", "--recursive", "--summarize", `s3://${minio.bucket}/${prefix}/`]);
+        const total = /Total Size: (\d+)/.exec(listed.stdout.toString());
+        if (!total) throw new Error(`${peer}: no total size in ${listed.stdout.toString()}`);
+        return { m, bytes: Number(total[1]), key };
     } finally {
         removeTempDir(work);
     }
@@ -277,40 +311,147 @@ async function compareUploadParts(minio: MinioServer, key: string, rounds: numbe
     }
 }
 
+/** Medians of a pipeline's rounds in the same-run table. */
+interface Row {
+    wall: number[];
+    cpu: number[];
+    servers: number[];
+    rss: number[];
+    bytes: number[];
+}
+
 /**
- * Rounds of raw dump / dump into a pipe / streamed job / staged job on one database; ratios
- * per round against that round's raw dump, medians printed. Returns the last streamed run.
+ * Rounds, on one database, of the floors (raw `pg_dumpall > /dev/null`; the dump and our
+ * compressor, nothing else), our backup job (streamed, and the staged design), and the peers'
+ * pipelines; ratios per round, medians printed as one side-by-side table (wall, CPU of every
+ * process of the pipeline, the servers' CPU apart, peak RSS, stored bytes), then the issue's
+ * goals for this dataset. Returns the last streamed run and the Zalando peer's last object.
  */
-async function compareBackups(pg: PostgresServer, minio: MinioServer, label: string, rounds: number, endpoint = minio.endpoint): Promise<JobRun> {
+async function compareBackups(pg: PostgresServer, minio: MinioServer, label: string, rounds: number, opts: { endpoint?: string; floorGoal?: boolean } = {}): Promise<{ last: JobRun; zalandoKey: string }> {
+    const endpoint = opts.endpoint ?? minio.endpoint;
     const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
-    const ratios = { streamed: [] as number[], staged: [] as number[], pipe: [] as number[], zalando: [] as number[], runbook: [] as number[], zalandoBytes: [] as number[] };
+    const rows = new Map<string, Row>();
+    const add = (name: string, m: Measure, bytes = 0) => {
+        const r = rows.get(name) ?? { wall: [], cpu: [], servers: [], rss: [], bytes: [] };
+        r.wall.push(m.wallS);
+        r.cpu.push(m.cpuS);
+        r.servers.push(Math.max(0, m.machineCpuS - m.cpuS));
+        r.rss.push(m.peakRssMB);
+        r.bytes.push(bytes);
+        rows.set(name, r);
+    };
+    const per = { zalandoWall: [] as number[], zalandoCpu: [] as number[], zalandoBytes: [] as number[], runbook: [] as number[], pgback: [] as number[], floor: [] as number[], raw: [] as number[] };
     let last: JobRun | undefined;
+    let zalandoKey = "";
     for (let round = 1; round <= rounds; round++) {
         console.log(`  round ${round} of ${rounds}`);
-        const raw = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv);
-        const pipe = await command("pg_dumpall | cat > /dev/null (any pipe)", "/bin/sh", ["-c", "pg_dumpall -w | cat > /dev/null"], pgEnv);
+        const raw = await command("floor: raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv);
+        // The job's own compressor and flags (jobs/codec.sh: zstd -3, single-threaded).
+        const floor = await command("floor: pg_dumpall | zstd -3 > /dev/null", "/bin/sh", ["-c", "set -e; pg_dumpall -w --quote-all-identifiers | zstd -q -c --single-thread -3 > /dev/null"], pgEnv);
         last = await streamedJob(pg, minio, label, "sql", "zstd", endpoint);
         const staged = await stagedJob(pg, minio, label, endpoint);
         const zalando = await peerBackup(pg, minio, "zalando", endpoint);
         const runbook = await peerBackup(pg, minio, "runbook", endpoint);
-        ratios.zalando.push(last.whole.wallS / zalando.m.wallS);
-        ratios.runbook.push(last.whole.wallS / runbook.m.wallS);
-        ratios.zalandoBytes.push(last.bytes / zalando.bytes);
-        ratios.pipe.push(pipe.wallS / raw.wallS);
-        ratios.streamed.push(last.whole.wallS / raw.wallS);
-        ratios.staged.push(staged.wallS / raw.wallS);
+        const pgback = await peerBackup(pg, minio, "pgback", endpoint);
+        zalandoKey = zalando.key;
+        add("floor: raw pg_dumpall > /dev/null", raw);
+        add("floor: pg_dumpall | zstd > /dev/null", floor);
+        add("our backup job (streamed, sql/zstd)", last.whole, last.bytes);
+        add("our backup job, staged design", staged);
+        add(`peer: ${PEER_LABEL.zalando}`, zalando.m, zalando.bytes);
+        add(`peer: ${PEER_LABEL.runbook}`, runbook.m, runbook.bytes);
+        add(`peer: ${PEER_LABEL.pgback}`, pgback.m, pgback.bytes);
+        per.zalandoWall.push(last.whole.wallS / zalando.m.wallS);
+        per.zalandoCpu.push(last.whole.cpuS / zalando.m.cpuS);
+        per.zalandoBytes.push(last.bytes / zalando.bytes);
+        per.runbook.push(last.whole.wallS / runbook.m.wallS);
+        per.pgback.push(last.whole.wallS / pgback.m.wallS);
+        per.floor.push(last.whole.wallS / floor.wallS);
+        per.raw.push(last.whole.wallS / raw.wallS);
     }
-    const show = (what: string, xs: number[], goal?: string) =>
-        console.log(`  => ${what}: ${median(xs).toFixed(2)}x wall (median of ${xs.map((x) => x.toFixed(2)).join(", ")})${goal ? `  (goal ${goal})` : ""}`);
-    console.log(`  ${label}: ${(last!.bytes / 1048576).toFixed(1)} MB stored per set`);
-    show("backup job streamed (sql/zstd) / raw pg_dumpall > /dev/null", ratios.streamed, "<= 1.15x");
-    show("backup job staged (sql/zstd) / raw pg_dumpall > /dev/null", ratios.staged);
-    show("pg_dumpall | cat / raw pg_dumpall > /dev/null", ratios.pipe);
-    // The comparison a user makes: what they run today, same data, same round.
-    show("backup job streamed (sql/zstd) / Zalando logical backup (pigz)", ratios.zalando, "< 1x");
-    show("backup job streamed (sql/zstd) / runbook (gzip to a file, then upload)", ratios.runbook, "< 1x");
-    console.log(`  => stored bytes, backup job / Zalando logical backup: ${median(ratios.zalandoBytes).toFixed(2)}x (median of ${ratios.zalandoBytes.map((x) => x.toFixed(2)).join(", ")})`);
-    return last!;
+    console.log(`\n  ${label}, medians of ${rounds} rounds:`);
+    console.log(`  ${"pipeline".padEnd(84)}  wall s   CPU s  servers s  peak RSS MB  stored MB`);
+    for (const [name, r] of rows) {
+        const bytes = median(r.bytes);
+        console.log(
+            `  ${name.padEnd(84)} ${median(r.wall).toFixed(2).padStart(7)} ${median(r.cpu).toFixed(2).padStart(7)} ${median(r.servers).toFixed(2).padStart(10)} ${median(r.rss).toFixed(1).padStart(12)} ${bytes ? (bytes / 1048576).toFixed(1).padStart(10) : "         -"}`,
+        );
+    }
+    const show = (what: string, xs: number[]) => console.log(`  => ${what}: ${median(xs).toFixed(2)}x (median of ${xs.map((x) => x.toFixed(2)).join(", ")})`);
+    show("our job / raw pg_dumpall, wall", per.raw);
+    show("our job / pg_dumpall | zstd, wall", per.floor);
+    show("our job / Zalando, wall", per.zalandoWall);
+    show("our job / Zalando, CPU", per.zalandoCpu);
+    show("our job / Zalando, stored bytes", per.zalandoBytes);
+    show("our job / runbook, wall", per.runbook);
+    show("our job / pg_back way, wall", per.pgback);
+    goal(`${label}: backup job wall / Zalando logical backup`, median(per.zalandoWall), 0.6);
+    goal(`${label}: backup job stored bytes / Zalando logical backup`, median(per.zalandoBytes), 1, true);
+    goal(`${label}: backup job CPU-seconds per GB / Zalando logical backup's`, median(per.zalandoCpu), 0.6);
+    if (opts.floorGoal) goal(`${label}: backup job wall / dump-and-compress floor (pg_dumpall | zstd)`, median(per.floor), 1.15);
+    return { last: last!, zalandoKey };
+}
+
+/**
+ * Restores of one database into fresh clusters: ours (the fetch step, which downloads and checks
+ * every sha256 before anything is applied, then the apply step) of the sql set and of the
+ * directory set, against the naive streamed restore (`aws s3 cp s3://… - | gunzip | psql`, of the
+ * Zalando peer's object: nothing is checked before the target is written) and `pg_restore -j`
+ * from a local custom-format file (no download at all).
+ */
+async function compareRestores(pg: PostgresServer, minio: MinioServer, label: string, zalandoKey: string, settings: Record<string, string>): Promise<void> {
+    const jobs = os.cpus().length;
+    const fresh = () => startPostgres({ password: pg.password, settings });
+    const ours: Partial<Record<"sql" | "directory", number>> = {};
+    const applies: Partial<Record<"sql" | "directory", number>> = {};
+    for (const format of ["sql", "directory"] as const) {
+        const prefix = `bench-${label}-${format}-zstd`;
+        const target = await fresh();
+        const staging = makeTempDir("bench-restore");
+        try {
+            const id = (await minio.list(`${prefix}/postgres/`)).filter((k) => k.endsWith("/manifest.json")).sort().pop()!.split("/")[2];
+            let pid: number | undefined;
+            const tree = () => (pid ? [pid] : []);
+            const fetchEnv = { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: id };
+            const fetched = await measure(`${label}: our restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "bash", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
+            const applyEnv = { ...target.env(), GGB_STAGING_DIR: staging, GGB_PG_JOBS: String(jobs) };
+            const applied = await measure(
+                `${label}: our restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${jobs}`})`,
+                async () => {
+                    const r = await runJob(PART_SCRIPT.restorePostgres, { shell: "busybox", env: applyEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) });
+                    if (r.exitCode !== 0) throw new Error(`restore ${format} failed: ${r.stderr.slice(-500)}`);
+                },
+                tree,
+            );
+            ours[format] = fetched.wallS + applied.wallS;
+            applies[format] = applied.wallS;
+        } finally {
+            removeTempDir(staging);
+            await target.destroy();
+        }
+    }
+    const naiveTarget = await fresh();
+    let naive: Measure;
+    try {
+        const env = { ...naiveTarget.env(), ...minio.env(), PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: os.tmpdir() } as Record<string, string>;
+        naive = await command(`${label}: naive restore (aws s3 cp - | gunzip | psql)`, "/bin/bash", ["-c", `set -o pipefail; /usr/bin/aws --endpoint-url ${minio.endpoint} s3 cp "s3://${minio.bucket}/${zalandoKey}" - | gunzip | psql -q -d postgres >/dev/null 2>&1`], env);
+    } finally {
+        await naiveTarget.destroy();
+    }
+    const local = makeTempDir("bench-local-dump");
+    const localTarget = await fresh();
+    let localRestore: Measure;
+    try {
+        await execa(pgBin("pg_dump"), ["-Fc", "-f", path.join(local, "postgres.dump"), "postgres"], { env: pg.env() });
+        localRestore = await command(`${label}: pg_restore -j ${jobs} from a local file`, pgBin("pg_restore"), ["-j", String(jobs), "-d", "postgres", path.join(local, "postgres.dump")], { ...localTarget.env(), PATH: `${PG_BIN}:/usr/bin:/bin` });
+    } finally {
+        removeTempDir(local);
+        await localTarget.destroy();
+    }
+    console.log(`  => ${label}: our restore sql ${ours.sql!.toFixed(2)} s, directory ${ours.directory!.toFixed(2)} s; naive streamed ${naive.wallS.toFixed(2)} s; pg_restore -j from a local file ${localRestore.wallS.toFixed(2)} s`);
+    ratio(`${label}: restore apply, directory (pg_restore -j) / sql (psql replay)`, applies.directory!, applies.sql!, "<= 0.5x");
+    goal(`${label}: our restore (sql set: fetch, verify, apply) / naive streamed restore`, ours.sql! / naive.wallS, 1.15);
+    goal(`${label}: our restore (directory set) / naive streamed restore`, ours.directory! / naive.wallS, 1.15);
 }
 
 /**
@@ -381,107 +522,85 @@ async function main(): Promise<void> {
     const minio = await startMinio({ bucket: "bench" });
     const servers: { destroy(): Promise<void> }[] = [minio];
     const settings = { max_wal_size: "4GB", checkpoint_timeout: "30min", fsync: "off", synchronous_commit: "off", full_page_writes: "off" };
-    try {
-        const rss: [string, JobRun][] = [];
-        for (const [name, s] of [["small", small], ["large", scale]] as const) {
-            const pg = await startPostgres({ settings });
-            servers.push(pg);
-            console.log(`\n${name} database: pgbench -i -s ${s}`);
-            await execa(pgBin("pgbench"), ["-i", "-q", "-s", String(s), "-h", pg.host, "-p", String(pg.port), "-U", pg.user, "postgres"], { env: { PGPASSWORD: pg.password } });
-            const size = (await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim();
-            console.log(`  database size ${size}`);
-            const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
-            if (name === "small") {
-                if (only === "encryption") {
-                    await pg.destroy();
-                    servers.pop();
-                    continue;
-                }
-                await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv);
-                rss.push([`${name} (scale ${s}, ${size})`, await streamedJob(pg, minio, name, "sql", "zstd")]);
-                await pg.destroy();
-                servers.pop();
-                continue;
-            }
-
-            if (only === "encryption") {
-                await compareEncryption(pg, minio, name, rounds);
-                await pg.destroy();
-                servers.pop();
-                continue;
-            }
-            const last = await compareBackups(pg, minio, name, rounds);
-            await compareEncryption(pg, minio, name, rounds);
-            rss.push([`${name} (scale ${s}, ${size})`, last]);
-            await compareUploadParts(minio, (await minio.list("bench-large-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
-            const rawNow = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, true);
-            const gzip = await streamedJob(pg, minio, name, "sql", "gzip");
-            ratio("backup job streamed (sql/gzip) / raw pg_dumpall (measured just before)", gzip.whole.wallS, rawNow.wallS);
-            console.log(`  => stored bytes zstd / gzip: ${(last.bytes / gzip.bytes).toFixed(2)}x; job CPU zstd / gzip: ${(last.whole.cpuS / gzip.whole.cpuS).toFixed(2)}x`);
-            const dir = await streamedJob(pg, minio, name, "directory", "zstd");
-            ratio("backup job directory/zstd / sql/zstd", dir.whole.wallS, last.whole.wallS);
-
-            // Restores into fresh clusters: psql replay of the sql set vs pg_restore -j of the directory set.
-            const restores: Partial<Record<"sql" | "directory", Measure>> = {};
-            for (const [format, prefix] of [["sql", "bench-large-sql-zstd"], ["directory", "bench-large-directory-zstd"]] as const) {
-                const target = await startPostgres({ password: pg.password, settings });
-                const staging = makeTempDir("bench-restore");
-                try {
-                    const id = (await minio.list(`${prefix}/postgres/`)).find((k) => k.endsWith("/manifest.json"))!.split("/")[2];
-                    let pid: number | undefined;
-                    const tree = () => (pid ? [pid] : []);
-                    const fetchEnv = { ...minio.env(), GGB_S3_PREFIX: prefix, GGB_COMPONENT: "postgres", GGB_STAGING_DIR: staging, GGB_BACKUP_ID: id };
-                    await measure(`restore ${format}: fetch and verify`, () => runJob(SCRIPT.fetch, { shell: "bash", env: fetchEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) }), tree);
-                    const applyEnv = { ...target.env(), GGB_STAGING_DIR: staging, GGB_PG_JOBS: String(os.cpus().length) };
-                    restores[format] = await measure(
-                        `restore ${format}: apply (${format === "sql" ? "psql replay" : `pg_restore -j ${os.cpus().length}`})`,
-                        async () => {
-                            const r = await runJob(PART_SCRIPT.restorePostgres, { shell: "busybox", env: applyEnv, timeoutMs: 3_600_000, onSpawn: (p) => (pid = p) });
-                            if (r.exitCode !== 0) throw new Error(`restore ${format} failed: ${r.stderr.slice(-500)}`);
-                        },
-                        tree,
-                    );
-                } finally {
-                    removeTempDir(staging);
-                    await target.destroy();
-                }
-            }
-            ratio("restore directory (pg_restore -j) / restore sql (psql replay)", restores.directory!.wallS, restores.sql!.wallS, "<= 0.5x");
-            await pg.destroy();
-            servers.pop();
-        }
-
-        // pgbench rows are mostly blanks (zstd stores them 120:1), so the bytes to upload are
-        // negligible. The same comparison on data that compresses about 2:1 (hex text), of the
-        // same size, shows what streaming saves when the upload itself takes time.
+    /** A PostgreSQL for one dataset, destroyed when `use` ends. */
+    const withDatabase = async (fill: (pg: PostgresServer) => Promise<void>, use: (pg: PostgresServer, size: string) => Promise<void>) => {
         const pg = await startPostgres({ settings });
         servers.push(pg);
-        const rows = scale * 52_000;
-        console.log(`\nhex database: ${rows} rows of 256 hex digits (about as large as scale ${scale}, compresses about 2:1)`);
-        await pg.psql(`CREATE TABLE payloads AS SELECT g AS id, ${Array.from({ length: 8 }, (_, i) => `md5((g * ${i + 1})::text || random()::text)`).join(" || ")} AS payload FROM generate_series(1, ${rows}) g`);
-        console.log(`  database size ${(await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim()}`);
-        if (only === "encryption") {
-            await compareEncryption(pg, minio, "hex", rounds);
-            return;
-        }
-        await compareBackups(pg, minio, "hex", rounds);
-        await compareEncryption(pg, minio, "hex", rounds);
-        await compareUploadParts(minio, (await minio.list("bench-hex-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
-
-        // In production S3 is remote: the upload is bound by the node's uplink, not by its CPU
-        // (nor does the S3 server's work land on the node, as MinIO's does here).
-        const mbps = Number(process.env.GGB_BENCH_UPLINK_MBPS ?? 40);
-        const uplink = await startUplink({ host: "127.0.0.1", port: Number(new URL(minio.endpoint).port) }, mbps * 1_000_000);
         try {
-            console.log(`\nhex database, uploads through a ${mbps} MB/s uplink (a throttling proxy in front of MinIO)`);
-            await compareBackups(pg, minio, "uplink", rounds, uplink.endpoint);
+            await fill(pg);
+            const size = (await pg.psql("SELECT pg_size_pretty(pg_database_size('postgres'))")).trim();
+            console.log(`  database size ${size}`);
+            await use(pg, size);
         } finally {
-            await uplink.close();
+            await pg.destroy();
+            servers.splice(servers.indexOf(pg), 1);
         }
-        console.log("\npeak RSS of the backup job's two containers:");
-        for (const [label, run] of rss) {
-            console.log(`  ${label.padEnd(30)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd; goal: flat, < 64 MB)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + aws CLI + tee, sha256sum)`);
+    };
+    const pgbench = (s: number) => async (pg: PostgresServer) => {
+        await execa(pgBin("pgbench"), ["-i", "-q", "-s", String(s), "-h", pg.host, "-p", String(pg.port), "-U", pg.user, "postgres"], { env: { PGPASSWORD: pg.password } });
+    };
+    // pgbench rows are mostly blanks (zstd stores them 120:1), so the bytes to upload are
+    // negligible. Hex text of the same size compresses about 2:1: it shows what streaming saves
+    // when the upload itself takes time.
+    const hex = (s: number) => async (pg: PostgresServer) => {
+        await pg.psql(`CREATE TABLE payloads AS SELECT g AS id, ${Array.from({ length: 8 }, (_, i) => `md5((g * ${i + 1})::text || random()::text)`).join(" || ")} AS payload FROM generate_series(1, ${s * 52_000}) g`);
+    };
+    try {
+        const rss: JobRun[] = [];
+        for (const [name, s] of [["small", small], ["large", scale]] as const) {
+            console.log(`\n${name} database: pgbench -i -s ${s}`);
+            await withDatabase(pgbench(s), async (pg) => {
+                if (only === "encryption") {
+                    if (name === "large") await compareEncryption(pg, minio, name, rounds);
+                    return;
+                }
+                const { last, zalandoKey } = await compareBackups(pg, minio, name, rounds, { floorGoal: true });
+                rss.push(last);
+                if (name === "large") {
+                    await compareEncryption(pg, minio, name, rounds);
+                    await compareUploadParts(minio, (await minio.list("bench-large-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
+                    const pgEnv = { ...pg.env(), PATH: `${PG_BIN}:/usr/bin:/bin` };
+                    const rawNow = await command("raw pg_dumpall > /dev/null", pgBin("pg_dumpall"), ["-w"], pgEnv, true);
+                    const gzip = await streamedJob(pg, minio, name, "sql", "gzip");
+                    ratio("backup job streamed (sql/gzip) / raw pg_dumpall (measured just before)", gzip.whole.wallS, rawNow.wallS);
+                    console.log(`  => stored bytes zstd / gzip: ${(last.bytes / gzip.bytes).toFixed(2)}x; job CPU zstd / gzip: ${(last.whole.cpuS / gzip.whole.cpuS).toFixed(2)}x`);
+                }
+                await streamedJob(pg, minio, name, "directory", "zstd");
+                await compareRestores(pg, minio, name, zalandoKey, settings);
+            });
         }
+
+        for (const [name, s] of [["hex-small", small], ["hex", scale]] as const) {
+            console.log(`\n${name} database: ${s * 52_000} rows of 256 hex digits (about as large as pgbench scale ${s}, compresses about 2:1)`);
+            await withDatabase(hex(s), async (pg) => {
+                if (only === "encryption") {
+                    if (name === "hex") await compareEncryption(pg, minio, name, rounds);
+                    return;
+                }
+                await compareBackups(pg, minio, name, rounds, { floorGoal: true });
+                if (name !== "hex") return;
+                await compareEncryption(pg, minio, name, rounds);
+                await compareUploadParts(minio, (await minio.list("bench-hex-sql-zstd/postgres/")).find((k) => k.endsWith(".zst"))!, rounds);
+                // In production S3 is remote: the upload is bound by the node's uplink, not by its CPU
+                // (nor does the S3 server's work land on the node, as MinIO's does here).
+                const mbps = Number(process.env.GGB_BENCH_UPLINK_MBPS ?? 40);
+                const uplink = await startUplink({ host: "127.0.0.1", port: Number(new URL(minio.endpoint).port) }, mbps * 1_000_000);
+                try {
+                    console.log(`\nhex database, uploads through a ${mbps} MB/s uplink (a throttling proxy in front of MinIO)`);
+                    await compareBackups(pg, minio, "uplink", rounds, { endpoint: uplink.endpoint });
+                } finally {
+                    await uplink.close();
+                }
+            });
+        }
+        if (only === "encryption") return;
+        console.log("\npeak RSS of the backup job's two containers (pgbench, small and large):");
+        for (const [label, run] of [["small", rss[0]], ["large", rss[1]]] as const) {
+            console.log(`  ${label.padEnd(8)} dump ${run.dumpRssMB.toFixed(1).padStart(5)} MB (shell + pg_dumpall + zstd)   upload ${run.uploadRssMB.toFixed(1).padStart(5)} MB (shell + aws CLI + tee, sha256sum)`);
+        }
+        goal("peak RSS of the dump container, large / small database", rss[1].dumpRssMB / rss[0].dumpRssMB, 1.25);
+        goal("peak RSS of the upload container, large / small database", rss[1].uploadRssMB / rss[0].uploadRssMB, 1.25);
+        printGoals();
     } finally {
         for (const s of servers.reverse()) await s.destroy().catch(() => undefined);
     }
